@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The pipeline reads top to bottom: source → tokens → syntax tree → checked program.
+// Each stage is its own module so a reader sees the flow in `Sources/`.
+let package = Package(
+  name: "rulec",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "rulec", targets: ["rulec"]),
+    .library(name: "RulesSema", targets: ["RulesSema"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+  ],
+  targets: [
+    .target(name: "RulesSource"),
+    .target(name: "RulesDiagnostics", dependencies: ["RulesSource"]),
+    .target(name: "RulesSyntax", dependencies: ["RulesSource", "RulesDiagnostics"]),
+    .target(
+      name: "RulesYAML",
+      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
+    .target(
+      name: "RulesSema",
+      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", .product(name: "Yams", package: "Yams")]),
+    .target(
+      name: "RulecCommands",
+      dependencies: [
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "rulec", dependencies: ["RulecCommands"]),
+    .testTarget(
+      name: "RulesTests",
+      dependencies: [
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      exclude: ["Golden"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,194 @@
+import RulesSource
+
+/// Renders diagnostics for people (`file:line:col: error[CODE]: message`, the source line, a caret
+/// underline and `help:`/`note:` lines), as a JSON array, or as SARIF 2.1.0.
+///
+/// Colour goes through `colored` only, so golden files stay plain text.
+public struct DiagnosticRenderer {
+  public var colored: Bool
+
+  public init(colored: Bool = false) { self.colored = colored }
+
+  private func paint(_ text: String, _ code: String) -> String {
+    colored ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+  }
+
+  private func severityColor(_ s: Severity) -> String {
+    switch s {
+    case .error: "1;31"
+    case .warning: "1;33"
+    case .note: "1;36"
+    }
+  }
+
+  /// One diagnostic in the human format, ending with a newline.
+  public func render(_ d: Diagnostic) -> String {
+    let loc = d.location
+    var out = paint("\(d.file.path):\(loc.line):\(loc.column):", "1")
+    out += " " + paint("\(d.severity.rawValue)[\(d.code.id)]", severityColor(d.severity))
+    out += ": " + paint(d.message.text, "1") + "\n"
+    out += snippet(file: d.file, range: d.range, severity: d.severity)
+    let gutter = String(repeating: " ", count: String(loc.line).count + 1)
+    if let help = d.message.help {
+      out += gutter + paint("= help", "1;36") + ": " + help + "\n"
+    }
+    for note in d.notes {
+      var text = note.message
+      if let f = note.file ?? Optional(d.file), let r = note.range {
+        text += " (\(f.path):\(f.location(of: r.start)))"
+      }
+      out += gutter + paint("= note", "1;36") + ": " + text + "\n"
+    }
+    return out
+  }
+
+  /// The gutter, the source line and the underline of a range (first line only).
+  func snippet(file: SourceFile, range: SourceRange, severity: Severity) -> String {
+    let lineIndex = file.lineIndex(of: min(range.start, file.bytes.count))
+    let number = String(lineIndex + 1)
+    let gutter = String(repeating: " ", count: number.count + 1)
+    let lineBytes = file.lineRange(lineIndex)
+    let start = max(lineBytes.lowerBound, min(range.start, lineBytes.upperBound))
+    let end = max(start, min(range.end, lineBytes.upperBound))
+    // Keep tabs in the padding so the caret lines up under a tab-indented source line.
+    var pad = ""
+    for b in file.bytes[lineBytes.lowerBound..<start] where b & 0xC0 != 0x80 {
+      pad += b == UInt8(ascii: "\t") ? "\t" : " "
+    }
+    let width = max(1, file.scalarCount(start..<end))
+    var text = file.lineText(lineIndex)
+    if text.utf8.count > 400 { text = String(text.prefix(400)) + " …" }
+    var out = gutter + paint("|", "1;34") + "\n"
+    out += paint(number + " |", "1;34") + " " + text + "\n"
+    out += gutter + paint("|", "1;34") + " " + pad + paint(String(repeating: "^", count: min(width, 400)), severityColor(severity)) + "\n"
+    return out
+  }
+
+  /// A summary line such as `2 errors, 1 warning in 3 files`.
+  public static func summary(errors: Int, warnings: Int, files: Int) -> String {
+    func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+    return "\(plural(errors, "error")), \(plural(warnings, "warning")) in \(plural(files, "file"))"
+  }
+
+  // MARK: JSON
+
+  /// One diagnostic as a JSON object.
+  public static func json(_ d: Diagnostic) -> JSONValue {
+    let start = d.location
+    let end = d.file.location(of: d.range.end)
+    var fields: [(String, JSONValue)] = [
+      ("code", .string(d.code.id)),
+      ("name", .string(d.code.name)),
+      ("severity", .string(d.severity.rawValue)),
+      ("file", .string(d.file.path)),
+      ("line", .int(start.line)),
+      ("column", .int(start.column)),
+      ("end_line", .int(end.line)),
+      ("end_column", .int(end.column)),
+      ("message", .string(d.message.text)),
+    ]
+    fields.append(("help", d.message.help.map { .string($0) } ?? .null))
+    fields.append(
+      (
+        "notes",
+        .array(
+          d.notes.map { note in
+            var n: [(String, JSONValue)] = [("message", .string(note.message))]
+            if let r = note.range {
+              let f = note.file ?? d.file
+              let l = f.location(of: r.start)
+              n += [("file", .string(f.path)), ("line", .int(l.line)), ("column", .int(l.column))]
+            }
+            return .object(n)
+          })
+      ))
+    return .object(fields)
+  }
+
+  /// All diagnostics as a JSON array.
+  public static func json(_ ds: [Diagnostic]) -> String {
+    JSONValue.array(ds.map(json)).rendered() + "\n"
+  }
+
+  // MARK: SARIF
+
+  /// SARIF 2.1.0 log with one run; columns count Unicode code points.
+  public static func sarif(_ ds: [Diagnostic], toolVersion: String) -> String {
+    let usedCodes = Set(ds.map(\.code.id))
+    let rules: [JSONValue] = DiagnosticCode.all.filter { usedCodes.contains($0.id) }.map { code in
+      .object([
+        ("id", .string(code.id)),
+        ("name", .string(code.name)),
+        ("shortDescription", .object([("text", .string(code.summary))])),
+        ("fullDescription", .object([("text", .string(code.explanation))])),
+        ("defaultConfiguration", .object([("level", .string(level(code.severity)))])),
+      ])
+    }
+    let results: [JSONValue] = ds.map { d in
+      let start = d.location
+      let end = d.file.location(of: d.range.end)
+      var message = d.message.text
+      if let help = d.message.help { message += "\nhelp: " + help }
+      return .object([
+        ("ruleId", .string(d.code.id)),
+        ("level", .string(level(d.severity))),
+        ("message", .object([("text", .string(message))])),
+        (
+          "locations",
+          .array([
+            .object([
+              (
+                "physicalLocation",
+                .object([
+                  ("artifactLocation", .object([("uri", .string(d.file.path))])),
+                  (
+                    "region",
+                    .object([
+                      ("startLine", .int(start.line)), ("startColumn", .int(start.column)),
+                      ("endLine", .int(end.line)), ("endColumn", .int(end.column)),
+                    ])
+                  ),
+                ])
+              )
+            ])
+          ])
+        ),
+      ])
+    }
+    let log: JSONValue = .object([
+      ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
+      ("version", .string("2.1.0")),
+      (
+        "runs",
+        .array([
+          .object([
+            (
+              "tool",
+              .object([
+                (
+                  "driver",
+                  .object([
+                    ("name", .string("rulec")),
+                    ("version", .string(toolVersion)),
+                    ("rules", .array(rules)),
+                  ])
+                )
+              ])
+            ),
+            ("columnKind", .string("unicodeCodePoints")),
+            ("results", .array(results)),
+          ])
+        ])
+      ),
+    ])
+    return log.rendered() + "\n"
+  }
+
+  private static func level(_ s: Severity) -> String {
+    switch s {
+    case .error: "error"
+    case .warning: "warning"
+    case .note: "note"
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/// Did-you-mean suggestions: the closest candidate by Levenshtein distance.
+public enum Spelling {
+  /// Levenshtein distance between two strings, over Unicode scalars.
+  public static func distance(_ a: String, _ b: String) -> Int {
+    let x = Array(a.unicodeScalars)
+    let y = Array(b.unicodeScalars)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var previous = Array(0...y.count)
+    var current = [Int](repeating: 0, count: y.count + 1)
+    for i in 1...x.count {
+      current[0] = i
+      for j in 1...y.count {
+        let cost = x[i - 1] == y[j - 1] ? 0 : 1
+        current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+      }
+      swap(&previous, &current)
+    }
+    return previous[y.count]
+  }
+
+  /// The candidate closest to `word`, if it is close enough to be a likely misspelling.
+  public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+    let limit = Swift.max(1, word.unicodeScalars.count / 3)
+    var best: (String, Int)?
+    for candidate in candidates where candidate != word {
+      let d = distance(word.lowercased(), candidate.lowercased())
+      if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
+    }
+    return best?.0
+  }
+}
