@@ -32,11 +32,15 @@ public struct Collector: Sendable {
   public var id: Word
   public var clauses: [Clause]
   public var range: SourceRange
+  /// The parser recovered from a syntax error inside this collector, so a clause may be missing
+  /// because it was unreadable; the checker then does not report missing clauses.
+  public var hadSyntaxErrors: Bool
 
-  public init(id: Word, clauses: [Clause], range: SourceRange) {
+  public init(id: Word, clauses: [Clause], range: SourceRange, hadSyntaxErrors: Bool = false) {
     self.id = id
     self.clauses = clauses
     self.range = range
+    self.hadSyntaxErrors = hadSyntaxErrors
   }
 }
 

@@ -38,11 +38,11 @@ public struct Lexer {
     if reported <= Lexer.errorLimit { sink.emit(message, file: file, range: r) }
   }
 
-  @inline(__always) static func isNameStart(_ b: UInt8) -> Bool {
+  @inline(__always) public static func isNameStart(_ b: UInt8) -> Bool {
     (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95
   }
-  @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-  @inline(__always) static func isNameContinue(_ b: UInt8) -> Bool { isNameStart(b) || isDigit(b) }
+  @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+  @inline(__always) public static func isNameContinue(_ b: UInt8) -> Bool { isNameStart(b) || isDigit(b) }
 
   private mutating func run() {
     tokens.reserveCapacity(range.count / 4)

@@ -23,6 +23,7 @@ extension Parser {
   mutating func parseCollector() -> Collector? {
     let keyword = advance()
     recovering = false
+    let errorsBefore = sink.errorCount
     guard let id = parseWord("a collector id") else {
       synchronize(to: ["collector"], stopAtBrace: false)
       return nil
@@ -30,12 +31,12 @@ extension Parser {
     guard let open = expect(.lBrace, "'{' after the collector id") else {
       synchronize(to: ["collector"] + Parser.clauseKeywords, stopAtBrace: false)
       if !atKeyword(in: Parser.clauseKeywords) { return nil }
-      return finishCollector(keyword: keyword, id: id, open: nil)
+      return finishCollector(keyword: keyword, id: id, open: nil, errorsBefore: errorsBefore)
     }
-    return finishCollector(keyword: keyword, id: id, open: open)
+    return finishCollector(keyword: keyword, id: id, open: open, errorsBefore: errorsBefore)
   }
 
-  private mutating func finishCollector(keyword: Token, id: Word, open: Token?) -> Collector {
+  private mutating func finishCollector(keyword: Token, id: Word, open: Token?, errorsBefore: Int) -> Collector {
     var clauses: [Clause] = []
     while !at(.rBrace) && !at(.endOfFile) && !atKeyword("collector") {
       let before = position
@@ -50,7 +51,9 @@ extension Parser {
       recovering = false
       if let open { error(SyntaxMessage.unclosed("{"), open.range) }
     }
-    return Collector(id: id, clauses: clauses, range: SourceRange(keyword.range.start, end))
+    return Collector(
+      id: id, clauses: clauses, range: SourceRange(keyword.range.start, end),
+      hadSyntaxErrors: sink.errorCount > errorsBefore)
   }
 
   mutating func parseClause() -> Clause? {

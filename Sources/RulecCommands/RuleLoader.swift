@@ -1,0 +1,73 @@
+import Foundation
+import RulesDiagnostics
+import RulesSema
+import RulesSource
+import RulesSyntax
+import RulesYAML
+
+/// Finds rule files, reads them and runs the front end (DSL or YAML) and the checker.
+public struct RuleLoader {
+  /// A path that could not be read: a usage or file-system problem (exit status 2).
+  public struct LoadError: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  public static let extensions = ["rule", "yaml", "yml"]
+
+  /// Expands folders into the rule and YAML files inside them (recursively, sorted).
+  public static func expand(_ paths: [String]) throws(LoadError) -> [String] {
+    var out: [String] = []
+    let fm = FileManager.default
+    for path in paths {
+      var isDirectory: ObjCBool = false
+      guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw LoadError(description: "no such file or folder: \(path)")
+      }
+      if isDirectory.boolValue {
+        guard let walker = fm.enumerator(atPath: path) else {
+          throw LoadError(description: "cannot list folder: \(path)")
+        }
+        var found: [String] = []
+        for case let relative as String in walker {
+          let ext = (relative as NSString).pathExtension.lowercased()
+          if extensions.contains(ext) {
+            let full = (path as NSString).appendingPathComponent(relative)
+            var sub: ObjCBool = false
+            if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.append(full) }
+          }
+        }
+        out += found.sorted()
+      } else {
+        out.append(path)
+      }
+    }
+    return out
+  }
+
+  /// Reads a file's bytes.
+  public static func read(_ path: String) throws(LoadError) -> SourceFile {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw LoadError(description: "cannot read file: \(path)")
+    }
+    return SourceFile(path: path, bytes: [UInt8](data))
+  }
+
+  public static func isYAML(_ path: String) -> Bool {
+    let ext = (path as NSString).pathExtension.lowercased()
+    return ext == "yaml" || ext == "yml"
+  }
+
+  /// Parses one file with the front end its extension names.
+  public static func parse(_ file: SourceFile, sink: DiagnosticSink) -> RuleFile {
+    isYAML(file.path) ? YAMLFrontEnd.parse(file, sink: sink) : Parser.parse(file, sink: sink)
+  }
+
+  /// Parses and checks every file under `paths`.
+  public static func load(_ paths: [String], options: CheckOptions, sink: DiagnosticSink) throws(LoadError) -> (
+    files: [RuleFile], program: CheckedProgram
+  ) {
+    let files = try expand(paths).map { path throws(LoadError) in try read(path) }.map { parse($0, sink: sink) }
+    let program = Checker(options: options, sink: sink).check(files)
+    return (files, program)
+  }
+}

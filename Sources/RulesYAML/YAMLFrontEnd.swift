@@ -1,0 +1,262 @@
+import Foundation
+import RulesDiagnostics
+import RulesSource
+import RulesSyntax
+import Yams
+
+/// Reads collectors written in YAML into the same syntax tree as the DSL, so one checker serves both.
+///
+/// The file is read with Yams' `compose`, which keeps a position on every node. Expressions and
+/// statements inside YAML strings go through the DSL's own lexer and parser, lexing the YAML file's
+/// bytes in place when the scalar is written plainly, so every diagnostic points at the right line
+/// and column of the YAML file. The original Collectors feature's shapes are accepted too:
+/// `pre_queue_random_sample`, `random_sample: {keep_fraction}` and `concept_thresholder`.
+public struct YAMLFrontEnd {
+  let file: SourceFile
+  let sink: DiagnosticSink
+
+  public static func parse(_ file: SourceFile, sink: DiagnosticSink) -> RuleFile {
+    let front = YAMLFrontEnd(file: file, sink: sink)
+    return RuleFile(file: file, collectors: front.run(), comments: [])
+  }
+
+  // MARK: Positions
+
+  func offset(_ mark: Mark?) -> Int {
+    guard let mark else { return 0 }
+    return file.offset(line: mark.line, column: mark.column)
+  }
+
+  /// The source range of a node; for a scalar it covers the scalar as written when that is exact.
+  func range(_ node: Node) -> SourceRange {
+    let start = offset(node.mark)
+    if let scalar = node.scalar, let content = contentStart(node, scalar) {
+      return SourceRange(start, content.exact ? content.start + scalar.string.utf8.count + (content.start - start) : start + 1)
+    }
+    return SourceRange(start, start + 1)
+  }
+
+  /// Where a scalar's text starts in the file, and whether the file holds it byte for byte there.
+  func contentStart(_ node: Node, _ scalar: Node.Scalar) -> (start: Int, exact: Bool)? {
+    var start = offset(node.mark)
+    switch scalar.style {
+    case .singleQuoted, .doubleQuoted: start += 1
+    case .literal, .folded:
+      // The text starts on the line after the indicator, after its indentation.
+      let line = file.lineIndex(of: start)
+      guard line + 1 < file.lineStarts.count else { return nil }
+      start = file.lineStarts[line + 1]
+      while start < file.bytes.count && (file.bytes[start] == 32 || file.bytes[start] == 9) { start += 1 }
+    default: break
+    }
+    var text = Array(scalar.string.utf8)
+    if scalar.style == .literal || scalar.style == .folded {
+      while text.last == 10 { text.removeLast() }
+    }
+    let end = start + text.count
+    let exact = end <= file.bytes.count && Array(file.bytes[start..<end]) == text
+    return (start, exact)
+  }
+
+  func describe(_ node: Node) -> String {
+    switch node {
+    case .scalar(let s): s.string.isEmpty ? "an empty value" : "'\(s.string.count > 30 ? String(s.string.prefix(30)) + "…" : s.string)'"
+    case .mapping: "a mapping"
+    case .sequence: "a list"
+    case .alias: "an alias"
+    }
+  }
+
+  func emit(_ m: DiagnosticMessage, _ node: Node) {
+    sink.emit(m, file: file, range: range(node))
+  }
+
+  // MARK: Expressions inside scalars
+
+  /// Lexes a scalar's text as DSL tokens, and the file whose bytes those tokens index.
+  ///
+  /// A plain single-line scalar is lexed in place. Otherwise (escapes, folding) the decoded text is
+  /// spliced after the file's bytes up to the scalar, so positions stay within the scalar.
+  func lex(_ node: Node, _ scalar: Node.Scalar, local: DiagnosticSink) -> (tokens: [Token], file: SourceFile) {
+    let content = contentStart(node, scalar) ?? (offset(node.mark), false)
+    var text = Array(scalar.string.utf8)
+    if content.exact {
+      if scalar.style == .literal || scalar.style == .folded { while text.last == 10 { text.removeLast() } }
+      let lexer = Lexer.lex(file, range: content.start..<(content.start + text.count), sink: local)
+      return (lexer.tokens, file)
+    }
+    let spliced = SourceFile(path: file.path, bytes: Array(file.bytes[0..<min(content.start, file.bytes.count)]) + text)
+    let start = min(content.start, file.bytes.count)
+    let lexer = Lexer.lex(spliced, range: start..<spliced.bytes.count, sink: local)
+    return (lexer.tokens, spliced)
+  }
+
+  /// Re-emits diagnostics made while parsing a scalar against the YAML file itself.
+  func forward(_ local: DiagnosticSink, within node: Node) {
+    let outer = range(node)
+    for d in local.diagnostics {
+      var r = d.range
+      if d.file !== file {
+        r = SourceRange(min(max(r.start, outer.start), outer.end), min(max(r.end, outer.start), outer.end))
+      }
+      sink.emit(d.message, file: file, range: r, notes: d.notes)
+    }
+  }
+
+  func expression(_ node: Node) -> Expr? {
+    guard let scalar = scalarValue(node, "an expression") else { return nil }
+    let local = DiagnosticSink()
+    let (tokens, source) = lex(node, scalar, local: local)
+    let expr = Parser.parseExpression(tokens: tokens, file: source, sink: local)
+    forward(local, within: node)
+    return expr
+  }
+
+  func statement(_ node: Node) -> Statement? {
+    guard let scalar = scalarValue(node, "a statement") else { return nil }
+    let local = DiagnosticSink()
+    let (tokens, source) = lex(node, scalar, local: local)
+    let result = Parser.parseStatement(tokens: tokens, file: source, sink: local)
+    forward(local, within: node)
+    return result
+  }
+
+  func mapEntry(_ node: Node) -> MapEntry? {
+    guard let scalar = scalarValue(node, "a map entry such as 'dog, puppy -> canine'") else { return nil }
+    let local = DiagnosticSink()
+    let (tokens, source) = lex(node, scalar, local: local)
+    let entry = Parser.parseMapEntry(tokens: tokens, file: source, sink: local)
+    forward(local, within: node)
+    return entry
+  }
+
+  // MARK: Node helpers
+
+  func scalarValue(_ node: Node, _ what: String) -> Node.Scalar? {
+    if let s = node.scalar { return s }
+    emit(YAMLMessage.wrongType(what, expected: "a string", found: describe(node)), node)
+    return nil
+  }
+
+  func word(_ node: Node, _ what: String) -> Word? {
+    guard let s = scalarValue(node, what) else { return nil }
+    return Word(s.string, range(node), quoted: !Printer.isBareWord(s.string))
+  }
+
+  /// The pairs of a mapping, reporting unknown keys; nil (after a diagnostic) if it is not a mapping.
+  func fields(_ node: Node, _ context: String, known: [String]) -> [(key: String, keyNode: Node, value: Node)]? {
+    guard let mapping = node.mapping else {
+      emit(YAMLMessage.wrongType(context, expected: "a mapping", found: describe(node)), node)
+      return nil
+    }
+    var out: [(String, Node, Node)] = []
+    for (k, v) in mapping {
+      guard let key = k.scalar?.string else {
+        emit(YAMLMessage.wrongType("a key in \(context)", expected: "a string", found: describe(k)), k)
+        continue
+      }
+      guard known.contains(key) else {
+        emit(YAMLMessage.unknownKey(key, in: context, suggestion: Spelling.suggestion(for: key, among: known), known: known), k)
+        continue
+      }
+      out.append((key, k, v))
+    }
+    return out
+  }
+
+  func sequence(_ node: Node, _ what: String) -> [Node]? {
+    if let s = node.sequence { return Array(s) }
+    emit(YAMLMessage.wrongType(what, expected: "a list", found: describe(node)), node)
+    return nil
+  }
+
+  func keyWord(_ keyNode: Node, _ text: String) -> Word {
+    let r = range(keyNode)
+    return Word(text, SourceRange(r.start, r.start + text.utf8.count))
+  }
+
+  /// A number literal built from a YAML scalar (`0.25`, `25%`).
+  func numberLiteral(_ node: Node, _ what: String) -> Expr? {
+    guard let s = node.scalar else {
+      emit(YAMLMessage.wrongType(what, expected: "a number", found: describe(node)), node)
+      return nil
+    }
+    var text = s.string.trimmingCharacters(in: .whitespaces)
+    let percent = text.hasSuffix("%")
+    if percent { text.removeLast() }
+    guard let value = Double(text), value.isFinite else {
+      emit(YAMLMessage.wrongType(what, expected: "a number", found: describe(node)), node)
+      return nil
+    }
+    return Expr(.number(percent ? value / 100 : value, percent: percent, text: s.string.trimmingCharacters(in: .whitespaces)), range(node))
+  }
+
+  // MARK: Document
+
+  func run() -> [Collector] {
+    let text = String(decoding: file.bytes, as: UTF8.self)
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: text)
+    } catch let error as YamlError {
+      report(error)
+      return []
+    } catch {
+      sink.emit(YAMLMessage.syntax("\(error)"), file: file, range: .at(0))
+      return []
+    }
+    guard let root else { return [] }
+    let items: [Node]
+    if let list = root.sequence {
+      items = Array(list)
+    } else if let fields = fields(root, "the file", known: ["collectors"]) {
+      guard let value = fields.first(where: { $0.key == "collectors" })?.value else {
+        if root.mapping?.isEmpty == false {
+          emit(YAMLMessage.missingKey("collectors", in: "the file"), root)
+        }
+        return []
+      }
+      if case .scalar(let s) = value, s.string.isEmpty { return [] }
+      guard let list = sequence(value, "'collectors'") else { return [] }
+      items = list
+    } else {
+      return []
+    }
+    return items.compactMap(collector)
+  }
+
+  func report(_ error: YamlError) {
+    switch error {
+    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+      .composer(let context, let problem, let mark, _):
+      var message = problem
+      if let context { message += " " + context.text }
+      let at = file.offset(line: mark.line, column: mark.column)
+      sink.emit(YAMLMessage.syntax(message), file: file, range: SourceRange(at, at + 1))
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      let at = file.offset(line: context.mark.line, column: context.mark.column)
+      // Yams names the first of the repeated keys; point at the repeat when it can be found.
+      var target = at
+      if let key = duplicates.first {
+        let needle = Array((key + ":").utf8)
+        let startLine = file.lineIndex(of: at)
+        let column = at - file.lineStarts[startLine]
+        for line in (startLine + 1)..<file.lineStarts.count {
+          let r = file.lineRange(line)
+          let candidate = r.lowerBound + column
+          if candidate + needle.count <= r.upperBound && Array(file.bytes[candidate..<candidate + needle.count]) == needle {
+            target = candidate
+            break
+          }
+        }
+      }
+      let length = duplicates.first?.utf8.count ?? 1
+      sink.emit(YAMLMessage.duplicateKey(duplicates), file: file, range: SourceRange(target, target + length))
+    case .reader(let problem, let offset, _, _):
+      sink.emit(YAMLMessage.syntax(problem), file: file, range: .at(offset.map { min($0, file.bytes.count) } ?? 0))
+    default:
+      sink.emit(YAMLMessage.syntax("\(error)"), file: file, range: .at(0))
+    }
+  }
+}
+
