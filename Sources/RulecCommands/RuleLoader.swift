@@ -14,7 +14,7 @@ public struct RuleLoader {
 
   public static let extensions = ["rule", "yaml", "yml"]
 
-  /// Expands folders into the rule and YAML files inside them (recursively, sorted).
+  /// Expands folders into the rule and YAML files directly inside them (sorted); files stay as named.
   public static func expand(_ paths: [String]) throws(LoadError) -> [String] {
     var out: [String] = []
     let fm = FileManager.default
@@ -24,17 +24,15 @@ public struct RuleLoader {
         throw LoadError(description: "no such file or folder: \(path)")
       }
       if isDirectory.boolValue {
-        guard let walker = fm.enumerator(atPath: path) else {
+        // Only the folder's own files: a subfolder (twins, maps, benchmarks) is named on its own.
+        guard let names = try? fm.contentsOfDirectory(atPath: path) else {
           throw LoadError(description: "cannot list folder: \(path)")
         }
         var found: [String] = []
-        for case let relative as String in walker {
-          let ext = (relative as NSString).pathExtension.lowercased()
-          if extensions.contains(ext) {
-            let full = (path as NSString).appendingPathComponent(relative)
-            var sub: ObjCBool = false
-            if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.append(full) }
-          }
+        for name in names where extensions.contains((name as NSString).pathExtension.lowercased()) {
+          let full = (path as NSString).appendingPathComponent(name)
+          var sub: ObjCBool = false
+          if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.append(full) }
         }
         out += found.sorted()
       } else {

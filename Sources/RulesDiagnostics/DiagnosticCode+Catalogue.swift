@@ -18,8 +18,8 @@ extension DiagnosticCode {
     id: "RC1003", name: "unterminated-string", severity: .error,
     summary: "a string literal has no closing quote",
     explanation: "A string starts and ends with `\"` on the same line. Write `\\\"` for a quote inside a string.",
-    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  description \"pets the model is unsure about\n}\n",
-    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  description \"pets the model is unsure about\"\n}\n")
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  description \"pets the model is unsure about\n  pre_queue { sample 10% }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  description \"pets the model is unsure about\"\n  pre_queue { sample 10% }\n}\n")
   public static let invalidEscape = DiagnosticCode(
     id: "RC1004", name: "invalid-escape", severity: .error,
     summary: "an unknown escape sequence in a string",

@@ -395,6 +395,8 @@ struct ExpressionChecker {
       return true
     case .list(let items):
       return items.allSatisfy { checkKindLiteral($0) }
+    case .missing:
+      return false
     default:
       error(SemaMessage.typeMismatch("an input kind is compared with image, video, text or audio"), e.range)
       return false

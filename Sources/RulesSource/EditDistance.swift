@@ -1,11 +1,13 @@
 /// Did-you-mean suggestions: the closest candidate by Levenshtein distance.
 public enum Spelling {
-  /// Levenshtein distance between two strings, over Unicode scalars.
+  /// Edit distance between two strings over Unicode scalars, where swapping two neighbours counts
+  /// as one edit (optimal string alignment), so `dgo` is one edit from `dog`.
   public static func distance(_ a: String, _ b: String) -> Int {
     let x = Array(a.unicodeScalars)
     let y = Array(b.unicodeScalars)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
+    var beforePrevious = [Int](repeating: 0, count: y.count + 1)
     var previous = Array(0...y.count)
     var current = [Int](repeating: 0, count: y.count + 1)
     for i in 1...x.count {
@@ -13,8 +15,11 @@ public enum Spelling {
       for j in 1...y.count {
         let cost = x[i - 1] == y[j - 1] ? 0 : 1
         current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        if i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] {
+          current[j] = Swift.min(current[j], beforePrevious[j - 2] + 1)
+        }
       }
-      swap(&previous, &current)
+      (beforePrevious, previous, current) = (previous, current, beforePrevious)
     }
     return previous[y.count]
   }

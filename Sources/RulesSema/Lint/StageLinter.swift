@@ -73,7 +73,7 @@ struct StageLinter {
         } else {
           lintInside(condition)
         }
-        for atom in conjunction(condition).compactMap(numericAtom) {
+        for atom in conjunction(condition).compactMap(numericAtom) where !isOutOfProbabilityRange(atom) {
           let before = known[atom.key]?.0 ?? atom.domain
           let after = before.intersection(atom.interval)
           if after.isEmpty {

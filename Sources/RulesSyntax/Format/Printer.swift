@@ -185,8 +185,10 @@ public struct Printer {
 
   // MARK: Statements and expressions
 
-  /// The canonical text of one statement.
-  public static func statement(_ s: Statement) -> String {
+  /// The canonical text of one statement. With `canonicalNumbers`, numbers print by value
+  /// (`5%` and `0.05` both as `0.05`), to compare meanings rather than spellings.
+  public static func statement(_ s: Statement, canonicalNumbers: Bool = false) -> String {
+    let expression = { (e: Expr) in Printer.expression(e, canonicalNumbers: canonicalNumbers) }
     switch s.kind {
     case .require(let e): return "require \(expression(e))"
     case .dropIf(let e): return "drop if \(expression(e))"
@@ -203,9 +205,13 @@ public struct Printer {
   }
 
   /// The canonical text of an expression.
-  public static func expression(_ e: Expr) -> String {
+  public static func expression(_ e: Expr, canonicalNumbers: Bool = false) -> String {
+    let c = canonicalNumbers
+    let expression = { (e: Expr) in Printer.expression(e, canonicalNumbers: c) }
+    let child = { (e: Expr, m: Int) in Printer.child(e, minimum: m, canonicalNumbers: c) }
+    let collection = { (x: CollectionExpr) in Printer.collection(x, canonicalNumbers: c) }
     switch e.kind {
-    case .number(_, _, let text): return text
+    case .number(let value, _, let text): return c ? "\(value)" : text
     case .string(let s): return quote(s)
     case .bool(let b): return b ? "true" : "false"
     case .list(let items): return "[" + items.map(expression).joined(separator: ", ") + "]"
@@ -217,13 +223,13 @@ public struct Printer {
     case .call(let name, let args): return name.text + "(" + args.map(expression).joined(separator: ", ") + ")"
     case .collection(let c): return collection(c)
     case .quantifier(let q, let c): return q.rawValue + " " + collection(c)
-    case .not(let operand): return "not " + child(operand, minimum: 3)
-    case .negate(let operand): return "-" + child(operand, minimum: 7)
+    case .not(let operand): return "not " + child(operand, 3)
+    case .negate(let operand): return "-" + child(operand, 7)
     case .binary(let op, let lhs, let rhs):
       let p = op.precedence
       // Comparisons do not chain, and arithmetic is left-associative: parenthesise the right side.
       let right = op.isComparison || op.precedence == 4 ? p + 1 : (op.isArithmetic ? p + 1 : p)
-      return child(lhs, minimum: op.precedence == 4 ? p + 1 : p) + " " + op.rawValue + " " + child(rhs, minimum: right)
+      return child(lhs, op.precedence == 4 ? p + 1 : p) + " " + op.rawValue + " " + child(rhs, right)
     case .paren(let inner): return "(" + expression(inner) + ")"
     case .missing: return "<missing>"
     }
@@ -238,16 +244,18 @@ public struct Printer {
     }
   }
 
-  private static func child(_ e: Expr, minimum: Int) -> String {
-    precedence(e) < minimum ? "(" + expression(e) + ")" : expression(e)
+  private static func child(_ e: Expr, minimum: Int, canonicalNumbers: Bool) -> String {
+    let text = expression(e, canonicalNumbers: canonicalNumbers)
+    return precedence(e) < minimum ? "(" + text + ")" : text
   }
 
-  private static func collection(_ c: CollectionExpr) -> String {
+  private static func collection(_ c: CollectionExpr, canonicalNumbers: Bool) -> String {
     var text = c.keyword.text
-    if let list = c.list { text += " in " + expression(list) }
+    if let list = c.list { text += " in " + expression(list, canonicalNumbers: canonicalNumbers) }
     switch c.filter {
-    case .where(let pred): text += " where " + child(pred, minimum: 3)
-    case .compare(let op, let rhs): text += " " + op.rawValue + " " + child(rhs, minimum: 5)
+    case .where(let pred): text += " where " + child(pred, minimum: 3, canonicalNumbers: canonicalNumbers)
+    case .compare(let op, let rhs):
+      text += " " + op.rawValue + " " + child(rhs, minimum: 5, canonicalNumbers: canonicalNumbers)
     case nil: break
     }
     return text

@@ -8,6 +8,19 @@ extension Parser {
     "true", "false",
   ]
 
+  /// The comparison operator a token stands for (a lone `=` was reported by the lexer and reads as `==`).
+  static func comparison(_ kind: TokenKind) -> BinaryOperator? {
+    switch kind {
+    case .equal: .equal
+    case .notEqual: .notEqual
+    case .less: .less
+    case .lessEqual: .lessEqual
+    case .greater: .greater
+    case .greaterEqual: .greaterEqual
+    default: nil
+    }
+  }
+
   /// Enters one nesting level; false (after one diagnostic) once the limit is passed.
   mutating func descend() -> Bool {
     if tooDeep { return false }
@@ -63,8 +76,8 @@ extension Parser {
     let lhs = parseAdditive()
     if tooDeep { return lhs }
     let op: BinaryOperator
-    if current.kind.isComparison {
-      op = BinaryOperator(rawValue: text(current))!
+    if let comparison = Parser.comparison(current.kind) {
+      op = comparison
       advance()
     } else if atKeyword("not") && peek().kind == .name && text(peek()) == "in" {
       advance()
@@ -192,7 +205,10 @@ extension Parser {
       guard let collection = parseCollection(required: true) else { return Expr(.missing, t.range) }
       return Expr(.collection(collection), SourceRange(t.range.start, previous.range.end))
     default:
-      if Parser.reservedWords.contains(name) {
+      if Parser.reservedWords.contains(name) || Parser.statementKeywords.contains(name)
+        || Parser.clauseKeywords.contains(name) || name == "collector"
+      {
+        // A keyword that starts the next statement or clause: the expression is missing, not this word.
         error(SyntaxMessage.expectedExpression(found: "'\(name)'"), t.range)
         return Expr(.missing, .at(t.range.start))
       }
@@ -275,8 +291,8 @@ extension Parser {
     if atKeyword("where") {
       advance()
       collection.filter = .where(parseNot())
-    } else if current.kind.isComparison {
-      let op = BinaryOperator(rawValue: text(advance()))!
+    } else if let op = Parser.comparison(current.kind) {
+      advance()
       collection.filter = .compare(op, parseAdditive())
     }
     return collection

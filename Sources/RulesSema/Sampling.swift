@@ -1,0 +1,34 @@
+/// The deterministic sampling decision of `sample RATE [by PATH] [seed SEED]`.
+///
+/// An input is kept iff `fnv1a64("<seed>:<key>") mod 1_000_000 < round(rate × 1_000_000)`, where
+/// the key is the input id (or the `by` value) and the seed defaults to the collector id. Anyone can
+/// reproduce a decision from Grammar.md's test vectors in another language.
+public enum Sampling {
+  public static let buckets: UInt64 = 1_000_000
+
+  /// FNV-1a, 64-bit, with the standard offset basis and prime.
+  @inlinable
+  public static func fnv1a64<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes {
+      hash ^= UInt64(b)
+      hash &*= 0x0000_0100_0000_01b3
+    }
+    return hash
+  }
+
+  /// The bucket of `"<seed>:<key>"`, in 0..<1,000,000.
+  public static func bucket(seed: String, key: String) -> UInt64 {
+    fnv1a64(Array(seed.utf8) + [UInt8(ascii: ":")] + Array(key.utf8)) % buckets
+  }
+
+  /// How many of the 1,000,000 buckets a rate keeps.
+  public static func threshold(rate: Double) -> UInt64 {
+    UInt64(max(0, min(1, rate)) * Double(buckets) + 0.5)
+  }
+
+  /// Whether the input is kept.
+  public static func keeps(seed: String, key: String, rate: Double) -> Bool {
+    bucket(seed: seed, key: key) < threshold(rate: rate)
+  }
+}

@@ -1,0 +1,101 @@
+import RulesDiagnostics
+import RulesSema
+import RulesSource
+import RulesSyntax
+import Testing
+
+/// The checker's rules, one case each: fires on the bad form, not on the good one.
+@Suite struct CheckerTests {
+  static func pre(_ s: String) -> [String] { codes(check(collector(pre: "    " + s))) }
+  static func post(_ s: String) -> [String] { codes(check(collector(post: "    " + s))) }
+
+  @Test(arguments: [
+    ("require max(concepts) < 0.6", [String]()),
+    ("require maxx(concepts) < 0.6", ["RC3002"]),
+    ("require maximum < 0.6", ["RC3001"]),
+    ("require max(concepts)", ["RC3003"]),
+    ("require metadata.a < \"x\"", ["RC3003"]),
+    ("require max(concepts, 2) < 0.5", ["RC3004"]),
+    ("require max(regions) < 0.5", ["RC3004"]),
+    ("require concept(dog) > 1.5", ["RC3005"]),
+    ("require any concept > 120%", ["RC3005"]),
+    ("require count(concepts > 0.5) > 3", []),
+    ("sample 0", ["RC3006"]),
+    ("sample 101%", ["RC3006"]),
+    ("sample 10", ["RC3006"]),
+    ("limit 0 per day", ["RC3018"]),
+    ("limit 10 per 1.5 hours", ["RC3018"]),
+    ("require top(concepts, 0) > 0.5", ["RC3020"]),
+    ("require top(concepts, 2.5) > 0.5", ["RC3020"]),
+    ("require metadata.text matches \"(\"", ["RC3016"]),
+    ("require input.kind == imag", ["RC3001"]),
+    ("require input.knd == image", ["RC3001"]),
+    ("require model.id == \"general\"", []),
+    ("require any region where (concept(person) > 0.4 and area > 0.01)", []),
+    ("require any frame where value > 0.5", ["RC3001"]),
+    ("require any frame > 0.5", ["RC3003"]),
+    ("require all regions where width < 0.5", []),
+    ("require exists(metadata.user) and length(input.text) > 3", []),
+    ("require metadata.tags contains \"outdoor\" and not (metadata.os == \"ios\")", []),
+  ])
+  func preQueueRules(statement: String, expected: [String]) {
+    #expect(Self.pre(statement) == expected, "\(statement)")
+  }
+
+  @Test func postQueueSeesOnlyTheInput() {
+    #expect(Self.post("require max(concepts) < 0.6") == ["RC3017"])
+    #expect(Self.post("require concept(dog) > 0.5") == ["RC3017"])
+    #expect(Self.post("require model.id == \"x\"") == ["RC3017"])
+    #expect(Self.post("require input.kind == text and metadata.lang == \"en\"") == [])
+  }
+
+  @Test func collectorDefinitions() {
+    #expect(codes(check("collector a { source u/a/m destination u/b key env K }")) == ["RC3009"])
+    #expect(codes(check("collector a { destination u/b key env K pre_queue { sample 1% } }")) == ["RC3011"])
+    #expect(codes(check("collector \"bad id!\" { source u/a/m destination u/b key env K pre_queue { sample 1% } }")) == ["RC3008"])
+    #expect(codes(check("collector a { source u/a/m destination u/b key env 3f9a1c0e77d24b1c9e0a6d2f4b8c7e51 pre_queue { sample 1% } }")) == ["RC3010"])
+    #expect(codes(check("collector a { source u/a/m destination u/b key \"sk-live\" pre_queue { sample 1% } }")) == ["RC3010"])
+    #expect(codes(check("collector a { source u/a/m source u/a/n destination u/b key env K pre_queue { sample 1% } }")) == ["RC3012"])
+    #expect(codes(check("")) == ["RC4009"])
+  }
+
+  @Test func conceptMaps() {
+    func m(_ map: String, _ pre: String = "    require max(concepts) < 0.5") -> [String] {
+      codes(check(collector(pre: pre, map: map)))
+    }
+    #expect(m("map { dog, puppy -> canine }") == [])
+    #expect(m("map { dog -> canine  dog -> pet }") == ["RC3014"])
+    #expect(m("map { a -> b  b -> c  c -> a }") == ["RC3013"])
+    #expect(m("map { a -> a }") == ["RC3013"])
+    #expect(m("map { puppy -> dog  dog -> canine }") == ["RC4006"])
+    #expect(m("map { dog -> canine  cat -> feline }", "    require concept(canine) > 0.5") == ["RC4005"])
+    #expect(m("map file \"missing.csv\"") == ["RC3019"])
+  }
+
+  @Test func unknownConceptsWithACatalog() {
+    let ds = check(collector(pre: "    require concept(dgo) > 0.5 or any concept in [cat, feline] > 0.2", map: "map { kitten -> feline }"), concepts: ["dog", "cat", "kitten"])
+    #expect(codes(ds) == ["RC3015"])
+    #expect(ds[0].message.help == "did you mean 'dog'?")
+  }
+
+  @Test(arguments: [
+    ("    require max(concepts) < 0.3 and max(concepts) > 0.5", ["RC4003"]),
+    ("    drop if metadata.a == \"x\" and metadata.a == \"y\"", ["RC4001"]),
+    ("    require max(concepts) < 0.7 or max(concepts) >= 0.5", ["RC4002"]),
+    ("    require count(concepts) < 0", ["RC4003"]),
+    ("    require max(concepts) < 0.3\n    require max(concepts) > 0.5\n    sample 10%", ["RC4003", "RC4004"]),
+    ("    drop if max(concepts) < 0.5\n    require max(concepts) < 0.4", ["RC4003"]),
+    ("    drop if max(concepts) < 0.5\n    require max(concepts) < 0.6", []),
+    ("    require max(concepts) > 0.2\n    drop if max(concepts) > 0.1", ["RC4003"]),
+    ("    require true", ["RC4007"]),
+    ("    sample 100%", ["RC4007"]),
+    ("    drop if true", ["RC4003"]),
+    ("    limit 5 per hour\n    require max(concepts) < 0.5", ["RC4008"]),
+    ("    require max(concepts) < 0.5 or (margin(concepts) < 0.1 and margin(concepts) > 0.2)", ["RC4001"]),
+    ("    require margin(concepts) < 0.2 or margin(concepts) > 0.2", []),
+    ("    require margin(concepts) <= 0.2 or margin(concepts) >= 0.2", ["RC4002"]),
+  ])
+  func lints(statements: String, expected: [String]) {
+    #expect(codes(check(collector(pre: statements))) == expected, "\(statements)")
+  }
+}

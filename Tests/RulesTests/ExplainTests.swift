@@ -1,0 +1,36 @@
+import Foundation
+import RulecCommands
+import RulesDiagnostics
+import RulesSema
+import Testing
+
+/// `rulec explain`: each code's bad example triggers it and its good example does not.
+@Suite struct ExplainTests {
+  @Test(arguments: DiagnosticCode.all.filter { !$0.bad.isEmpty }.map(\.id))
+  func examplesMatchTheirCode(id: String) throws {
+    let code = DiagnosticCode.find(id)!
+    let ext = id.hasPrefix("RC2") ? "yaml" : "rule"
+    let concepts: Set<String>? = id == "RC3015" ? ["dog", "cat", "person"] : nil
+    let bad = check(code.bad, path: "example.\(ext)", concepts: concepts)
+    #expect(codes(bad).contains(id), "bad example of \(id) gives \(codes(bad))")
+    let good = check(code.good, path: "example.\(ext)", concepts: concepts)
+    #expect(!codes(good).contains(id), "good example of \(id) gives \(codes(good))")
+    #expect(good.allSatisfy { $0.severity != .error }, "good example of \(id) has errors: \(codes(good))")
+  }
+
+  @Test func printsExplanation() {
+    var out = Capture()
+    var err = Capture()
+    #expect(Explain.execute(code: "rc3005", out: &out, err: &err) == 0)
+    #expect(out.text.hasPrefix("RC3005 probability-out-of-range (error)"))
+    #expect(out.text.contains("Bad:") && out.text.contains("Good:"))
+    #expect(Explain.execute(code: "unknown-name", out: &out, err: &err) == 0)
+  }
+
+  @Test func unknownCodeIsAUsageError() {
+    var out = Capture()
+    var err = Capture()
+    #expect(Explain.execute(code: "RC3OO1", out: &out, err: &err) == 2)
+    #expect(err.text.contains("did you mean 'RC3001'?"))
+  }
+}

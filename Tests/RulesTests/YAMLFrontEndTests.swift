@@ -1,0 +1,93 @@
+import RulesDiagnostics
+import RulesSource
+import Testing
+
+/// The YAML form: positions inside expression strings, the original feature's shapes, and errors.
+@Suite struct YAMLFrontEndTests {
+  static let header = """
+    collectors:
+      - id: demo
+        source: {user: clarifai, app: main, model: general-image-recognition}
+        destination: {user: me, app: dataset}
+        key: {env: DEMO_KEY}
+
+    """
+
+  @Test func errorInsideAPlainExpressionPointsIntoTheYAML() throws {
+    let ds = check(Self.header + "    pre_queue:\n      - require: max(concepts) < 1.5 and maxx(concepts) > 0\n", path: "t.yaml")
+    #expect(codes(ds) == ["RC3005", "RC3002"])
+    // `      - require: max(concepts) < 1.5 and maxx(concepts) > 0`: '1.5' at column 34, 'maxx' at 42.
+    #expect(ds[0].location == LineColumn(line: 7, column: 34))
+    #expect(ds[1].location == LineColumn(line: 7, column: 42))
+  }
+
+  @Test func errorInsideAQuotedStatementPointsIntoTheYAML() {
+    let ds = check(Self.header + "    pre_queue:\n      - \"require metadata.a == 'x' and max(concepts) < 2\"\n", path: "t.yaml")
+    #expect(codes(ds) == ["RC1002", "RC1002"] || codes(ds).contains("RC1002"))
+    #expect(ds[0].location.line == 7)
+    #expect(ds[0].location.column == 32)  // the first `'` after `"require metadata.a == `
+  }
+
+  @Test func syntaxErrorInAnExpressionString() {
+    let ds = check(Self.header + "    post_queue:\n      - require: input.kind == \n", path: "t.yaml")
+    #expect(codes(ds) == ["RC1011"])
+    #expect(ds[0].location.line == 7)
+  }
+
+  @Test func escapedScalarsStayWithinTheScalar() {
+    let ds = check(Self.header + "    pre_queue:\n      - drop_if: \"metadata.a == \\\"\\u00e9\\\" and maxx(concepts) < 1\"\n", path: "t.yaml")
+    #expect(codes(ds) == ["RC3002"])
+    #expect(ds[0].location.line == 7)
+  }
+
+  @Test func originalOperatorShapes() {
+    let yaml = Self.header + """
+        pre_queue_random_sample: 0.5
+        pre_queue:
+          - random_sample: {keep_fraction: 0.2}
+          - concept_thresholder:
+              concepts: [{id: dog, value: 0.8}, {name: cat, value: 0.7}]
+              concept_threshold_type: 4
+              filter_other_concepts: false
+
+    """
+    #expect(codes(check(yaml, path: "t.yaml")) == [])
+    let bad = Self.header + """
+        pre_queue:
+          - concept_thresholder:
+              concepts: [{id: dog, value: 0.8}]
+              concept_threshold_type: GREATER_THEN
+
+    """
+    let ds = check(bad, path: "t.yaml")
+    #expect(codes(ds) == ["RC2006"])
+    #expect(ds[0].message.help == "did you mean 'GREATER_THAN'?")
+  }
+
+  @Test func clarifaiCollectorSourceShape() {
+    let yaml = """
+      collectors:
+        - id: from-clarifai
+          collector_source:
+            api_post_model_outputs_collector_source:
+              model_user_id: clarifai
+              model_app_id: main
+              model_id: general-image-recognition
+              post_inputs_key_id: 3f9a1c0e77d24b1c9e0a6d2f4b8c7e51
+          destination: {user: me, app: dataset}
+          pre_queue: [sample 10%]
+
+      """
+    #expect(codes(check(yaml, path: "t.yaml")) == ["RC3010"])
+  }
+
+  @Test func shapeErrors() {
+    #expect(codes(check("collectors: {}\n", path: "t.yaml")) == ["RC2004"])
+    #expect(codes(check(Self.header + "    pre_queue: [{require: a, drop_if: b}]\n", path: "t.yaml")) == ["RC2004"])
+    #expect(codes(check(Self.header + "    pre_queue: [{requires: 'max(concepts) < 0.5'}]\n", path: "t.yaml")) == ["RC2003"])
+    #expect(codes(check(Self.header + "    pre_queue: [{limit: {count: 5}}]\n", path: "t.yaml")) == ["RC2005"])
+    #expect(codes(check(Self.header + "    pre_queue: [{limit: {count: 5, per: fortnight}}]\n", path: "t.yaml")) == ["RC1012"])
+    #expect(codes(check("", path: "t.yaml")) == ["RC4009"])
+    #expect(codes(check("collectors: [\n", path: "t.yaml")) == ["RC2001"])
+  }
+}
