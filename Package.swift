@@ -8,7 +8,9 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .executable(name: "rulec", targets: ["rulec"]),
-    .library(name: "RulesSema", targets: ["RulesSema"]),
+    .library(
+      name: "Rules",
+      targets: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

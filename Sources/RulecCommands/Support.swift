@@ -17,6 +17,16 @@ public struct StandardError: TextOutputStream {
   }
 }
 
+/// Holds values until the process exits, so that a large syntax tree is not torn down just before exit.
+enum RetainedForExit {
+  nonisolated(unsafe) private static var values: [Any] = []
+  private static let lock = NSLock()
+
+  static func keep(_ value: Any) {
+    lock.withLock { values.append(value) }
+  }
+}
+
 /// When to colour human output.
 public enum ColorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
   case auto, always, never

@@ -69,18 +69,25 @@ public struct Diagnostic: Sendable {
 /// Collects diagnostics from every stage; only the CLI decides what they mean for the exit status.
 public final class DiagnosticSink: @unchecked Sendable {
   public private(set) var diagnostics: [Diagnostic] = []
+  public private(set) var errorCount = 0
+  public private(set) var warningCount = 0
 
   public init() {}
 
   public func emit(_ message: DiagnosticMessage, file: SourceFile, range: SourceRange, notes: [DiagnosticNote] = []) {
-    diagnostics.append(Diagnostic(message, file: file, range: range, notes: notes))
+    append(Diagnostic(message, file: file, range: range, notes: notes))
   }
 
-  public func append(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+  public func append(_ diagnostic: Diagnostic) {
+    diagnostics.append(diagnostic)
+    switch diagnostic.severity {
+    case .error: errorCount += 1
+    case .warning: warningCount += 1
+    case .note: break
+    }
+  }
 
-  public var errorCount: Int { diagnostics.count { $0.severity == .error } }
-  public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
-  public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+  public var hasErrors: Bool { errorCount > 0 }
 
   /// Diagnostics in a stable order: by file, then position, then code.
   public var sorted: [Diagnostic] {

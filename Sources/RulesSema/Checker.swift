@@ -60,6 +60,11 @@ public struct Checker {
       && s.utf8.allSatisfy { Lexer.isNameContinue($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
   }
 
+  static func isEnvironmentName(_ s: String) -> Bool {
+    guard let first = s.utf8.first, Lexer.isNameStart(first) else { return false }
+    return s.utf8.allSatisfy { Lexer.isNameContinue($0) } && s.uppercased() == s
+  }
+
   static func looksLikeSecret(_ s: String) -> Bool {
     let hex = s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
     return (hex && s.utf8.count >= 24) || (s.utf8.count >= 24 && !s.contains("_") && s.uppercased() != s)
@@ -121,13 +126,23 @@ public struct Checker {
       case .key(let reference):
         switch reference {
         case .inline(let secret):
-          emit(SemaMessage.inlineSecret, file, secret.range)
           complete = false
+          if !secret.quoted && Checker.isEnvironmentName(secret.text) && !Checker.looksLikeSecret(secret.text) {
+            // `key PETS_KEY`: a variable name with 'env' forgotten, not a secret.
+            emit(
+              SyntaxMessage.expected(
+                "'env NAME' or 'file \"PATH\"' after 'key'", found: "'\(secret.text)'",
+                help: "write 'key env \(secret.text)'"), file, secret.range)
+          } else {
+            emit(SemaMessage.inlineSecret, file, secret.range)
+          }
         case .environment(let name):
           if Checker.looksLikeSecret(name.text) {
             emit(SemaMessage.inlineSecret, file, name.range)
             complete = false
-          } else if !(name.text.utf8.first.map(Lexer.isNameStart) ?? false) || !name.text.utf8.allSatisfy(Lexer.isNameContinue) {
+          } else if !(name.text.utf8.first.map(Lexer.isNameStart) ?? false)
+            || !name.text.utf8.allSatisfy(Lexer.isNameContinue)
+          {
             emit(
               SemaMessage.invalidID("environment variable name", name.text, help: "use letters, digits and '_', such as 'PETS_APP_KEY'"),
               file, name.range)

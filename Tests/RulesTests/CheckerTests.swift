@@ -55,6 +55,9 @@ import Testing
     #expect(codes(check("collector \"bad id!\" { source u/a/m destination u/b key env K pre_queue { sample 1% } }")) == ["RC3008"])
     #expect(codes(check("collector a { source u/a/m destination u/b key env 3f9a1c0e77d24b1c9e0a6d2f4b8c7e51 pre_queue { sample 1% } }")) == ["RC3010"])
     #expect(codes(check("collector a { source u/a/m destination u/b key \"sk-live\" pre_queue { sample 1% } }")) == ["RC3010"])
+    let forgotten = check("collector a { source u/a/m destination u/b key PETS_KEY pre_queue { sample 1% } }")
+    #expect(codes(forgotten) == ["RC1006"])
+    #expect(forgotten[0].message.help == "write 'key env PETS_KEY'")
     #expect(codes(check("collector a { source u/a/m source u/a/n destination u/b key env K pre_queue { sample 1% } }")) == ["RC3012"])
     #expect(codes(check("")) == ["RC4009"])
   }

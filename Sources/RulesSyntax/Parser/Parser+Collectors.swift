@@ -198,7 +198,7 @@ extension Parser {
     var map = ConceptMapSyntax(entries: [])
     while !at(.rBrace) && !at(.endOfFile) {
       let before = position
-      if atKeyword("unmapped") && (peek().kind == .name) && (text(peek()) == "keep" || text(peek()) == "drop") {
+      if atKeyword("unmapped") && (peek().kind == .name) && (`is`(peek(), "keep") || `is`(peek(), "drop")) {
         advance()
         let t = advance()
         map.unmapped = Word(text(t), t.range)
@@ -300,7 +300,7 @@ extension Parser {
       while atKeyword("by") || atKeyword("seed") {
         progress += 1
         precondition(progress < 100)
-        if text(advance()) == "by" {
+        if `is`(advance(), "by") {
           by = parsePrimary()
         } else {
           guard let s = parseWord("a seed") else { return nil }

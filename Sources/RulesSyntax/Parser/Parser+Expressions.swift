@@ -3,10 +3,13 @@ import RulesSource
 
 extension Parser {
   /// Words that continue an expression; anything else after a complete expression ends it.
-  static let reservedWords: Set<String> = [
+  static let reservedWordList = [
     "and", "or", "not", "in", "contains", "starts_with", "ends_with", "matches", "any", "all", "where",
     "true", "false",
   ]
+  static let reservedWords = Set(reservedWordList)
+
+  static let wordOperators: [BinaryOperator] = [.in, .contains, .startsWith, .endsWith, .matches]
 
   /// The comparison operator a token stands for (a lone `=` was reported by the lexer and reads as `==`).
   static func comparison(_ kind: TokenKind) -> BinaryOperator? {
@@ -62,7 +65,7 @@ extension Parser {
 
   /// `not := 'not' not | comparison`
   mutating func parseNot() -> Expr {
-    if atKeyword("not") && !(peek().kind == .name && text(peek()) == "in") {
+    if atKeyword("not") && !`is`(peek(), "in") {
       let t = advance()
       guard descend() else { return missing() }
       defer { depth -= 1 }
@@ -79,13 +82,11 @@ extension Parser {
     if let comparison = Parser.comparison(current.kind) {
       op = comparison
       advance()
-    } else if atKeyword("not") && peek().kind == .name && text(peek()) == "in" {
+    } else if atKeyword("not") && `is`(peek(), "in") {
       advance()
       advance()
       op = .notIn
-    } else if at(.name), let word = BinaryOperator(rawValue: text(current)),
-      [.in, .contains, .startsWith, .endsWith, .matches].contains(word)
-    {
+    } else if at(.name), let word = Parser.wordOperators.first(where: { `is`(current, $0.rawValue) }) {
       advance()
       op = word
     } else {
@@ -164,7 +165,7 @@ extension Parser {
     while !at(.rBracket) && !at(.endOfFile) {
       let before = position
       let wordLike =
-        (at(.name) && !Parser.reservedWords.contains(text(current)) && peek().kind != .dot && peek().kind != .lParen)
+        (at(.name) && !isKeyword(current, in: Parser.reservedWordList) && peek().kind != .dot && peek().kind != .lParen)
         || (at(.number) && (peek().kind == .name || peek().kind == .minus) && isAdjacent(current, peek()))
       if wordLike {
         // A bare word in a list is a symbol: `[dog, golden-retriever]` means `["dog", "golden-retriever"]`.
@@ -246,7 +247,7 @@ extension Parser {
     var args: [Expr] = []
     while !at(.rParen) && !at(.endOfFile) && !tooDeep {
       let before = position
-      if name.text == "concept" && (at(.name) || at(.number)) && !Parser.reservedWords.contains(text(current)) {
+      if name.text == "concept" && (at(.name) || at(.number)) && !isKeyword(current, in: Parser.reservedWordList) {
         // `concept(golden-retriever)`: the argument is a concept name or id, glued like any word.
         let w = parseWord("a concept name or id")!
         args.append(Expr(.name(w.text), w.range))

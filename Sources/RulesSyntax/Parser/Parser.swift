@@ -79,8 +79,15 @@ public struct Parser {
   func peek(_ n: Int = 1) -> Token { tokens[min(position + n, tokens.count - 1)] }
   func at(_ kind: TokenKind) -> Bool { current.kind == kind }
   func text(_ token: Token) -> String { file.text(token.range) }
-  func atKeyword(_ word: String) -> Bool { at(.name) && text(current) == word }
-  func atKeyword(in words: [String]) -> Bool { at(.name) && words.contains(text(current)) }
+  /// Whether a token's bytes spell `word`. Comparing bytes in place instead of slicing a `String`
+  /// per test made parsing 10,000 collectors 2.3× faster (210 → 90 ms, see Documentation/Performance.md).
+  func `is`(_ token: Token, _ word: String) -> Bool {
+    guard token.range.length == word.utf8.count else { return false }
+    return file.bytes[token.range.start..<token.range.end].elementsEqual(word.utf8)
+  }
+  func atKeyword(_ word: String) -> Bool { at(.name) && `is`(current, word) }
+  func atKeyword(in words: [String]) -> Bool { at(.name) && words.contains { `is`(current, $0) } }
+  func isKeyword(_ token: Token, in words: [String]) -> Bool { token.kind == .name && words.contains { `is`(token, $0) } }
 
   @discardableResult
   mutating func advance() -> Token {
@@ -117,12 +124,12 @@ public struct Parser {
 
   /// Requires a token; on a mismatch reports it (or the unclosed opener at end of file) and returns nil.
   @discardableResult
-  mutating func expect(_ kind: TokenKind, _ what: String? = nil, opener: Token? = nil) -> Token? {
+  mutating func expect(_ kind: TokenKind, _ what: @autoclosure () -> String? = nil, opener: Token? = nil) -> Token? {
     if let t = eat(kind) { return t }
     if at(.endOfFile), let opener {
       error(SyntaxMessage.unclosed(text(opener)), opener.range)
     } else {
-      error(SyntaxMessage.expected(what ?? kind.display, found: describe(current)), current.range)
+      error(SyntaxMessage.expected(what() ?? kind.display, found: describe(current)), current.range)
     }
     return nil
   }
@@ -138,7 +145,7 @@ public struct Parser {
     var guardCount = 0
     while !at(.endOfFile) {
       if stopAtBrace && at(.rBrace) { break }
-      if at(.name) && keywords.contains(text(current)) && previous.kind != .dot { break }
+      if atKeyword(in: keywords) && previous.kind != .dot { break }
       advance()
       guardCount += 1
       precondition(guardCount <= tokens.count, "synchronize made no progress")
@@ -152,14 +159,14 @@ public struct Parser {
   func isAdjacent(_ a: Token, _ b: Token) -> Bool { a.range.end == b.range.start }
 
   /// A bare word glued from adjacent name, number and `-` tokens, `*` if allowed, or a string.
-  mutating func parseWord(_ what: String, allowStar: Bool = false) -> Word? {
+  mutating func parseWord(_ what: @autoclosure () -> String, allowStar: Bool = false) -> Word? {
     if at(.string) {
       let t = advance()
       return Word(decodeString(t), t.range, quoted: true)
     }
     if allowStar, let t = eat(.star) { return Word("*", t.range) }
     guard at(.name) || at(.number) else {
-      error(SyntaxMessage.expected(what, found: describe(current)), current.range)
+      error(SyntaxMessage.expected(what(), found: describe(current)), current.range)
       return nil
     }
     let first = advance()
