@@ -103,31 +103,28 @@ public struct YAMLFrontEnd {
     }
   }
 
-  func expression(_ node: Node) -> Expr? {
-    guard let scalar = scalarValue(node, "an expression") else { return nil }
+  /// Parses a scalar's text with one of the DSL parser's entry points, reporting into the YAML file.
+  func parseScalar<T>(
+    _ node: Node, _ what: String, _ parse: ([Token], SourceFile, DiagnosticSink) -> T?
+  ) -> T? {
+    guard let scalar = scalarValue(node, what) else { return nil }
     let local = DiagnosticSink()
     let (tokens, source) = lex(node, scalar, local: local)
-    let expr = Parser.parseExpression(tokens: tokens, file: source, sink: local)
-    forward(local, within: node)
-    return expr
-  }
-
-  func statement(_ node: Node) -> Statement? {
-    guard let scalar = scalarValue(node, "a statement") else { return nil }
-    let local = DiagnosticSink()
-    let (tokens, source) = lex(node, scalar, local: local)
-    let result = Parser.parseStatement(tokens: tokens, file: source, sink: local)
+    let result = parse(tokens, source, local)
     forward(local, within: node)
     return result
   }
 
+  func expression(_ node: Node) -> Expr? {
+    parseScalar(node, "an expression") { Parser.parseExpression(tokens: $0, file: $1, sink: $2) }
+  }
+
+  func statement(_ node: Node) -> Statement? {
+    parseScalar(node, "a statement") { Parser.parseStatement(tokens: $0, file: $1, sink: $2) }
+  }
+
   func mapEntry(_ node: Node) -> MapEntry? {
-    guard let scalar = scalarValue(node, "a map entry such as 'dog, puppy -> canine'") else { return nil }
-    let local = DiagnosticSink()
-    let (tokens, source) = lex(node, scalar, local: local)
-    let entry = Parser.parseMapEntry(tokens: tokens, file: source, sink: local)
-    forward(local, within: node)
-    return entry
+    parseScalar(node, "a map entry such as 'dog, puppy -> canine'") { Parser.parseMapEntry(tokens: $0, file: $1, sink: $2) }
   }
 
   // MARK: Node helpers

@@ -68,11 +68,7 @@ struct StageLinter {
           emit(SemaMessage.noEffect("'require true' keeps every input"), statement.range)
           continue
         }
-        if case .whenPresent(let key) = alwaysTrue(condition) {
-          emit(SemaMessage.alwaysTrue(key), condition.range)
-        } else {
-          lintInside(condition)
-        }
+        lintCondition(condition)
         for atom in conjunction(condition).compactMap(numericAtom) where !isOutOfProbabilityRange(atom) {
           let before = known[atom.key]?.0 ?? atom.domain
           let after = before.intersection(atom.interval)
@@ -96,11 +92,7 @@ struct StageLinter {
           emit(SemaMessage.neverTrue(why), condition.range)
           continue
         }
-        if case .whenPresent(let key) = alwaysTrue(condition) {
-          emit(SemaMessage.alwaysTrue(key), condition.range)
-        } else {
-          lintInside(condition)
-        }
+        lintCondition(condition)
         if let atom = numericAtom(strip(condition)), let complement = complement(of: atom) {
           let before = known[atom.key]?.0 ?? atom.domain
           let after = before.intersection(complement)
@@ -305,6 +297,15 @@ struct StageLinter {
         return .whenPresent(atom.key)
       }
       return .no
+    }
+  }
+
+  /// Warns when a whole condition always holds, else looks inside it.
+  func lintCondition(_ condition: Expr) {
+    if case .whenPresent(let key) = alwaysTrue(condition) {
+      emit(SemaMessage.alwaysTrue(key), condition.range)
+    } else {
+      lintInside(condition)
     }
   }
 
