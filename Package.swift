@@ -10,7 +10,9 @@ let package = Package(
     .executable(name: "rulec", targets: ["rulec"]),
     .library(
       name: "Rules",
-      targets: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands"]),
+      targets: [
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulecCommands",
+      ]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,20 +26,23 @@ let package = Package(
     .target(
       name: "RulesYAML",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
+    .target(name: "RulesEvents"),
     .target(
       name: "RulesSema",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", .product(name: "Yams", package: "Yams")]),
+    .target(name: "RulesRuntime", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents"]),
+    .target(name: "RulesRunner", dependencies: ["RulesDiagnostics", "RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime"]),
     .target(
       name: "RulecCommands",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "rulec", dependencies: ["RulecCommands"]),
     .testTarget(
       name: "RulesTests",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Golden"]),

@@ -487,10 +487,10 @@ struct ExpressionChecker {
   }
 }
 
-/// Constant folding for the checker's range tests.
-enum Constant {
+/// Constant folding for the checker's range tests and the evaluators.
+public enum Constant {
   /// The value of a constant numeric expression (literals, unary minus, arithmetic), if it is one.
-  static func number(_ e: Expr) -> Double? {
+  public static func number(_ e: Expr) -> Double? {
     switch e.kind {
     case .number(let v, _, _): return v
     case .paren(let inner): return number(inner)

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import RulesDiagnostics
+import RulesRunner
+import RulesSema
+import RulesSource
+import RulesSyntax
+
+/// `rulec run`: dry-runs collectors over recorded predictions.
+public struct Run: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    abstract: "Dry-run collectors over recorded model outputs (JSON Lines).",
+    discussion: """
+      Writes one PostInputs item per accepted input (stdout or --out) and a funnel report on standard
+      error (and as JSON with --report). Exit status: 0 done, 1 rule errors, 2 usage or file problems,
+      3 some lines could not be read (they are counted and listed in the report).
+      """)
+
+  @Argument(help: "A rule file, a YAML file or a folder.")
+  var rules: String
+
+  @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Recordings (JSON Lines); '-' for standard input.")
+  var events: [String]
+
+  @Option(help: "Write accepted items here instead of standard output.")
+  var out: String?
+
+  @Option(help: "Write the report as JSON here.")
+  var report: String?
+
+  @Flag(help: "Stop at the first bad line.")
+  var strict = false
+
+  @Option(help: "Print every statement met by the events of this input id, with the values seen.")
+  var explain: String?
+
+  public init() {}
+
+  public func validate() throws {
+    if events.isEmpty { throw ValidationError("give at least one recording with --events FILE") }
+  }
+
+  public func run() throws {
+    var err = StandardError()
+    let status = Run.execute(
+      rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, err: &err,
+      stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// Runs and reports; returns the exit status. `stdout` receives the accepted items when `out` is nil.
+  public static func execute(
+    rules: String, events: [String], out: String?, report reportPath: String?, strict: Bool, explain: String?,
+    err: inout some TextOutputStream, stdout: (String) -> Void
+  ) -> Int32 {
+    let sink = DiagnosticSink()
+    let program: CheckedProgram
+    do {
+      program = try RuleLoader.load([rules], options: CheckOptions(), sink: sink).program
+    } catch {
+      err.write("rulec: \(error.description)\n")
+      return 2
+    }
+    let renderer = DiagnosticRenderer(colored: false)
+    if sink.hasErrors {
+      for d in sink.sorted { err.write(renderer.render(d) + "\n") }
+      err.write(DiagnosticRenderer.summary(errors: sink.errorCount, warnings: sink.warningCount, files: 1) + "\n")
+      return 1
+    }
+    for d in sink.sorted { err.write(renderer.render(d) + "\n") }
+
+    var output: FileHandle?
+    if let out {
+      guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+        err.write("rulec: cannot write \(out)\n")
+        return 2
+      }
+      output = h
+    }
+    // Items are written in 1 MiB blocks rather than one write per item.
+    var buffer = ""
+    func flush() {
+      guard !buffer.isEmpty else { return }
+      if let output { output.write(Data(buffer.utf8)) } else { stdout(buffer) }
+      buffer.removeAll(keepingCapacity: true)
+    }
+    let runner = Runner(program: program)
+    runner.stopAtBadLine = strict
+    runner.explainInput = explain
+    var stopped: Runner.StoppedAtBadLine?
+    for path in events {
+      let handle: FileHandle
+      if path == "-" {
+        handle = FileHandle.standardInput
+      } else {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+          flush()
+          err.write("rulec: cannot read \(path)\n")
+          return 2
+        }
+        handle = h
+      }
+      do {
+        try runner.run(LineReader(handle: handle)) { item in
+          buffer += item
+          buffer += "\n"
+          if buffer.utf8.count >= 1 << 20 { flush() }
+        }
+      } catch let e as Runner.StoppedAtBadLine {
+        stopped = e
+        break
+      } catch {
+        flush()
+        err.write("rulec: cannot read \(path): \(error.localizedDescription)\n")
+        return 2
+      }
+    }
+    flush()
+    try? output?.close()
+    if explain != nil {
+      err.write("explain \(explain!):\n" + (runner.explanation.isEmpty ? "  no event of this input reached a collector\n" : runner.explanation.joined(separator: "\n") + "\n"))
+    }
+    err.write(runner.report.human)
+    if let reportPath {
+      do {
+        try Data((runner.report.json.rendered() + "\n").utf8).write(to: URL(fileURLWithPath: reportPath))
+      } catch {
+        err.write("rulec: cannot write \(reportPath): \(error.localizedDescription)\n")
+        return 2
+      }
+    }
+    if let stopped {
+      err.write("rulec: stopped at bad line \(stopped.line): \(stopped.reason)\n")
+      return 3
+    }
+    return runner.report.badLineCount > 0 ? 3 : 0
+  }
+}

@@ -1,0 +1,122 @@
+/// The kind of media an input holds.
+public enum InputKind: String, Sendable, CaseIterable {
+  case image, video, text, audio
+}
+
+/// One concept of a model output: `{id, name, value}`.
+public struct ConceptValue: Sendable, Equatable {
+  public var id: String
+  public var name: String
+  public var value: Double
+
+  public init(id: String, name: String, value: Double) {
+    self.id = id
+    self.name = name
+    self.value = value
+  }
+}
+
+/// A region's bounding box, normalised to [0, 1].
+public struct BoundingBox: Sendable, Equatable {
+  public var top: Double
+  public var left: Double
+  public var bottom: Double
+  public var right: Double
+
+  public init(top: Double, left: Double, bottom: Double, right: Double) {
+    self.top = top
+    self.left = left
+    self.bottom = bottom
+    self.right = right
+  }
+}
+
+/// One detection region.
+public struct RegionValue: Sendable, Equatable {
+  public var id: String
+  /// The region's own confidence, if given.
+  public var value: Double?
+  public var box: BoundingBox?
+  public var concepts: [ConceptValue]
+
+  public init(id: String = "", value: Double? = nil, box: BoundingBox? = nil, concepts: [ConceptValue] = []) {
+    self.id = id
+    self.value = value
+    self.box = box
+    self.concepts = concepts
+  }
+}
+
+/// One video frame.
+public struct FrameValue: Sendable, Equatable {
+  public var id: String
+  public var index: Double?
+  /// Milliseconds from the start of the video.
+  public var time: Double?
+  public var concepts: [ConceptValue]
+  public var regions: [RegionValue]
+
+  public init(id: String = "", index: Double? = nil, time: Double? = nil, concepts: [ConceptValue] = [], regions: [RegionValue] = []) {
+    self.id = id
+    self.index = index
+    self.time = time
+    self.concepts = concepts
+    self.regions = regions
+  }
+}
+
+/// A metadata value read at one of the paths the rules use.
+public indirect enum MetadataValue: Sendable, Equatable {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case list([MetadataValue])
+  /// An object: only its presence is known (rules compare scalars and lists).
+  case object
+}
+
+/// One model output, decoded: only the fields rules can read, plus raw JSON slices of the input's
+/// media and metadata so an accepted input is forwarded exactly as it came.
+public struct Event: Sendable {
+  /// 1-based line of the recording, and the output's position in that line's `outputs` array.
+  public var line = 0
+  public var indexInLine = 0
+
+  /// `status.code` when it was a number; nil when absent.
+  public var statusCode: Int?
+  /// `status.code` when it was an enum name (`"SUCCESS"`).
+  public var statusName: String?
+  public var outputID: String?
+  /// `created_at` in seconds since the Unix epoch.
+  public var createdAt: Double?
+
+  public var modelID: String?
+  public var modelUser: String?
+  public var modelApp: String?
+  public var modelVersion: String?
+
+  public var inputID: String?
+  public var inputKind: InputKind?
+  public var inputText: String?
+  public var inputURL: String?
+  /// The raw JSON of `input.data.<kind>` (for example `{"url": "..."}`), kept to forward the input.
+  public var mediaJSON: String?
+  /// The raw JSON of `input.data.metadata`, kept to forward the input.
+  public var metadataJSON: String?
+  /// Values at the projected metadata paths, by slot; nil where the path is absent.
+  public var metadata: [MetadataValue?] = []
+
+  public var concepts: [ConceptValue] = []
+  public var regions: [RegionValue] = []
+  public var frames: [FrameValue] = []
+
+  public init() {}
+
+  /// Outputs whose own status is not success are skipped (Clarifai code 10000, or `"SUCCESS"`).
+  public var isSuccess: Bool {
+    if let statusCode { return statusCode == 10000 }
+    if let statusName { return statusName == "SUCCESS" }
+    return true
+  }
+}

@@ -1,0 +1,304 @@
+/// Why a line of a recording could not be read.
+public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
+  public var reason: String
+  /// Byte offset in the line.
+  public var offset: Int
+
+  public init(_ reason: String, at offset: Int) {
+    self.reason = reason
+    self.offset = offset
+  }
+
+  public var description: String { "\(reason) at byte \(offset + 1)" }
+}
+
+/// A forward-only JSON reader over one line's bytes. It reads the values the decoder asks for and
+/// skips everything else without building anything; it rejects what is not JSON (RFC 8259):
+/// bad syntax, invalid UTF-8, unescaped control characters, numbers out of range.
+struct JSONCursor {
+  let bytes: UnsafeBufferPointer<UInt8>
+  var i = 0
+  /// Arrays and objects may nest this deep; deeper input is rejected rather than overflowing the stack.
+  static let depthLimit = 256
+
+  init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+  var atEnd: Bool { i >= bytes.count }
+
+  func fail(_ reason: String) -> DecodeError { DecodeError(reason, at: min(i, bytes.count)) }
+
+  @inline(__always) mutating func skipWhitespace() {
+    while i < bytes.count {
+      let b = bytes[i]
+      guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+      i += 1
+    }
+  }
+
+  @inline(__always) mutating func peek() -> UInt8? {
+    skipWhitespace()
+    return i < bytes.count ? bytes[i] : nil
+  }
+
+  mutating func expect(_ byte: UInt8, _ what: String) throws(DecodeError) {
+    guard peek() == byte else { throw atEnd ? fail("truncated JSON: expected \(what)") : fail("expected \(what)") }
+    i += 1
+  }
+
+  /// Reads `{`, then calls `field` with each key's byte range (value not yet read), until `}`.
+  mutating func object(_ field: (inout JSONCursor, Range<Int>) throws(DecodeError) -> Void) throws(DecodeError) {
+    try expect(UInt8(ascii: "{"), "'{'")
+    if peek() == UInt8(ascii: "}") {
+      i += 1
+      return
+    }
+    while true {
+      guard peek() == UInt8(ascii: "\"") else { throw atEnd ? fail("truncated JSON") : fail("expected a key") }
+      let key = try stringRange()
+      try expect(UInt8(ascii: ":"), "':'")
+      skipWhitespace()
+      try field(&self, key.range)
+      guard let next = peek() else { throw fail("truncated JSON: unclosed object") }
+      i += 1
+      if next == UInt8(ascii: "}") { return }
+      guard next == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
+    }
+  }
+
+  /// Reads `[`, then calls `element` for each element, until `]`.
+  mutating func array(_ element: (inout JSONCursor) throws(DecodeError) -> Void) throws(DecodeError) {
+    try expect(UInt8(ascii: "["), "'['")
+    if peek() == UInt8(ascii: "]") {
+      i += 1
+      return
+    }
+    while true {
+      skipWhitespace()
+      try element(&self)
+      guard let next = peek() else { throw fail("truncated JSON: unclosed array") }
+      i += 1
+      if next == UInt8(ascii: "]") { return }
+      guard next == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+    }
+  }
+
+  func key(_ range: Range<Int>, is word: StaticString) -> Bool {
+    guard range.count == word.utf8CodeUnitCount else { return false }
+    let w = word.utf8Start
+    for k in 0..<range.count where bytes[range.lowerBound + k] != w[k] { return false }
+    return true
+  }
+
+  func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+
+  /// Reads a string's raw byte range (between the quotes) and whether it holds escapes; validates it.
+  mutating func stringRange() throws(DecodeError) -> (range: Range<Int>, escaped: Bool) {
+    guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
+    i += 1
+    let start = i
+    var escaped = false
+    while i < bytes.count {
+      let b = bytes[i]
+      if b == UInt8(ascii: "\"") {
+        i += 1
+        return (start..<(i - 1), escaped)
+      }
+      if b == UInt8(ascii: "\\") {
+        escaped = true
+        guard i + 1 < bytes.count else { break }
+        let e = bytes[i + 1]
+        switch e {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+          i += 2
+        case UInt8(ascii: "u"):
+          guard i + 5 < bytes.count, (2...5).allSatisfy({ JSONCursor.hex(bytes[i + $0]) != nil }) else {
+            throw fail("invalid \\u escape in a string")
+          }
+          i += 6
+        default:
+          throw fail("invalid escape in a string")
+        }
+        continue
+      }
+      if b < 0x20 { throw fail("unescaped control character in a string") }
+      if b < 0x80 {
+        i += 1
+        continue
+      }
+      let length = JSONCursor.utf8Length(bytes, at: i)
+      guard length > 0 else { throw fail("invalid UTF-8 in a string") }
+      i += length
+    }
+    throw fail("truncated JSON: unterminated string")
+  }
+
+  /// Reads a string value, decoding escapes.
+  mutating func string() throws(DecodeError) -> String {
+    let (range, escaped) = try stringRange()
+    return escaped ? JSONCursor.unescape(bytes, range) : text(range)
+  }
+
+  /// Reads a number; it must be finite as a binary64.
+  mutating func number() throws(DecodeError) -> Double {
+    skipWhitespace()
+    let start = i
+    if i < bytes.count && bytes[i] == UInt8(ascii: "-") { i += 1 }
+    guard i < bytes.count, JSONCursor.isDigit(bytes[i]) else { throw fail("expected a number") }
+    if bytes[i] == UInt8(ascii: "0") {
+      i += 1
+    } else {
+      while i < bytes.count && JSONCursor.isDigit(bytes[i]) { i += 1 }
+    }
+    var integral = true
+    if i < bytes.count && bytes[i] == UInt8(ascii: ".") {
+      integral = false
+      i += 1
+      guard i < bytes.count, JSONCursor.isDigit(bytes[i]) else { throw fail("invalid number") }
+      while i < bytes.count && JSONCursor.isDigit(bytes[i]) { i += 1 }
+    }
+    if i < bytes.count && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+      integral = false
+      i += 1
+      if i < bytes.count && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
+      guard i < bytes.count, JSONCursor.isDigit(bytes[i]) else { throw fail("invalid number") }
+      while i < bytes.count && JSONCursor.isDigit(bytes[i]) { i += 1 }
+    }
+    // Short integers are common (codes, indices): add the digits up directly.
+    if integral && i - start <= 15 {
+      var value: Int64 = 0
+      var k = start
+      let negative = bytes[k] == UInt8(ascii: "-")
+      if negative { k += 1 }
+      while k < i {
+        value = value * 10 + Int64(bytes[k] - 48)
+        k += 1
+      }
+      return Double(negative ? -value : value)
+    }
+    guard let value = Double(text(start..<i)), value.isFinite else {
+      i = start
+      throw fail("number out of range")
+    }
+    return value
+  }
+
+  /// Reads `true`, `false` or `null` (nil).
+  mutating func literal() throws(DecodeError) -> Bool? {
+    skipWhitespace()
+    func match(_ word: StaticString) -> Bool {
+      let n = word.utf8CodeUnitCount
+      guard i + n <= bytes.count else { return false }
+      for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return false }
+      return true
+    }
+    if match("true") {
+      i += 4
+      return true
+    }
+    if match("false") {
+      i += 5
+      return false
+    }
+    if match("null") {
+      i += 4
+      return nil
+    }
+    throw atEnd ? fail("truncated JSON") : fail("unexpected character")
+  }
+
+  /// Skips any value, checking it is valid JSON.
+  mutating func skipValue(depth: Int = 0) throws(DecodeError) {
+    guard depth < JSONCursor.depthLimit else { throw fail("JSON nests deeper than \(JSONCursor.depthLimit) levels") }
+    guard let b = peek() else { throw fail("truncated JSON: expected a value") }
+    switch b {
+    case UInt8(ascii: "\""): _ = try stringRange()
+    case UInt8(ascii: "{"): try object { (c, _) throws(DecodeError) in try c.skipValue(depth: depth + 1) }
+    case UInt8(ascii: "["): try array { (c) throws(DecodeError) in try c.skipValue(depth: depth + 1) }
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+    default: _ = try literal()
+    }
+  }
+
+  /// The kind of the next value, without consuming it.
+  mutating func nextIsNull() -> Bool { peek() == UInt8(ascii: "n") }
+
+  // MARK: Helpers
+
+  @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+
+  static func hex(_ b: UInt8) -> UInt32? {
+    switch b {
+    case 48...57: UInt32(b - 48)
+    case 97...102: UInt32(b - 87)
+    case 65...70: UInt32(b - 55)
+    default: nil
+    }
+  }
+
+  /// The length of the valid UTF-8 sequence at `i`, or 0.
+  static func utf8Length(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
+    let b = bytes[i]
+    let length: Int
+    let lowest: UInt32
+    switch b {
+    case 0..<0x80: return 1
+    case 0xC2...0xDF: length = 2; lowest = 0x80
+    case 0xE0...0xEF: length = 3; lowest = 0x800
+    case 0xF0...0xF4: length = 4; lowest = 0x10000
+    default: return 0
+    }
+    guard i + length <= bytes.count else { return 0 }
+    var scalar = UInt32(b) & (0x7F >> length)
+    for k in 1..<length {
+      let c = bytes[i + k]
+      guard c & 0xC0 == 0x80 else { return 0 }
+      scalar = scalar << 6 | UInt32(c & 0x3F)
+    }
+    guard scalar >= lowest, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return 0 }
+    return length
+  }
+
+  /// Decodes the escapes of a validated string's raw bytes (lone surrogates become U+FFFD).
+  static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+    var out = [UInt8]()
+    out.reserveCapacity(range.count)
+    var i = range.lowerBound
+    func scalarAt(_ k: Int) -> UInt32 {
+      (hex(bytes[k])! << 12) | (hex(bytes[k + 1])! << 8) | (hex(bytes[k + 2])! << 4) | hex(bytes[k + 3])!
+    }
+    while i < range.upperBound {
+      let b = bytes[i]
+      guard b == UInt8(ascii: "\\") else {
+        out.append(b)
+        i += 1
+        continue
+      }
+      let e = bytes[i + 1]
+      i += 2
+      switch e {
+      case UInt8(ascii: "b"): out.append(8)
+      case UInt8(ascii: "f"): out.append(12)
+      case UInt8(ascii: "n"): out.append(10)
+      case UInt8(ascii: "r"): out.append(13)
+      case UInt8(ascii: "t"): out.append(9)
+      case UInt8(ascii: "u"):
+        var value = scalarAt(i)
+        i += 4
+        if (0xD800...0xDBFF).contains(value), i + 5 < range.upperBound, bytes[i] == UInt8(ascii: "\\"),
+          bytes[i + 1] == UInt8(ascii: "u")
+        {
+          let low = scalarAt(i + 2)
+          if (0xDC00...0xDFFF).contains(low) {
+            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+            i += 6
+          }
+        }
+        let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+      default: out.append(e)
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}

@@ -1,0 +1,392 @@
+/// Decodes one line of a recording: a Clarifai output object, or a whole PostModelOutputs response
+/// with an `outputs` array. It reads only what rules can use and validates the rest as JSON.
+public struct OutputDecoder: Sendable {
+  public let projection: MetadataProjection
+
+  public init(projection: MetadataProjection) { self.projection = projection }
+
+  /// The outputs of one line, in order.
+  public func decode(line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(DecodeError) -> [Event] {
+    var c = JSONCursor(line)
+    guard c.peek() == UInt8(ascii: "{") else {
+      throw c.atEnd ? c.fail("empty line") : c.fail("a line must be a JSON object")
+    }
+    var single = Event()
+    single.line = lineNumber
+    single.metadata = Array(repeating: nil, count: projection.slotCount)
+    var outputs: [Event]?
+    var sawOutputField = false
+    var seen: UInt32 = 0
+    try c.object { (c, key) throws(DecodeError) in
+      if c.key(key, is: "outputs") {
+        try Self.once(&seen, 1 << 0, c, key)
+        var list: [Event] = []
+        try c.array { (c) throws(DecodeError) in
+          var e = Event()
+          e.line = lineNumber
+          e.indexInLine = list.count
+          e.metadata = Array(repeating: nil, count: projection.slotCount)
+          try decodeOutput(&c, into: &e)
+          list.append(e)
+        }
+        outputs = list
+      } else if try decodeOutputField(&c, key, into: &single, seen: &seen) {
+        sawOutputField = true
+      } else {
+        try c.skipValue()
+      }
+    }
+    guard c.peek() == nil else { throw c.fail("unexpected text after the JSON object") }
+    if let outputs { return outputs }
+    guard sawOutputField else { throw DecodeError("not a Clarifai output or PostModelOutputs response", at: 0) }
+    return [single]
+  }
+
+  /// Rejects a key seen twice in one object (its bit is already set).
+  static func once(_ seen: inout UInt32, _ bit: UInt32, _ c: JSONCursor, _ key: Range<Int>) throws(DecodeError) {
+    if seen & bit != 0 { throw DecodeError("duplicate key '\(c.text(key))'", at: key.lowerBound) }
+    seen |= bit
+  }
+
+  func decodeOutput(_ c: inout JSONCursor, into e: inout Event) throws(DecodeError) {
+    guard c.peek() == UInt8(ascii: "{") else { throw c.fail("an output must be an object") }
+    var seen: UInt32 = 0
+    try c.object { (c, key) throws(DecodeError) in
+      if try !decodeOutputField(&c, key, into: &e, seen: &seen) { try c.skipValue() }
+    }
+  }
+
+  /// Reads one field of an output object; false if the key is not one the decoder reads.
+  func decodeOutputField(_ c: inout JSONCursor, _ key: Range<Int>, into e: inout Event, seen: inout UInt32) throws(DecodeError) -> Bool {
+    if c.key(key, is: "id") {
+      try Self.once(&seen, 1 << 1, c, key)
+      e.outputID = try optionalString(&c, "output id")
+    } else if c.key(key, is: "status") {
+      try Self.once(&seen, 1 << 2, c, key)
+      try decodeStatus(&c, into: &e)
+    } else if c.key(key, is: "created_at") {
+      try Self.once(&seen, 1 << 3, c, key)
+      if let text = try optionalString(&c, "created_at") {
+        guard let t = Timestamp.parse(Array(text.utf8)) else { throw c.fail("created_at is not an RFC 3339 timestamp") }
+        e.createdAt = t
+      }
+    } else if c.key(key, is: "model") {
+      try Self.once(&seen, 1 << 4, c, key)
+      try decodeModel(&c, into: &e)
+    } else if c.key(key, is: "input") {
+      try Self.once(&seen, 1 << 5, c, key)
+      try decodeInput(&c, into: &e)
+    } else if c.key(key, is: "data") {
+      try Self.once(&seen, 1 << 6, c, key)
+      try decodeData(&c, concepts: &e.concepts, regions: &e.regions, frames: &e.frames, depth: 0)
+    } else {
+      return false
+    }
+    return true
+  }
+
+  func optionalString(_ c: inout JSONCursor, _ what: String) throws(DecodeError) -> String? {
+    if c.nextIsNull() {
+      _ = try c.literal()
+      return nil
+    }
+    guard c.peek() == UInt8(ascii: "\"") else { throw c.fail("\(what) must be a string") }
+    return try c.string()
+  }
+
+  func optionalNumber(_ c: inout JSONCursor, _ what: String, stringAllowed: Bool = false) throws(DecodeError) -> Double? {
+    switch c.peek() ?? 0 {
+    case UInt8(ascii: "n"):
+      _ = try c.literal()
+      return nil
+    case UInt8(ascii: "\"") where stringAllowed:
+      // proto3 JSON writes 64-bit integers as strings.
+      let text = try c.string()
+      guard let v = Double(text), v.isFinite else { throw c.fail("\(what) must be a number") }
+      return v
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      return try c.number()
+    default:
+      throw c.fail("\(what) must be a number")
+    }
+  }
+
+  func requireObject(_ c: inout JSONCursor, _ what: String) throws(DecodeError) -> Bool {
+    if c.nextIsNull() {
+      _ = try c.literal()
+      return false
+    }
+    guard c.peek() == UInt8(ascii: "{") else { throw c.fail("\(what) must be an object") }
+    return true
+  }
+
+  func decodeStatus(_ c: inout JSONCursor, into e: inout Event) throws(DecodeError) {
+    guard try requireObject(&c, "status") else { return }
+    var seen: UInt32 = 0
+    try c.object { (c, key) throws(DecodeError) in
+      guard c.key(key, is: "code") else { return try c.skipValue() }
+      try Self.once(&seen, 1, c, key)
+      if c.peek() == UInt8(ascii: "\"") {
+        e.statusName = try c.string()
+      } else {
+        guard let v = try optionalNumber(&c, "status code"), v == v.rounded(), abs(v) < 1e9 else {
+          throw c.fail("status code must be an integer or a name")
+        }
+        e.statusCode = Int(v)
+      }
+    }
+  }
+
+  func decodeModel(_ c: inout JSONCursor, into e: inout Event) throws(DecodeError) {
+    guard try requireObject(&c, "model") else { return }
+    var seen: UInt32 = 0
+    try c.object { (c, key) throws(DecodeError) in
+      if c.key(key, is: "id") {
+        try Self.once(&seen, 1, c, key)
+        e.modelID = try optionalString(&c, "model id")
+      } else if c.key(key, is: "user_id") {
+        try Self.once(&seen, 2, c, key)
+        e.modelUser = try optionalString(&c, "model user_id")
+      } else if c.key(key, is: "app_id") {
+        try Self.once(&seen, 4, c, key)
+        e.modelApp = try optionalString(&c, "model app_id")
+      } else if c.key(key, is: "model_version") {
+        try Self.once(&seen, 8, c, key)
+        guard try requireObject(&c, "model_version") else { return }
+        var versionSeen: UInt32 = 0
+        try c.object { (c, key) throws(DecodeError) in
+          guard c.key(key, is: "id") else { return try c.skipValue() }
+          try Self.once(&versionSeen, 1, c, key)
+          e.modelVersion = try optionalString(&c, "model version id")
+        }
+      } else {
+        try c.skipValue()
+      }
+    }
+  }
+
+  func decodeInput(_ c: inout JSONCursor, into e: inout Event) throws(DecodeError) {
+    guard try requireObject(&c, "input") else { return }
+    var seen: UInt32 = 0
+    try c.object { (c, key) throws(DecodeError) in
+      if c.key(key, is: "id") {
+        try Self.once(&seen, 1, c, key)
+        e.inputID = try optionalString(&c, "input id")
+      } else if c.key(key, is: "data") {
+        try Self.once(&seen, 2, c, key)
+        guard try requireObject(&c, "input data") else { return }
+        var dataSeen: UInt32 = 0
+        try c.object { (c, key) throws(DecodeError) in
+          if c.key(key, is: "metadata") {
+            try Self.once(&dataSeen, 1, c, key)
+            c.skipWhitespace()
+            let start = c.i
+            guard try requireObject(&c, "metadata") else { return }
+            try decodeMetadata(&c, node: projection.root, into: &e, depth: 0)
+            e.metadataJSON = c.text(start..<c.i)
+            return
+          }
+          for (bit, kind) in InputKind.allCases.enumerated() where c.key(key, is: kind.staticName) {
+            try Self.once(&dataSeen, 2 << UInt32(bit), c, key)
+            c.skipWhitespace()
+            let start = c.i
+            guard try requireObject(&c, kind.rawValue) else { return }
+            try c.object { (c, key) throws(DecodeError) in
+              if c.key(key, is: "url") {
+                e.inputURL = try optionalString(&c, "url")
+              } else if kind == .text && c.key(key, is: "raw") {
+                e.inputText = try optionalString(&c, "text raw")
+              } else {
+                try c.skipValue()
+              }
+            }
+            if e.inputKind == nil { e.inputKind = kind }
+            e.mediaJSON = c.text(start..<c.i)
+            return
+          }
+          try c.skipValue()
+        }
+      } else {
+        try c.skipValue()
+      }
+    }
+  }
+
+  /// Walks a metadata object along the projection trie, capturing values at projected paths.
+  func decodeMetadata(_ c: inout JSONCursor, node: MetadataProjection.Node, into e: inout Event, depth: Int) throws(DecodeError) {
+    guard depth < JSONCursor.depthLimit else { throw c.fail("JSON nests too deep") }
+    var seenKeys: [Range<Int>] = []
+    try c.object { (c, key) throws(DecodeError) in
+      // Duplicate keys are rejected only where a rule reads them; a linear scan is fine for the few keys of a level.
+      let name = c.text(key)
+      guard let child = node.children[name] else { return try c.skipValue(depth: depth + 1) }
+      for k in seenKeys where c.bytes[k].elementsEqual(c.bytes[key]) {
+        throw DecodeError("duplicate key '\(name)'", at: key.lowerBound)
+      }
+      seenKeys.append(key)
+      if child.children.isEmpty {
+        e.metadata[child.slot!] = try metadataValue(&c, depth: depth + 1)
+      } else if c.peek() == UInt8(ascii: "{") {
+        try decodeMetadata(&c, node: child, into: &e, depth: depth + 1)
+        if let slot = child.slot { e.metadata[slot] = .object }
+      } else {
+        let value = try metadataValue(&c, depth: depth + 1)
+        if let slot = child.slot { e.metadata[slot] = value }
+      }
+    }
+  }
+
+  func metadataValue(_ c: inout JSONCursor, depth: Int) throws(DecodeError) -> MetadataValue {
+    guard depth < JSONCursor.depthLimit else { throw c.fail("JSON nests too deep") }
+    switch c.peek() ?? 0 {
+    case UInt8(ascii: "\""): return .string(try c.string())
+    case UInt8(ascii: "{"):
+      try c.skipValue(depth: depth)
+      return .object
+    case UInt8(ascii: "["):
+      var items: [MetadataValue] = []
+      try c.array { (c) throws(DecodeError) in items.append(try metadataValue(&c, depth: depth + 1)) }
+      return .list(items)
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try c.number())
+    default:
+      guard let b = try c.literal() else { return .null }
+      return .bool(b)
+    }
+  }
+
+  func decodeData(
+    _ c: inout JSONCursor, concepts: inout [ConceptValue], regions: inout [RegionValue], frames: inout [FrameValue], depth: Int
+  ) throws(DecodeError) {
+    guard try requireObject(&c, "data") else { return }
+    guard depth < 4 else { return try c.skipValue() }
+    var seen: UInt32 = 0
+    try c.object { (c, key) throws(DecodeError) in
+      if c.key(key, is: "concepts") {
+        try Self.once(&seen, 1, c, key)
+        try decodeConcepts(&c, into: &concepts)
+      } else if c.key(key, is: "regions") {
+        try Self.once(&seen, 2, c, key)
+        guard c.peek() == UInt8(ascii: "[") else { throw c.fail("regions must be an array") }
+        try c.array { (c) throws(DecodeError) in regions.append(try decodeRegion(&c, depth: depth)) }
+      } else if c.key(key, is: "frames") {
+        try Self.once(&seen, 4, c, key)
+        guard c.peek() == UInt8(ascii: "[") else { throw c.fail("frames must be an array") }
+        try c.array { (c) throws(DecodeError) in frames.append(try decodeFrame(&c, depth: depth)) }
+      } else {
+        try c.skipValue()
+      }
+    }
+  }
+
+  func decodeConcepts(_ c: inout JSONCursor, into concepts: inout [ConceptValue]) throws(DecodeError) {
+    guard c.peek() == UInt8(ascii: "[") else { throw c.fail("concepts must be an array") }
+    try c.array { (c) throws(DecodeError) in
+      guard c.peek() == UInt8(ascii: "{") else { throw c.fail("a concept must be an object") }
+      var concept = ConceptValue(id: "", name: "", value: 0)
+      var seen: UInt32 = 0
+      try c.object { (c, key) throws(DecodeError) in
+        if c.key(key, is: "id") {
+          try Self.once(&seen, 1, c, key)
+          concept.id = try optionalString(&c, "concept id") ?? ""
+        } else if c.key(key, is: "name") {
+          try Self.once(&seen, 2, c, key)
+          concept.name = try optionalString(&c, "concept name") ?? ""
+        } else if c.key(key, is: "value") {
+          try Self.once(&seen, 4, c, key)
+          concept.value = try optionalNumber(&c, "concept value") ?? 0
+        } else {
+          try c.skipValue()
+        }
+      }
+      concepts.append(concept)
+    }
+  }
+
+  func decodeRegion(_ c: inout JSONCursor, depth: Int) throws(DecodeError) -> RegionValue {
+    guard c.peek() == UInt8(ascii: "{") else { throw c.fail("a region must be an object") }
+    var region = RegionValue()
+    var seen: UInt32 = 0
+    var unusedRegions: [RegionValue] = []
+    var unusedFrames: [FrameValue] = []
+    try c.object { (c, key) throws(DecodeError) in
+      if c.key(key, is: "id") {
+        try Self.once(&seen, 1, c, key)
+        region.id = try optionalString(&c, "region id") ?? ""
+      } else if c.key(key, is: "value") {
+        try Self.once(&seen, 2, c, key)
+        region.value = try optionalNumber(&c, "region value")
+      } else if c.key(key, is: "data") {
+        try Self.once(&seen, 4, c, key)
+        try decodeData(&c, concepts: &region.concepts, regions: &unusedRegions, frames: &unusedFrames, depth: depth + 1)
+      } else if c.key(key, is: "region_info") {
+        try Self.once(&seen, 8, c, key)
+        guard try requireObject(&c, "region_info") else { return }
+        try c.object { (c, key) throws(DecodeError) in
+          guard c.key(key, is: "bounding_box") else { return try c.skipValue() }
+          guard try requireObject(&c, "bounding_box") else { return }
+          var box = BoundingBox(top: 0, left: 0, bottom: 0, right: 0)
+          try c.object { (c, key) throws(DecodeError) in
+            if c.key(key, is: "top_row") {
+              box.top = try optionalNumber(&c, "top_row") ?? 0
+            } else if c.key(key, is: "left_col") {
+              box.left = try optionalNumber(&c, "left_col") ?? 0
+            } else if c.key(key, is: "bottom_row") {
+              box.bottom = try optionalNumber(&c, "bottom_row") ?? 0
+            } else if c.key(key, is: "right_col") {
+              box.right = try optionalNumber(&c, "right_col") ?? 0
+            } else {
+              try c.skipValue()
+            }
+          }
+          region.box = box
+        }
+      } else {
+        try c.skipValue()
+      }
+    }
+    return region
+  }
+
+  func decodeFrame(_ c: inout JSONCursor, depth: Int) throws(DecodeError) -> FrameValue {
+    guard c.peek() == UInt8(ascii: "{") else { throw c.fail("a frame must be an object") }
+    var frame = FrameValue()
+    var seen: UInt32 = 0
+    var unusedFrames: [FrameValue] = []
+    try c.object { (c, key) throws(DecodeError) in
+      if c.key(key, is: "id") {
+        try Self.once(&seen, 1, c, key)
+        frame.id = try optionalString(&c, "frame id") ?? ""
+      } else if c.key(key, is: "frame_info") {
+        try Self.once(&seen, 2, c, key)
+        guard try requireObject(&c, "frame_info") else { return }
+        try c.object { (c, key) throws(DecodeError) in
+          if c.key(key, is: "index") {
+            frame.index = try optionalNumber(&c, "frame index", stringAllowed: true)
+          } else if c.key(key, is: "time") {
+            frame.time = try optionalNumber(&c, "frame time", stringAllowed: true)
+          } else {
+            try c.skipValue()
+          }
+        }
+      } else if c.key(key, is: "data") {
+        try Self.once(&seen, 4, c, key)
+        try decodeData(&c, concepts: &frame.concepts, regions: &frame.regions, frames: &unusedFrames, depth: depth + 1)
+      } else {
+        try c.skipValue()
+      }
+    }
+    return frame
+  }
+}
+
+extension InputKind {
+  /// The JSON key of this kind in `input.data`.
+  var staticName: StaticString {
+    switch self {
+    case .image: "image"
+    case .video: "video"
+    case .text: "text"
+    case .audio: "audio"
+    }
+  }
+}

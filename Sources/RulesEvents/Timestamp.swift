@@ -1,0 +1,69 @@
+/// RFC 3339 timestamps (`2024-03-02T10:15:22.481920118Z`, `...+02:00`) to seconds since the Unix epoch.
+public enum Timestamp {
+  /// Parses an RFC 3339 date-time; nil if it is not one.
+  public static func parse<C: Collection<UInt8>>(_ text: C) -> Double? where C.Index == Int {
+    var i = text.startIndex
+    let end = text.endIndex
+    func digits(_ n: Int) -> Int? {
+      guard i + n <= end else { return nil }
+      var v = 0
+      for k in 0..<n {
+        let b = text[i + k]
+        guard b >= 48 && b <= 57 else { return nil }
+        v = v * 10 + Int(b - 48)
+      }
+      i += n
+      return v
+    }
+    func expect(_ c: UInt8) -> Bool {
+      guard i < end, text[i] == c else { return false }
+      i += 1
+      return true
+    }
+    guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
+      let day = digits(2), i < end, text[i] == UInt8(ascii: "T") || text[i] == UInt8(ascii: "t") || text[i] == 32
+    else { return nil }
+    i += 1
+    guard let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2), expect(UInt8(ascii: ":")),
+      let second = digits(2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+    else { return nil }
+    var fraction = 0.0
+    if i < end && text[i] == UInt8(ascii: ".") {
+      i += 1
+      var scale = 0.1
+      var any = false
+      while i < end, text[i] >= 48 && text[i] <= 57 {
+        fraction += Double(text[i] - 48) * scale
+        scale /= 10
+        i += 1
+        any = true
+      }
+      guard any else { return nil }
+    }
+    var offset = 0
+    if i < end && (text[i] == UInt8(ascii: "Z") || text[i] == UInt8(ascii: "z")) {
+      i += 1
+    } else if i < end && (text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-")) {
+      let sign = text[i] == UInt8(ascii: "-") ? -1 : 1
+      i += 1
+      guard let h = digits(2), expect(UInt8(ascii: ":")), let m = digits(2) else { return nil }
+      offset = sign * (h * 3600 + m * 60)
+    } else {
+      return nil
+    }
+    guard i == end else { return nil }
+    let days = daysFromCivil(year: year, month: month, day: day)
+    return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+  }
+
+  /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+  static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146097 + doe - 719468
+  }
+}

@@ -1,0 +1,127 @@
+import RulesDiagnostics
+import RulesSema
+import RulesSource
+import RulesSyntax
+
+/// The funnel of a run: what reached each collector, what each statement passed and dropped, what
+/// was accepted, and every line that could not be read.
+public struct RunReport: Sendable {
+  public struct StatementCount: Sendable {
+    public var stage: StageKind
+    public var line: Int
+    public var text: String
+    public var passed = 0
+    public var dropped = 0
+  }
+
+  public struct CollectorCount: Sendable {
+    public var id: String
+    /// Events whose model the collector watches.
+    public var events = 0
+    public var accepted = 0
+    /// Events of an input this collector had already accepted in this run.
+    public var duplicates = 0
+    public var statements: [StatementCount]
+    /// Top concept of each accepted input → how many.
+    public var classMix: [String: Int] = [:]
+  }
+
+  public struct BadLine: Sendable {
+    public var line: Int
+    public var reason: String
+  }
+
+  public var lines = 0
+  public var events = 0
+  public var skippedStatus = 0
+  public var skippedModel = 0
+  public var collectors: [CollectorCount]
+  public var badLines: [BadLine] = []
+  /// Bad lines are listed up to this many; the count is always exact.
+  public static let badLineListLimit = 1000
+  public var badLineCount = 0
+
+  public var accepted: Int { collectors.reduce(0) { $0 + $1.accepted } }
+
+  init(collectors: [CheckedCollector]) {
+    self.collectors = collectors.map { c in
+      var statements: [StatementCount] = []
+      for (stage, list) in [(StageKind.preQueue, c.preQueue), (.postQueue, c.postQueue)] {
+        for s in list ?? [] {
+          statements.append(
+            StatementCount(stage: stage, line: c.file.location(of: s.range.start).line, text: Printer.statement(s)))
+        }
+      }
+      return CollectorCount(id: c.id, statements: statements)
+    }
+  }
+
+  mutating func recordBadLine(_ line: Int, _ reason: String) {
+    badLineCount += 1
+    if badLines.count < Self.badLineListLimit { badLines.append(BadLine(line: line, reason: reason)) }
+  }
+
+  // MARK: Rendering
+
+  public var json: JSONValue {
+    .object([
+      ("lines", .int(lines)),
+      ("events", .int(events)),
+      ("skipped_status", .int(skippedStatus)),
+      ("skipped_model", .int(skippedModel)),
+      ("accepted", .int(accepted)),
+      (
+        "collectors",
+        .array(
+          collectors.map { c in
+            .object([
+              ("id", .string(c.id)),
+              ("events", .int(c.events)),
+              ("accepted", .int(c.accepted)),
+              ("acceptance_rate", .double(c.events == 0 ? 0 : Double(c.accepted) / Double(c.events))),
+              ("duplicates", .int(c.duplicates)),
+              (
+                "statements",
+                .array(
+                  c.statements.map { s in
+                    .object([
+                      ("stage", .string(s.stage.rawValue)), ("line", .int(s.line)), ("text", .string(s.text)),
+                      ("passed", .int(s.passed)), ("dropped", .int(s.dropped)),
+                    ])
+                  })
+              ),
+              ("class_mix", .array(Self.topClasses(c.classMix).map { .object([("concept", .string($0.0)), ("count", .int($0.1))]) })),
+            ])
+          })
+      ),
+      ("bad_line_count", .int(badLineCount)),
+      ("bad_lines", .array(badLines.map { .object([("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+    ])
+  }
+
+  static func topClasses(_ mix: [String: Int], limit: Int = 5) -> [(String, Int)] {
+    mix.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map { ($0.key, $0.value) }
+  }
+
+  /// The human summary printed on standard error.
+  public var human: String {
+    var out = "\(lines) lines, \(events) events, \(accepted) accepted"
+    out += "; skipped \(skippedStatus) by status, \(skippedModel) by model; \(badLineCount) bad line\(badLineCount == 1 ? "" : "s")\n"
+    for c in collectors {
+      let rate = c.events == 0 ? 0 : 100 * Double(c.accepted) / Double(c.events)
+      out += "\ncollector \(c.id): \(c.events) events → \(c.accepted) accepted (\(String(format: "%.2f", rate))%)"
+      if c.duplicates > 0 { out += ", \(c.duplicates) duplicates" }
+      out += "\n"
+      for s in c.statements {
+        let stage = s.stage == .preQueue ? "pre " : "post"
+        out += "  \(stage) line \(s.line): \(s.text)\n"
+        out += "       passed \(s.passed), dropped \(s.dropped)\n"
+      }
+      let mix = Self.topClasses(c.classMix)
+      if !mix.isEmpty { out += "  top concepts: " + mix.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n" }
+    }
+    for b in badLines.prefix(20) { out += "bad line \(b.line): \(b.reason)\n" }
+    if badLineCount > 20 { out += "… and \(badLineCount - 20) more bad lines (see --report)\n" }
+    return out
+  }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import RulesEvents
+import RulesRuntime
+import RulesSema
+import RulesSyntax
+
+/// Runs checked collectors over a recording of model outputs (`rulec run`): decodes each line, sends
+/// each successful output to the collectors that watch its model, runs their pre- and post-queue
+/// stages, and writes one PostInputs item per accepted input.
+public final class Runner {
+  let collectors: [CheckedCollector]
+  let evaluators: [ReferenceEvaluator]
+  let decoder: OutputDecoder
+  /// Collectors by exact model id, and those watching any model.
+  let byModel: [String: [Int]]
+  let anyModel: [Int]
+  var states: [CollectorState]
+  var acceptedIDs: [Set<String>]
+  var lastTime: Double?
+  public private(set) var report: RunReport
+  /// Stop at the first bad line (`--strict`).
+  public var stopAtBadLine = false
+  /// Called for each event of this input id, with a trace of every statement (`--explain`).
+  public var explainInput: String?
+  public var explanation: [String] = []
+
+  public init(program: CheckedProgram) {
+    collectors = program.collectors
+    var projection = MetadataProjection()
+    evaluators = program.collectors.map { ReferenceEvaluator(collector: $0, projection: &projection) }
+    decoder = OutputDecoder(projection: projection)
+    var byModel: [String: [Int]] = [:]
+    var anyModel: [Int] = []
+    for (i, c) in program.collectors.enumerated() {
+      if let model = c.source.model { byModel[model, default: []].append(i) } else { anyModel.append(i) }
+    }
+    self.byModel = byModel
+    self.anyModel = anyModel
+    states = Array(repeating: CollectorState(), count: program.collectors.count)
+    acceptedIDs = Array(repeating: [], count: program.collectors.count)
+    report = RunReport(collectors: program.collectors)
+  }
+
+  /// Why a run stopped early.
+  public struct StoppedAtBadLine: Error {
+    public var line: Int
+    public var reason: String
+  }
+
+  /// Runs over every line of `reader`, writing accepted items to `emit`.
+  public func run(_ reader: LineReader, emit: (String) -> Void) throws {
+    try reader.forEachLine { number, line in
+      report.lines = number
+      switch line {
+      case .tooLong(let length):
+        try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
+      case .bytes(let bytes):
+        if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }  // blank lines are allowed
+        do {
+          for event in try decoder.decode(line: bytes, lineNumber: number) { process(event, emit: emit) }
+        } catch let error as DecodeError {
+          try bad(number, error.description)
+        }
+      }
+    }
+  }
+
+  func bad(_ line: Int, _ reason: String) throws {
+    report.recordBadLine(line, reason)
+    if stopAtBadLine { throw StoppedAtBadLine(line: line, reason: reason) }
+  }
+
+  /// Sends one output to the collectors that watch its model.
+  public func process(_ event: Event, emit: (String) -> Void) {
+    report.events += 1
+    guard event.isSuccess else {
+      report.skippedStatus += 1
+      return
+    }
+    if let t = event.createdAt { lastTime = max(lastTime ?? t, t) }
+    let eventTime = event.createdAt ?? lastTime ?? 0
+    var matched = false
+    let candidates = (event.modelID.flatMap { byModel[$0] } ?? []) + anyModel
+    for index in candidates.sorted() {
+      let c = collectors[index]
+      guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
+      else { continue }
+      matched = true
+      report.collectors[index].events += 1
+      let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
+      let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
+      if acceptedIDs[index].contains(id) {
+        report.collectors[index].duplicates += 1
+        continue
+      }
+      var mapped = event
+      c.conceptMap?.apply(to: &mapped)
+      let explaining = explainInput != nil && explainInput == event.inputID
+      let preCount = c.preQueue?.count ?? 0
+      var probability = 1.0
+      var passed = true
+      for stage in [StageKind.preQueue, .postQueue] where passed {
+        let base = stage == .preQueue ? 0 : preCount
+        let outcome = evaluators[index].run(stage, event: mapped, eventTime: eventTime, state: &states[index]) { i, ok in
+          if ok { report.collectors[index].statements[base + i].passed += 1 } else { report.collectors[index].statements[base + i].dropped += 1 }
+          if explaining { explain(index, base + i, mapped, ok) }
+        }
+        passed = outcome.passed
+        probability *= outcome.inclusionProbability
+      }
+      if explaining { explanation.append("  collector \(c.id): \(passed ? "accepted" : "dropped")") }
+      guard passed else { continue }
+      acceptedIDs[index].insert(id)
+      report.collectors[index].accepted += 1
+      if let top = mapped.concepts.max(by: { $0.value < $1.value }) {
+        report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
+      }
+      emit(ForwardItem.json(collector: c, event: event, id: id, inclusionProbability: probability))
+    }
+    if !matched { report.skippedModel += 1 }
+  }
+
+  /// One line per statement met: its text, the values its comparisons saw, and the outcome.
+  func explain(_ collector: Int, _ statement: Int, _ event: Event, _ passed: Bool) {
+    let s = report.collectors[collector].statements[statement]
+    let c = collectors[collector]
+    let list = (s.stage == .preQueue ? c.preQueue : c.postQueue) ?? []
+    let index = s.stage == .preQueue ? statement : statement - (c.preQueue?.count ?? 0)
+    var seen: [String] = []
+    switch list[index].kind {
+    case .require(let e), .dropIf(let e):
+      for atom in Self.comparisons(e) {
+        guard case .binary(let op, let lhs, let rhs) = atom.kind else { continue }
+        let l = evaluators[collector].evaluate(lhs, event: event)
+        let r = evaluators[collector].evaluate(rhs, event: event)
+        seen.append("\(Printer.expression(lhs)) = \(Self.show(l)) \(op.rawValue) \(Self.show(r))")
+      }
+    default: break
+    }
+    let values = seen.isEmpty ? "" : " [" + seen.joined(separator: "; ") + "]"
+    explanation.append(
+      "  line \(event.line): \(c.id) \(s.stage.rawValue) line \(s.line): \(s.text)\(values) → \(passed ? "pass" : "drop")")
+  }
+
+  /// The comparisons at the top of a condition (through `and`, `or`, `not` and parentheses).
+  static func comparisons(_ e: Expr) -> [Expr] {
+    switch e.kind {
+    case .binary(.and, let l, let r), .binary(.or, let l, let r): return comparisons(l) + comparisons(r)
+    case .not(let x), .paren(let x): return comparisons(x)
+    case .binary: return [e]
+    default: return []
+    }
+  }
+
+  static func show(_ v: Value) -> String {
+    switch v {
+    case .missing: return "missing"
+    case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+    case .string(let s): return Printer.quote(s)
+    case .bool(let b): return b ? "true" : "false"
+    case .list(let items): return "[" + items.map(show).joined(separator: ", ") + "]"
+    case .object: return "{…}"
+    case .kind(let k): return k.rawValue
+    }
+  }
+}

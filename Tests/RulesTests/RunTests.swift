@@ -1,0 +1,107 @@
+import Foundation
+import RulecCommands
+import RulesEvents
+import RulesRunner
+import Testing
+
+/// `rulec run` in-process: accepted items and the report (golden), bad lines, exit statuses.
+@Suite struct RunTests {
+  static func run(
+    rules: String, events: [String], strict: Bool = false, explain: String? = nil, reportPath: String? = nil
+  ) -> (status: Int32, items: String, err: String) {
+    var items = ""
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path(rules), events: events.map { $0 == "-" ? $0 : TestPaths.path($0) }, out: nil,
+      report: reportPath, strict: strict, explain: explain, err: &err, stdout: { items += $0 })
+    return (status, items, TestPaths.relativize(err.text))
+  }
+
+  @Test func examplesOverARecording() throws {
+    let report = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-report-\(UUID().uuidString).json")
+    defer { try? FileManager.default.removeItem(at: report) }
+    let (status, items, err) = Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"], reportPath: report.path)
+    #expect(status == 0)
+    assertGolden(items, "run/recording.items.jsonl")
+    assertGolden(err, "run/recording.report.txt")
+    let json = String(decoding: try Data(contentsOf: report), as: UTF8.self)
+    assertGolden(json, "run/recording.report.json")
+    let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+    let collectors = parsed["collectors"] as! [[String: Any]]
+    #expect(collectors.count == 9)
+    let first = collectors[0]
+    #expect(first["id"] as? String != nil && first["accepted"] as? Int != nil)
+    let statement = (first["statements"] as! [[String: Any]])[0]
+    #expect(statement["line"] as? Int != nil && statement["passed"] as? Int != nil && statement["dropped"] as? Int != nil)
+    #expect(parsed["events"] as? Int == 40 || (parsed["events"] as? Int ?? 0) > 40)
+    #expect((parsed["bad_lines"] as? [Any])?.isEmpty == true)
+  }
+
+  @Test func everyItemIsAValidPostInputsItem() throws {
+    let (_, items, _) = Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"])
+    var ids = Set<String>()
+    for line in items.split(separator: "\n") {
+      let item = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+      let id = item["id"] as! String
+      #expect(id.utf8.count <= 48 && id.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 })
+      #expect(ids.insert(id).inserted, "duplicate id \(id)")
+      let data = item["data"] as! [String: Any]
+      let rulec = (data["metadata"] as! [String: Any])["rulec"] as! [String: Any]
+      let p = rulec["inclusion_probability"] as! Double
+      #expect(p > 0 && p <= 1)
+      #expect(data["image"] != nil || data["text"] != nil)
+    }
+    #expect(!ids.isEmpty)
+  }
+
+  @Test func badLinesAreCountedAndTheRunGoesOn() {
+    let (status, items, err) = Self.run(rules: "Tests/RulesTests/Golden/run/any.rule", events: ["Tests/RulesTests/Golden/run/malformed.jsonl"])
+    #expect(status == 3)
+    #expect(items.split(separator: "\n").count == 2)
+    assertGolden(err, "run/malformed.report.txt")
+    for reason in ["truncated JSON", "must be a number", "invalid UTF-8", "out of range", "duplicate key", "RFC 3339"] {
+      #expect(err.contains(reason), "no bad line says '\(reason)'")
+    }
+  }
+
+  @Test func strictStopsAtTheFirstBadLine() {
+    let (status, items, err) = Self.run(
+      rules: "Tests/RulesTests/Golden/run/any.rule", events: ["Tests/RulesTests/Golden/run/malformed.jsonl"], strict: true)
+    #expect(status == 3)
+    #expect(items.split(separator: "\n").count == 1)
+    #expect(err.contains("stopped at bad line 2"))
+  }
+
+  @Test func ruleErrorsAndMissingFiles() {
+    #expect(Self.run(rules: "Tests/RulesTests/Golden/check/several.rule", events: ["samples/recording.jsonl"]).status == 1)
+    #expect(Self.run(rules: "rules", events: ["samples/none.jsonl"]).status == 2)
+    #expect(Self.run(rules: "rules/none.rule", events: ["samples/recording.jsonl"]).status == 2)
+  }
+
+  @Test func explainShowsValuesAndVerdicts() {
+    let (_, _, err) = Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"], explain: "in-0000000")
+    #expect(err.contains("explain in-0000000:"))
+    #expect(err.contains("max(concepts) = "))
+    #expect(err.contains("→ pass") || err.contains("→ drop"))
+  }
+
+  @Test func aVeryLongLineIsABadLine() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-long-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("long.jsonl")
+    var data = Data(read("Tests/RulesTests/Golden/run/malformed.jsonl").split(separator: "\n")[0].utf8)
+    data.append(10)
+    data.append(Data("{\"id\":\"".utf8) + Data(repeating: UInt8(ascii: "x"), count: 50 << 20) + Data("\"}\n".utf8))
+    data.append(Data(read("Tests/RulesTests/Golden/run/malformed.jsonl").split(separator: "\n")[0].utf8))
+    try data.write(to: file)
+    var items = ""
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path("Tests/RulesTests/Golden/run/any.rule"), events: [file.path], out: nil, report: nil,
+      strict: false, explain: nil, err: &err, stdout: { items += $0 })
+    #expect(status == 3)
+    #expect(err.text.contains("bad line 2: line is 52428809 bytes"))
+    #expect(items.split(separator: "\n").count == 1)  // the same input twice is collected once
+  }
+}
