@@ -11,7 +11,7 @@ let package = Package(
     .library(
       name: "Rules",
       targets: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulecCommands",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM", "RulesCompiler", "RulesRunner", "RulecCommands",
       ]),
   ],
   dependencies: [
@@ -31,18 +31,25 @@ let package = Package(
       name: "RulesSema",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", .product(name: "Yams", package: "Yams")]),
     .target(name: "RulesRuntime", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents"]),
-    .target(name: "RulesRunner", dependencies: ["RulesDiagnostics", "RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime"]),
+    .target(
+      name: "RulesRunner",
+      dependencies: [
+        "RulesDiagnostics", "RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM",
+        "RulesCompiler",
+      ]),
+    .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesSema"]),
+    .target(name: "RulesCompiler", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM"]),
     .target(
       name: "RulecCommands",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "rulec", dependencies: ["RulecCommands"]),
     .testTarget(
       name: "RulesTests",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Golden"]),

@@ -34,6 +34,9 @@ public struct Run: ParsableCommand {
   @Option(help: "Print every statement met by the events of this input id, with the values seen.")
   var explain: String?
 
+  @Option(help: .hidden)
+  var engine: Runner.Engine = .vm
+
   public init() {}
 
   public func validate() throws {
@@ -43,15 +46,15 @@ public struct Run: ParsableCommand {
   public func run() throws {
     var err = StandardError()
     let status = Run.execute(
-      rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, err: &err,
-      stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
+      rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, engine: engine,
+      err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
     if status != 0 { throw ExitCode(status) }
   }
 
   /// Runs and reports; returns the exit status. `stdout` receives the accepted items when `out` is nil.
   public static func execute(
     rules: String, events: [String], out: String?, report reportPath: String?, strict: Bool, explain: String?,
-    err: inout some TextOutputStream, stdout: (String) -> Void
+    engine: Runner.Engine = .vm, err: inout some TextOutputStream, stdout: (String) -> Void
   ) -> Int32 {
     let sink = DiagnosticSink()
     let program: CheckedProgram
@@ -84,7 +87,13 @@ public struct Run: ParsableCommand {
       if let output { output.write(Data(buffer.utf8)) } else { stdout(buffer) }
       buffer.removeAll(keepingCapacity: true)
     }
-    let runner = Runner(program: program)
+    let runner: Runner
+    do {
+      runner = try Runner(program: program, engine: engine)
+    } catch {
+      err.write("rulec: internal error: the compiled rules failed verification: \(error)\n")
+      return 1
+    }
     runner.stopAtBadLine = strict
     runner.explainInput = explain
     var stopped: Runner.StoppedAtBadLine?
@@ -136,3 +145,5 @@ public struct Run: ParsableCommand {
     return runner.report.badLineCount > 0 ? 3 : 0
   }
 }
+
+extension Runner.Engine: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import Foundation
+import RulesCompiler
 import RulesEvents
 import RulesRuntime
 import RulesSema
@@ -10,6 +11,8 @@ import RulesSyntax
 public final class Runner {
   let collectors: [CheckedCollector]
   let evaluators: [ReferenceEvaluator]
+  /// The bytecode engines, or nil when running the reference evaluator (`--engine reference`).
+  var engines: [VMEngine]?
   let decoder: OutputDecoder
   /// Collectors by exact model id, and those watching any model.
   let byModel: [String: [Int]]
@@ -24,10 +27,22 @@ public final class Runner {
   public var explainInput: String?
   public var explanation: [String] = []
 
-  public init(program: CheckedProgram) {
+  /// Which evaluator runs the conditions.
+  public enum Engine: String, Sendable, CaseIterable {
+    /// The bytecode VM (the default).
+    case vm
+    /// The plain evaluator over the syntax tree that defines the semantics.
+    case reference
+  }
+
+  public init(program: CheckedProgram, engine: Engine = .vm, compilerOptions: CompilerOptions = CompilerOptions()) throws {
     collectors = program.collectors
     var projection = MetadataProjection()
     evaluators = program.collectors.map { ReferenceEvaluator(collector: $0, projection: &projection) }
+    if engine == .vm {
+      let compiler = Compiler(options: compilerOptions)
+      engines = try program.collectors.map { c throws in try VMEngine(compiler.compile(c, projection: &projection)) }
+    }
     decoder = OutputDecoder(projection: projection)
     var byModel: [String: [Int]] = [:]
     var anyModel: [Int] = []
@@ -101,9 +116,16 @@ public final class Runner {
       var passed = true
       for stage in [StageKind.preQueue, .postQueue] where passed {
         let base = stage == .preQueue ? 0 : preCount
-        let outcome = evaluators[index].run(stage, event: mapped, eventTime: eventTime, state: &states[index]) { i, ok in
-          if ok { report.collectors[index].statements[base + i].passed += 1 } else { report.collectors[index].statements[base + i].dropped += 1 }
-          if explaining { explain(index, base + i, mapped, ok) }
+        let observe = { (i: Int, ok: Bool) in
+          if ok { self.report.collectors[index].statements[base + i].passed += 1 } else { self.report.collectors[index].statements[base + i].dropped += 1 }
+          if explaining { self.explain(index, base + i, mapped, ok) }
+        }
+        let outcome: StageOutcome
+        if engines != nil {
+          if stage == .preQueue { engines![index].begin(mapped) }
+          outcome = engines![index].run(stage, event: mapped, eventTime: eventTime, state: &states[index], observe: observe)
+        } else {
+          outcome = evaluators[index].run(stage, event: mapped, eventTime: eventTime, state: &states[index], observe: observe)
         }
         passed = outcome.passed
         probability *= outcome.inclusionProbability

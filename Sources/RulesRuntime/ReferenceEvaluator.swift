@@ -18,6 +18,11 @@ public struct StageOutcome: Sendable, Equatable {
   public var inclusionProbability: Double
 
   public var passed: Bool { droppedAt == nil }
+
+  public init(droppedAt: Int?, inclusionProbability: Double) {
+    self.droppedAt = droppedAt
+    self.inclusionProbability = inclusionProbability
+  }
 }
 
 /// The reference semantics of the language: a plain evaluator over the checked syntax tree.
@@ -128,7 +133,9 @@ public final class ReferenceEvaluator: @unchecked Sendable {
     case .number(let v, _, _): return .number(v)
     case .string(let s): return .string(s)
     case .bool(let b): return .bool(b)
-    case .list(let items): return .list(items.map { evaluate($0, ctx) })
+    case .list(let items):
+      // List items are literals: a bare word is a string, never an element field.
+      return .list(items.map { if case .name(let n) = $0.kind { .string(n) } else { evaluate($0, ctx) } })
     case .paren(let inner): return evaluate(inner, ctx)
     case .name(let name): return field(name, ctx)
     case .path(let words): return path(words, ctx)
@@ -245,8 +252,8 @@ public final class ReferenceEvaluator: @unchecked Sendable {
     case .where(let predicate):
       return evaluate(predicate, inner).isTrue
     case .compare(let op, let rhs):
-      let value = field("value", inner)
-      return compare(op, value, evaluate(rhs, ctx))
+      // The shorthand `> 0.3` is `where value > 0.3`: both sides read with the element in scope.
+      return compare(op, field("value", inner), evaluate(rhs, inner))
     }
   }
 

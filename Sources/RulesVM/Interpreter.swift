@@ -1,0 +1,467 @@
+import Foundation
+import RulesEvents
+
+/// A concept list with each concept's name and id resolved to the program's concept keys once,
+/// so tests compare integers instead of strings.
+public struct PreparedConcepts: Sendable {
+  public var concepts: [ConceptValue] = []
+  public var nameKey: [Int32] = []
+  public var idKey: [Int32] = []
+
+  public init() {}
+
+  /// Fills the buffers in place (keeping their capacity: no allocation once they are large enough).
+  public mutating func prepare(_ list: [ConceptValue], keys: [String: Int32]) {
+    concepts = list
+    nameKey.removeAll(keepingCapacity: true)
+    idKey.removeAll(keepingCapacity: true)
+    for c in list {
+      nameKey.append(keys[c.name] ?? -1)
+      idKey.append(keys[c.id] ?? -1)
+    }
+  }
+}
+
+/// Per-event results of common sub-expressions (`max(concepts)` computed once per event).
+public struct EventCache: Sendable {
+  var values: [Double]
+  var stamps: [UInt32]
+  var generation: UInt32 = 1
+
+  public init(size: Int) {
+    values = Array(repeating: 0, count: size)
+    stamps = Array(repeating: 0, count: size)
+  }
+
+  /// Forgets every result (one increment, no clearing).
+  public mutating func newEvent() {
+    generation &+= 1
+    if generation == 0 {
+      for i in stamps.indices { stamps[i] = 0 }
+      generation = 1
+    }
+  }
+}
+
+/// The element a filter block runs with.
+enum ScopeElement {
+  case none
+  case concept(Int)
+  case region(RegionValue)
+  case frame(FrameValue)
+}
+
+/// Runs verified bytecode. This is the one file with unsafe code: after `Verifier.verify`, register
+/// and pool indices are known to be in range, so the loop reads raw buffers with state in locals.
+public struct Interpreter: @unchecked Sendable {
+  public let program: Program
+  let keyIndex: [String: Int32]
+
+  /// Verifies the program; only a verified program can be run.
+  public init(_ program: Program) throws(VerificationError) {
+    try Verifier.verify(program)
+    self.program = program
+    var keys: [String: Int32] = [:]
+    for (i, k) in program.conceptKeys.enumerated() where keys[k] == nil { keys[k] = Int32(i) }
+    keyIndex = keys
+  }
+
+  /// Prepares the output's top-level concept list for this program.
+  public func prepare(_ concepts: [ConceptValue], into prepared: inout PreparedConcepts) {
+    prepared.prepare(concepts, keys: keyIndex)
+  }
+
+  /// Evaluates a condition block on an event whose top-level concepts are `top`.
+  public func evaluate(block: Int, event: Event, top: PreparedConcepts, cache: inout EventCache) -> Bool {
+    program.code.withUnsafeBufferPointer { code in
+      run(block, code, event, top, event.regions, .none, &cache)
+    }
+  }
+
+  /// The sampling key a source gives: strings as they are, numbers without a trailing `.0`, bools as
+  /// words; nil when missing or a list or object (then the input id is used).
+  public func samplingKey(_ s: StringSource, _ event: Event) -> String? {
+    switch scalar(s, event, .none, PreparedConcepts()) {
+    case .string(let v)?: return v
+    case .bool(let b)?: return b ? "true" : "false"
+    case .number(let n)?: return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+    case nil: return nil
+    }
+  }
+
+  // MARK: The loop
+
+  func run(
+    _ blockIndex: Int, _ code: UnsafeBufferPointer<Instruction>, _ event: Event, _ concepts: PreparedConcepts,
+    _ regions: [RegionValue], _ element: ScopeElement, _ cache: inout EventCache
+  ) -> Bool {
+    let block = program.blocks[blockIndex]
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, block.registers)) { f in
+      var pc = block.start
+      while true {
+        switch code[pc] {
+        case .ret(let result):
+          return result
+        case .jump(let t):
+          pc = block.start + Int(t)
+          continue
+        case .loadConst(let r, let k):
+          f[Int(r)] = program.numbers[Int(k)]
+        case .loadConcept(let r, let key):
+          f[Int(r)] = conceptValue(key, concepts)
+        case .loadAggregate(let r, let kind, let c, let rank, let slot):
+          if slot >= 0 && cache.stamps[Int(slot)] == cache.generation {
+            f[Int(r)] = cache.values[Int(slot)]
+          } else {
+            let v = aggregate(kind, c, Int(rank), code, event, concepts, regions, &cache)
+            f[Int(r)] = v
+            if slot >= 0 {
+              cache.values[Int(slot)] = v
+              cache.stamps[Int(slot)] = cache.generation
+            }
+          }
+        case .loadCount(let r, let c, let slot):
+          if slot >= 0 && cache.stamps[Int(slot)] == cache.generation {
+            f[Int(r)] = cache.values[Int(slot)]
+          } else {
+            let v = Double(select(c, code, event, concepts, regions, &cache).passing)
+            f[Int(r)] = v
+            if slot >= 0 {
+              cache.values[Int(slot)] = v
+              cache.stamps[Int(slot)] = cache.generation
+            }
+          }
+        case .loadField(let r, let field):
+          f[Int(r)] = fieldValue(field, element, concepts)
+        case .loadMetadataNumber(let r, let slot):
+          if case .number(let n)? = event.metadata[Int(slot)] { f[Int(r)] = n } else { f[Int(r)] = .nan }
+        case .loadLength(let r, let source):
+          f[Int(r)] = length(source, event, element, concepts)
+        case .arithmetic(let op, let d, let a, let b):
+          let x = f[Int(a)]
+          let y = f[Int(b)]
+          let v: Double
+          switch op {
+          case .add: v = x + y
+          case .sub: v = x - y
+          case .mul: v = x * y
+          case .div: v = x / y
+          }
+          f[Int(d)] = v.isFinite ? v : .nan
+        case .negate(let d, let a):
+          f[Int(d)] = -f[Int(a)]
+        case .compare(let op, let a, let b, let t, let e):
+          pc = block.start + Int(op.holds(f[Int(a)], f[Int(b)]) ? t : e)
+          continue
+        case .compareConst(let op, let a, let k, let t, let e):
+          pc = block.start + Int(op.holds(f[Int(a)], program.numbers[Int(k)]) ? t : e)
+          continue
+        case .string(let test, let source, let k, let t, let e):
+          pc = block.start + Int(stringTest(test, source, k, event, element, concepts) ? t : e)
+          continue
+        case .kindIn(let bits, let t, let e):
+          var ok = false
+          if let kind = event.inputKind { ok = bits & (1 << UInt8(InputKind.allCases.firstIndex(of: kind)!)) != 0 }
+          pc = block.start + Int(ok ? t : e)
+          continue
+        case .metadataBool(let slot, let value, let t, let e):
+          var ok = false
+          if case .bool(let b)? = event.metadata[Int(slot)] { ok = b == value }
+          pc = block.start + Int(ok ? t : e)
+          continue
+        case .metadataContains(let slot, let k, let t, let e):
+          var ok = false
+          if case .list(let items)? = event.metadata[Int(slot)] {
+            let set = program.sets[Int(k)]
+            ok = items.contains { item in
+              switch item {
+              case .number(let n): set.numbers.contains(n)
+              case .bool(let b): set.bools.contains(b)
+              default: false
+              }
+            }
+          }
+          pc = block.start + Int(ok ? t : e)
+          continue
+        case .valuesEqual(let negated, let a, let b, let t, let e):
+          var ok = false
+          if let x = scalar(a, event, element, concepts), let y = scalar(b, event, element, concepts), let equal = x.equal(y) {
+            ok = negated ? !equal : equal
+          }
+          pc = block.start + Int(ok ? t : e)
+          continue
+        case .exists(let slot, let t, let e):
+          var ok = false
+          if let v = event.metadata[Int(slot)], v != .null { ok = true }
+          pc = block.start + Int(ok ? t : e)
+          continue
+        case .quantifier(let all, let c, let t, let e):
+          let ok = quantifier(all, c, code, event, concepts, regions, &cache)
+          pc = block.start + Int(ok ? t : e)
+          continue
+        }
+        pc += 1
+      }
+    }
+  }
+
+  // MARK: Concepts and collections
+
+  /// The value of the concept with this key: matches by name first, then by id; the largest on ties.
+  func conceptValue(_ key: Int32, _ c: PreparedConcepts) -> Double {
+    var byName = -Double.infinity
+    var byID = -Double.infinity
+    var foundName = false
+    var foundID = false
+    for i in 0..<c.concepts.count {
+      if c.nameKey[i] == key {
+        foundName = true
+        byName = max(byName, c.concepts[i].value)
+      } else if c.idKey[i] == key {
+        foundID = true
+        byID = max(byID, c.concepts[i].value)
+      }
+    }
+    if foundName { return byName }
+    return foundID ? byID : .nan
+  }
+
+  func inKeyList(_ list: Int32, _ c: PreparedConcepts, _ i: Int) -> Bool {
+    guard list >= 0 else { return true }
+    let keys = program.keyLists[Int(list)]
+    return keys.contains(c.nameKey[i]) || keys.contains(c.idKey[i])
+  }
+
+  /// How many elements a collection has after its key list, and how many pass its filter.
+  func select(
+    _ c: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: Event, _ concepts: PreparedConcepts,
+    _ regions: [RegionValue], _ cache: inout EventCache
+  ) -> (count: Int, passing: Int) {
+    let spec = program.collections[Int(c)]
+    var count = 0
+    var passing = 0
+    switch spec.kind {
+    case .concepts:
+      for i in 0..<concepts.concepts.count where inKeyList(spec.keyList, concepts, i) {
+        count += 1
+        if spec.filter < 0 || run(Int(spec.filter), code, event, concepts, regions, .concept(i), &cache) { passing += 1 }
+      }
+    case .regions:
+      for region in regions {
+        count += 1
+        if spec.filter < 0 || enter(spec.filter, code, event, region.concepts, regions, .region(region), &cache) { passing += 1 }
+      }
+    case .frames:
+      for frame in event.frames {
+        count += 1
+        if spec.filter < 0 || enter(spec.filter, code, event, frame.concepts, frame.regions, .frame(frame), &cache) {
+          passing += 1
+        }
+      }
+    }
+    return (count, passing)
+  }
+
+  /// Runs a filter block with a region or frame in scope, whose concepts become the concept scope.
+  func enter(
+    _ block: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: Event, _ list: [ConceptValue],
+    _ regions: [RegionValue], _ element: ScopeElement, _ cache: inout EventCache
+  ) -> Bool {
+    var prepared = PreparedConcepts()
+    prepared.prepare(list, keys: keyIndex)
+    return run(Int(block), code, event, prepared, regions, element, &cache)
+  }
+
+  func quantifier(
+    _ all: Bool, _ c: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: Event, _ concepts: PreparedConcepts,
+    _ regions: [RegionValue], _ cache: inout EventCache
+  ) -> Bool {
+    let spec = program.collections[Int(c)]
+    if all && spec.kind == .concepts && spec.keyList >= 0 {
+      // `all concepts in [a, b] ...`: every listed key must be matched by a concept that passes.
+      let keys = program.keyLists[Int(spec.keyList)]
+      guard !keys.isEmpty else { return false }
+      for key in keys {
+        var matched = false
+        for i in 0..<concepts.concepts.count where concepts.nameKey[i] == key || concepts.idKey[i] == key {
+          if spec.filter < 0 || run(Int(spec.filter), code, event, concepts, regions, .concept(i), &cache) {
+            matched = true
+            break
+          }
+        }
+        if !matched { return false }
+      }
+      return true
+    }
+    let (count, passing) = select(c, code, event, concepts, regions, &cache)
+    return all ? count > 0 && passing == count : passing > 0
+  }
+
+  func aggregate(
+    _ kind: AggregateKind, _ c: Int32, _ rank: Int, _ code: UnsafeBufferPointer<Instruction>, _ event: Event,
+    _ concepts: PreparedConcepts, _ regions: [RegionValue], _ cache: inout EventCache
+  ) -> Double {
+    let spec = program.collections[Int(c)]
+    let n = concepts.concepts.count
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, n)) { values in
+      var count = 0
+      for i in 0..<n where inKeyList(spec.keyList, concepts, i) {
+        if spec.filter < 0 || run(Int(spec.filter), code, event, concepts, regions, .concept(i), &cache) {
+          values[count] = concepts.concepts[i].value
+          count += 1
+        }
+      }
+      guard count > 0 else { return .nan }
+      var v = UnsafeMutableBufferPointer(rebasing: values[0..<count])
+      // The same operations in the same order as the reference evaluator, so results are identical.
+      switch kind {
+      case .max: return v.max()!
+      case .min: return v.min()!
+      case .leastConfidence:
+        let r = 1 - v.max()!
+        return r.isFinite ? r : .nan
+      case .top:
+        v.sort(by: >)
+        return v[min(rank, count) - 1]
+      case .margin:
+        guard count >= 2 else { return .nan }
+        v.sort(by: >)
+        let r = v[0] - v[1]
+        return r.isFinite ? r : .nan
+      case .entropy:
+        let sum = v.reduce(0, +)
+        guard sum != 0 else { return .nan }
+        var h = 0.0
+        for x in v {
+          let p = x / sum
+          if p != 0 { h -= p * Foundation.log(p) }
+        }
+        return h.isFinite ? h : .nan
+      }
+    }
+  }
+
+  // MARK: Fields and strings
+
+  func fieldValue(_ field: ElementField, _ element: ScopeElement, _ concepts: PreparedConcepts) -> Double {
+    switch element {
+    case .concept(let i):
+      return field == .value ? concepts.concepts[i].value : .nan
+    case .region(let r):
+      guard field != .value else { return r.value ?? .nan }
+      guard let b = r.box else { return .nan }
+      let v: Double
+      switch field {
+      case .top: v = b.top
+      case .left: v = b.left
+      case .bottom: v = b.bottom
+      case .right: v = b.right
+      case .width: v = b.right - b.left
+      case .height: v = b.bottom - b.top
+      case .area: v = (b.right - b.left) * (b.bottom - b.top)
+      default: return .nan
+      }
+      return v.isFinite ? v : .nan
+    case .frame(let f):
+      switch field {
+      case .time: return f.time ?? .nan
+      case .index: return f.index ?? .nan
+      default: return .nan
+      }
+    case .none:
+      return .nan
+    }
+  }
+
+  /// A scalar read from a source, typed as JSON gives it.
+  enum Scalar {
+    case string(String), number(Double), bool(Bool)
+
+    func equal(_ o: Scalar) -> Bool? {
+      switch (self, o) {
+      case (.string(let a), .string(let b)): a == b
+      case (.number(let a), .number(let b)): a == b
+      case (.bool(let a), .bool(let b)): a == b
+      default: nil
+      }
+    }
+  }
+
+  func scalar(_ s: StringSource, _ event: Event, _ element: ScopeElement, _ concepts: PreparedConcepts) -> Scalar? {
+    if case .metadata(let slot) = s {
+      switch event.metadata[Int(slot)] {
+      case .string(let v)?: return .string(v)
+      case .number(let n)?: return .number(n)
+      case .bool(let b)?: return .bool(b)
+      default: return nil
+      }
+    }
+    return text(s, event, element, concepts).map(Scalar.string)
+  }
+
+  /// The text of a source; nil when missing or not a string.
+  func text(_ s: StringSource, _ event: Event, _ element: ScopeElement, _ concepts: PreparedConcepts) -> String? {
+    switch s {
+    case .inputID: return event.inputID
+    case .inputText: return event.inputText
+    case .inputURL: return event.inputURL
+    case .modelID: return event.modelID
+    case .modelVersion: return event.modelVersion
+    case .modelUser: return event.modelUser
+    case .modelApp: return event.modelApp
+    case .metadata(let slot):
+      if case .string(let v)? = event.metadata[Int(slot)] { return v }
+      return nil
+    case .elementName, .elementID:
+      switch element {
+      case .concept(let i): return s == .elementName ? concepts.concepts[i].name : concepts.concepts[i].id
+      case .region(let r): return s == .elementID ? r.id : nil
+      case .frame(let f): return s == .elementID ? f.id : nil
+      case .none: return nil
+      }
+    }
+  }
+
+  func length(_ s: StringSource, _ event: Event, _ element: ScopeElement, _ concepts: PreparedConcepts) -> Double {
+    if case .metadata(let slot) = s, case .list(let items)? = event.metadata[Int(slot)] { return Double(items.count) }
+    guard let t = text(s, event, element, concepts) else { return .nan }
+    return Double(t.unicodeScalars.count)
+  }
+
+  func stringTest(
+    _ test: StringTest, _ source: StringSource, _ k: Int32, _ event: Event, _ element: ScopeElement,
+    _ concepts: PreparedConcepts
+  ) -> Bool {
+    switch test {
+    case .inSet, .notInSet:
+      let set = program.sets[Int(k)]
+      let found: Bool
+      switch scalar(source, event, element, concepts) {
+      case .string(let s)?: found = set.strings.contains(s)
+      case .number(let n)?: found = set.numbers.contains(n)
+      case .bool(let b)?: found = set.bools.contains(b)
+      case nil: return false
+      }
+      return test == .inSet ? found : !found
+    case .contains:
+      let needle = program.strings[Int(k)]
+      if case .metadata(let slot) = source, case .list(let items)? = event.metadata[Int(slot)] {
+        return items.contains { $0 == .string(needle) }
+      }
+      guard let s = text(source, event, element, concepts) else { return false }
+      return needle.isEmpty || s.contains(needle)
+    case .matches:
+      guard let s = text(source, event, element, concepts) else { return false }
+      return (try? program.regexes[Int(k)].firstMatch(in: s)) != nil
+    case .equal, .notEqual, .startsWith, .endsWith:
+      guard let s = text(source, event, element, concepts) else { return false }
+      let constant = program.strings[Int(k)]
+      switch test {
+      case .equal: return s == constant
+      case .notEqual: return s != constant
+      case .startsWith: return s.hasPrefix(constant)
+      default: return s.hasSuffix(constant)
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import RulesEvents
+
+/// A collection operand: which elements, narrowed by a concept-key list, filtered by a block.
+public struct CollectionSpec: Sendable, Equatable {
+  public enum Kind: UInt8, Sendable {
+    case concepts, regions, frames
+  }
+
+  public var kind: Kind
+  /// Index into `Program.keyLists` (concept keys of an `in [...]` list), or -1.
+  public var keyList: Int32
+  /// The filter block run once per element, or -1 for none.
+  public var filter: Int32
+
+  public init(kind: Kind, keyList: Int32 = -1, filter: Int32 = -1) {
+    self.kind = kind
+    self.keyList = keyList
+    self.filter = filter
+  }
+}
+
+/// A straight-line stretch of code with forward branches that ends in `ret`.
+public struct Block: Sendable, Equatable {
+  public enum Role: Sendable, Equatable {
+    /// The condition of statement `statement` of a stage.
+    case condition
+    /// A `where` filter run with one element in scope.
+    case filter(CollectionSpec.Kind)
+  }
+
+  public var start: Int
+  public var count: Int
+  public var registers: Int
+  public var role: Role
+
+  public init(start: Int, count: Int, registers: Int, role: Role) {
+    self.start = start
+    self.count = count
+    self.registers = registers
+    self.role = role
+  }
+}
+
+/// A set of literal values for `in [...]`.
+public struct ConstantSet: Sendable, Equatable {
+  public var strings: Set<String> = []
+  public var numbers: Set<Double> = []
+  public var bools: Set<Bool> = []
+  public init() {}
+}
+
+/// The bytecode of one collector's conditions: one code buffer, blocks within it, and the pools its
+/// operands index. Everything expensive (names to keys and slots, string interning, constant lists
+/// to sets, regexes) was done when it was compiled.
+public struct Program: @unchecked Sendable {
+  public var code: [Instruction] = []
+  public var blocks: [Block] = []
+  /// Source line and column of each instruction, for the disassembler.
+  public var locations: [(line: Int, column: Int)] = []
+  public var numbers: [Double] = []
+  public var strings: [String] = []
+  public var sets: [ConstantSet] = []
+  public var regexSources: [String] = []
+  public var regexes: [Regex<AnyRegexOutput>] = []
+  /// Concept names or ids that rules name; a concept's key is its index here.
+  public var conceptKeys: [String] = []
+  public var keyLists: [[Int32]] = []
+  public var collections: [CollectionSpec] = []
+  /// Metadata paths by slot, for the disassembler.
+  public var metadataPaths: [[String]] = []
+  /// Results shared within one event (common sub-expressions such as `max(concepts)`).
+  public var cacheSize = 0
+
+  public init() {}
+
+  /// The number of registers no block may exceed.
+  public static let registerLimit = 255
+}
