@@ -84,6 +84,14 @@ struct BlockLowering {
     case .binary(.and, _, _), .binary(.or, _, _):
       let isAnd = { if case .binary(.and, _, _) = e.kind { true } else { false } }()
       var items = Folding.chain(e, and: isAnd)
+      if builder.options.foldConstants {
+        // `true and x` is `x`, `false or x` is `x`: operands that decide nothing are dropped.
+        items = items.filter { Folding.decide($0) != isAnd }
+        if items.isEmpty {
+          emit(.jump(isAnd ? t : f))
+          return
+        }
+      }
       if builder.options.orderTests { items = Cost.ordered(items) }
       for (i, item) in items.enumerated() {
         if i == items.count - 1 {

@@ -154,3 +154,31 @@ struct ProgramBuilder {
     return index
   }
 }
+
+extension CompiledCollector {
+  /// The collector's bytecode as text: a header naming each statement's block, then the blocks.
+  public var disassembly: String {
+    var out = "; collector \(collector.id)  (\(collector.file.path):\(collector.file.location(of: collector.range.start).line))\n"
+    let p = program
+    out += "; blocks \(p.blocks.count), instructions \(p.code.count), numbers \(p.numbers.count), strings \(p.strings.count), "
+    out += "sets \(p.sets.count), regexes \(p.regexes.count), concept keys \(p.conceptKeys.count), cached \(p.cacheSize)\n"
+    for (stage, statements, source) in [
+      ("pre_queue", preQueue, collector.preQueue ?? []), ("post_queue", postQueue, collector.postQueue ?? []),
+    ] where !statements.isEmpty {
+      out += "; \(stage)\n"
+      for (n, (compiled, s)) in zip(statements, source).enumerated() {
+        let line = collector.file.location(of: s.range.start).line
+        let what: String
+        switch compiled {
+        case .require(let b): what = "block \(b)"
+        case .dropIf(let b): what = "block \(b), negated"
+        case .sample(let rate, let seed, let key):
+          what = "sample: keep if fnv1a64(\"\(seed):\" + \(key.map { Disassembler.source($0, p) } ?? "input.id")) mod 1e6 < \(Sampling.threshold(rate: rate))"
+        case .limit(let count, let seconds): what = "limit: \(Disassembler.number(count)) per window of \(Disassembler.number(seconds)) s"
+        }
+        out += ";   \(n + 1). line \(line): \(Printer.statement(s))  => \(what)\n"
+      }
+    }
+    return out + Disassembler.blocks(p)
+  }
+}

@@ -384,6 +384,19 @@ struct ExpressionChecker {
     }
   }
 
+  /// `contains`, `starts_with` and `ends_with` take a literal on the right (compiled into the program).
+  mutating func literalOperand(_ e: Expr, _ op: BinaryOperator) -> Bool {
+    var inner = e
+    while case .paren(let x) = inner.kind { inner = x }
+    switch inner.kind {
+    case .string, .number, .bool: return true
+    default:
+      if Constant.number(inner) != nil { return true }
+      error(SemaMessage.typeMismatch("the right side of '\(op.rawValue)' must be a literal", help: "write a string such as \"outdoor\""), e.range)
+      return false
+    }
+  }
+
   /// Checks the other side of a comparison with an input kind.
   mutating func checkKindLiteral(_ e: Expr) -> Bool {
     switch e.kind {
@@ -463,10 +476,10 @@ struct ExpressionChecker {
       return bool
     case .contains:
       guard [.string, .dynamic].contains(l.type), [.string, .number, .bool].contains(r.type) else { return mismatch() }
-      return bool
+      return literalOperand(rhs, op) ? bool : .invalid
     case .startsWith, .endsWith:
       guard [.string, .dynamic].contains(l.type), r.type == .string else { return mismatch() }
-      return bool
+      return literalOperand(rhs, op) ? bool : .invalid
     case .matches:
       guard [.string, .dynamic].contains(l.type) else { return mismatch() }
       guard case .string(let pattern) = rhs.kind else {

@@ -36,6 +36,8 @@ import Testing
     ("require any frame > 0.5", ["RC3003"]),
     ("require all regions where width < 0.5", []),
     ("require exists(metadata.user) and length(input.text) > 3", []),
+    ("require input.text contains metadata.word", ["RC3003"]),
+    ("require metadata.tags contains 3 and metadata.flags contains true", []),
     ("require metadata.tags contains \"outdoor\" and not (metadata.os == \"ios\")", []),
   ])
   func preQueueRules(statement: String, expected: [String]) {

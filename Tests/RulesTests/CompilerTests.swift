@@ -1,0 +1,101 @@
+import Foundation
+import RulecCommands
+import RulesCompiler
+import RulesDiagnostics
+import RulesEvents
+import RulesSema
+import RulesSource
+import RulesSyntax
+import RulesVM
+import Testing
+
+/// Disassembly goldens (one per optimisation, showing its effect) and the verifier's rejections.
+@Suite struct CompilerTests {
+  static func disassemble(_ path: String, _ options: CompilerOptions) -> String {
+    var out = Capture()
+    var err = Capture()
+    let status = Compile.execute(rules: TestPaths.path(path), disasm: true, options: options, out: &out, err: &err)
+    #expect(status == 0, "\(err.text)")
+    return TestPaths.relativize(out.text)
+  }
+
+  @Test func examplesDisassembly() {
+    assertGolden(Self.disassemble("rules/combined.rule", CompilerOptions()), "disasm/combined.disasm")
+  }
+
+  @Test func everyPassShowsItsEffect() {
+    let all = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", CompilerOptions())
+    assertGolden(all, "disasm/passes.disasm")
+    var noFold = CompilerOptions()
+    noFold.foldConstants = false
+    let unfolded = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noFold)
+    assertGolden(unfolded, "disasm/passes.no-fold.disasm")
+    #expect(all.contains("f0 < 0.6") && !unfolded.contains("f0 < 0.6"))
+    #expect(unfolded.contains("add"))
+    var noOrder = CompilerOptions()
+    noOrder.orderTests = false
+    let unordered = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noOrder)
+    assertGolden(unordered, "disasm/passes.no-order.disasm")
+    // Ordered: the metadata test comes before the entropy; unordered: after.
+    func position(_ text: String, _ needle: String) -> Int { text.range(of: needle).map { text.distance(from: text.startIndex, to: $0.lowerBound) } ?? -1 }
+    #expect(position(all, "br.str.eq") < position(all, "ld.entropy"))
+    #expect(position(unordered, "br.str.eq") > position(unordered, "ld.entropy"))
+    var noShare = CompilerOptions()
+    noShare.shareSubexpressions = false
+    let unshared = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noShare)
+    assertGolden(unshared, "disasm/passes.no-share.disasm")
+    #expect(all.contains(", cache 0") && !unshared.contains(", cache "))
+    #expect(all.contains("br.in.set     metadata.country, {\"CA\", \"MX\", \"US\"}"))
+  }
+
+  @Test func compileSummary() {
+    var out = Capture()
+    var err = Capture()
+    #expect(Compile.execute(rules: TestPaths.path("rules"), disasm: false, options: CompilerOptions(), out: &out, err: &err) == 0)
+    #expect(out.text.hasPrefix("9 collectors, ") && out.text.hasSuffix("verified\n"))
+    #expect(Compile.execute(rules: TestPaths.path("Tests/RulesTests/Golden/check/several.rule"), disasm: false, options: CompilerOptions(), out: &out, err: &err) == 1)
+  }
+
+  static func program(_ code: [Instruction], registers: Int = 2, blocks: [Block]? = nil) -> Program {
+    var p = Program()
+    p.code = code
+    p.blocks = blocks ?? [Block(start: 0, count: code.count, registers: registers, role: .condition)]
+    p.numbers = [0.5]
+    p.locations = code.map { _ in (1, 1) }
+    return p
+  }
+
+  @Test func verifierRejectsHostilePrograms() {
+    let cases: [(String, Program)] = [
+      ("backward jump", Self.program([.loadConst(0, 0), .jump(0), .ret(true)])),
+      ("read before write", Self.program([.compareConst(.lt, 1, 0, 1, 2), .ret(true), .ret(false)])),
+      ("register out of range", Self.program([.loadConst(5, 0), .ret(true)], registers: 2)),
+      ("number out of range", Self.program([.loadConst(0, 9), .ret(true)])),
+      ("no ret at the end", Self.program([.loadConst(0, 0)])),
+      ("target past the end", Self.program([.loadConst(0, 0), .compareConst(.lt, 0, 0, 2, 7), .ret(true)])),
+      ("metadata slot out of range", Self.program([.exists(slot: 0, 1, 2), .ret(true), .ret(false)])),
+      ("collection out of range", Self.program([.quantifier(all: false, collection: 3, 1, 2), .ret(true), .ret(false)])),
+      ("block outside the code", Self.program([.ret(true)], blocks: [Block(start: 0, count: 4, registers: 0, role: .condition)])),
+    ]
+    for (name, p) in cases {
+      #expect(throws: VerificationError.self, "\(name)") { try Verifier.verify(p) }
+    }
+    var selfCalling = Self.program([.quantifier(all: false, collection: 0, 1, 2), .ret(true), .ret(false)])
+    selfCalling.collections = [CollectionSpec(kind: .concepts, filter: 0)]
+    #expect(throws: VerificationError.self) { try Verifier.verify(selfCalling) }
+    #expect(throws: Never.self) { try Verifier.verify(Self.program([.loadConst(0, 0), .compareConst(.lt, 0, 0, 2, 3), .ret(true), .ret(false)])) }
+  }
+
+  /// Every example collector compiles to a program the verifier accepts.
+  @Test func examplesVerify() throws {
+    for folder in ["rules", "rules/yaml"] {
+      let sink = DiagnosticSink()
+      let program = try RuleLoader.load([TestPaths.path(folder)], options: CheckOptions(), sink: sink).program
+      var projection = MetadataProjection()
+      for c in program.collectors {
+        try Verifier.verify(Compiler().compile(c, projection: &projection).program)
+        try Verifier.verify(Compiler(options: .none).compile(c, projection: &projection).program)
+      }
+    }
+  }
+}
