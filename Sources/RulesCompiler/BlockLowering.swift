@@ -176,7 +176,8 @@ struct BlockLowering {
   /// Whether an expression is numeric (loads into a register) rather than a string or metadata source.
   func isNumeric(_ e: Expr) -> Bool {
     switch Folding.strip(e).kind {
-    case .number, .negate, .call: return true
+    case .call(let name, _): return name.text != "type"
+    case .number, .negate: return true
     case .binary(let op, _, _): return op.isArithmetic
     case .name(let n):
       guard let kind = scopes.last else { return false }
@@ -198,6 +199,17 @@ struct BlockLowering {
       case .notEqual, .notIn: emit(.kindIn(all & ~named, t, f))
       default: emit(.jump(f))
       }
+      return
+    }
+    if let (call, other) = typeComparison(lhs, rhs), let src = source(call, &projection) {
+      var names: [Expr] = [other]
+      if case .list(let items) = Folding.strip(other).kind { names = items }
+      var bits: UInt8 = 0
+      for n in names {
+        if case .string(let s)? = literal(n), let type = JSONType.allCases.first(where: { "\($0)" == s }) { bits |= type.bit }
+      }
+      let all = JSONType.allCases.reduce(UInt8(0)) { $0 | $1.bit }
+      emit(.typeIn(src, op == .equal || op == .in ? bits : all & ~bits, t, f))
       return
     }
     switch op {
@@ -293,6 +305,13 @@ struct BlockLowering {
     default:
       emit(.jump(f))
     }
+  }
+
+  /// `type(x) OP literal` (either way round): the argument of `type` and the other side.
+  func typeComparison(_ lhs: Expr, _ rhs: Expr) -> (Expr, Expr)? {
+    if case .call(let n, let args) = Folding.strip(lhs).kind, n.text == "type", let a = args.first { return (a, rhs) }
+    if case .call(let n, let args) = Folding.strip(rhs).kind, n.text == "type", let a = args.first { return (a, lhs) }
+    return nil
   }
 
   mutating func numericCompare(

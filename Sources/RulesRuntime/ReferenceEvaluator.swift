@@ -295,6 +295,16 @@ public final class ReferenceEvaluator: @unchecked Sendable {
       case .missing: return .bool(false)
       default: return .bool(true)
       }
+    case "type":
+      switch evaluate(args[0], ctx) {
+      case .string: return .string("string")
+      case .number: return .string("number")
+      case .bool: return .string("bool")
+      case .list: return .string("list")
+      case .object: return .string("object")
+      case .kind: return .string("string")
+      case .missing: return .missing
+      }
     case "length":
       switch evaluate(args[0], ctx) {
       case .string(let s): return .number(Double(s.unicodeScalars.count))

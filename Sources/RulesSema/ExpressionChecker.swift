@@ -30,6 +30,8 @@ struct Typed {
   var type: ValueType
   /// The value is a probability in [0, 1] (concept values, `max`, box areas, ...).
   var probability = false
+  /// The value is `type(...)`, which compares only with `==`, `!=`, `in` and `not in` and type names.
+  var isType = false
 
   static let invalid = Typed(type: .invalid)
 }
@@ -63,10 +65,11 @@ struct ExpressionChecker {
   var hadErrors = false
   var scopes: [ElementScope] = []
 
-  static let functions = ["concept", "max", "min", "top", "margin", "entropy", "least_confidence", "count", "exists", "length"]
+  static let functions = ["concept", "max", "min", "top", "margin", "entropy", "least_confidence", "count", "exists", "length", "type"]
   static let inputFields = ["id", "kind", "text", "url", "metadata"]
   static let modelFields = ["id", "version", "user", "app"]
   static let kinds = ["image", "video", "text", "audio"]
+  static let typeNames = ["string", "number", "bool", "list", "object"]
 
   init(file: SourceFile, sink: DiagnosticSink, stage: StageKind, catalog: ConceptCatalog?, mapTargets: Set<String>) {
     self.file = file
@@ -366,6 +369,13 @@ struct ExpressionChecker {
         return .invalid
       }
       return infer(args[0]).type == .invalid ? .invalid : Typed(type: .bool)
+    case "type":
+      guard arity(1, "type(metadata.tags) == \"list\"") else { return .invalid }
+      guard case .path = args[0].kind else {
+        error(SemaMessage.wrongArguments("'type' needs a field path", help: "write type(metadata.tags)"), args[0].range)
+        return .invalid
+      }
+      return infer(args[0]).type == .invalid ? .invalid : Typed(type: .string, isType: true)
     case "length":
       guard arity(1, "length(input.text)") else { return .invalid }
       let t = infer(args[0])
@@ -446,6 +456,32 @@ struct ExpressionChecker {
     let r = infer(rhs)
     if r.type == .invalid { return .invalid }
     let bool = Typed(type: .bool)
+    if l.isType || r.isType {
+      guard [.equal, .notEqual, .in, .notIn].contains(op) else {
+        error(SemaMessage.typeMismatch("'type(...)' compares only with ==, !=, in and not in"), range)
+        return .invalid
+      }
+      let other = l.isType ? rhs : lhs
+      var names: [Expr] = [other]
+      if case .list(let items) = other.kind { names = items }
+      for n in names {
+        switch n.kind {
+        case .string(let s), .name(let s):
+          if !ExpressionChecker.typeNames.contains(s) {
+            error(
+              SemaMessage.typeMismatch(
+                "unknown type name '\(s)'",
+                help: Spelling.suggestion(for: s, among: ExpressionChecker.typeNames).map { "did you mean '\($0)'?" }
+                  ?? "types are string, number, bool, list and object"), n.range)
+            return .invalid
+          }
+        default:
+          error(SemaMessage.typeMismatch("'type(...)' compares with a type name such as \"list\""), n.range)
+          return .invalid
+        }
+      }
+      return bool
+    }
     func mismatch(_ help: String? = nil) -> Typed {
       error(
         SemaMessage.typeMismatch("'\(op.rawValue)' cannot compare \(l.type.display) with \(r.type.display)", help: help),

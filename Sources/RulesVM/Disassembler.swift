@@ -98,6 +98,8 @@ public enum Disassembler {
       return "metadata." + p.metadataPaths[Int(slot)].joined(separator: ".") + ", " + set(p.sets[Int(k)])
     case .valuesEqual(_, let a, let b, _, _): return "\(source(a, p)), \(source(b, p))"
     case .exists(let slot, _, _): return "metadata." + p.metadataPaths[Int(slot)].joined(separator: ".")
+    case .typeIn(let s, let bits, _, _):
+      return "type(\(source(s, p))) in {" + JSONType.allCases.filter { bits & $0.bit != 0 }.map { "\($0)" }.joined(separator: ", ") + "}"
     case .quantifier(_, let c, _, _): return collection(c, p)
     }
   }

@@ -91,6 +91,13 @@ public enum StringSource: Sendable, Equatable {
   }
 }
 
+/// The JSON types `type(...)` names, as bits.
+public enum JSONType: UInt8, Sendable, CaseIterable {
+  case string, number, bool, list, object
+
+  public var bit: UInt8 { 1 << rawValue }
+}
+
 /// String tests; each reads a source and a pool entry.
 public enum StringTest: UInt8, Sendable {
   /// `==` / `!=` a string constant (false when the source is missing or not a string).
@@ -151,6 +158,8 @@ public enum Instruction: Sendable, Equatable {
   /// Two sources hold equal values of the same type (`negated`: equal types, different values).
   case valuesEqual(negated: Bool, StringSource, StringSource, Target, Target)
   case exists(slot: Int32, Target, Target)
+  /// The JSON type of a source is in a bit set (`JSONType`); false when missing.
+  case typeIn(StringSource, UInt8, Target, Target)
   /// `any`/`all` over a collection (its filter is a block).
   case quantifier(all: Bool, collection: Int32, Target, Target)
 
@@ -175,6 +184,7 @@ public enum Instruction: Sendable, Equatable {
     case .metadataContains: "br.contains.set"
     case .valuesEqual(let negated, _, _, _, _): negated ? "br.ne.v" : "br.eq.v"
     case .exists: "br.exists"
+    case .typeIn: "br.type"
     case .quantifier(let all, _, _, _): all ? "br.all" : "br.any"
     }
   }
@@ -205,7 +215,8 @@ public enum Instruction: Sendable, Equatable {
     case .jump(let t): [t]
     case .compare(_, _, _, let t, let f), .compareConst(_, _, _, let t, let f), .string(_, _, _, let t, let f),
       .kindIn(_, let t, let f), .metadataBool(_, _, let t, let f), .metadataContains(_, _, let t, let f),
-      .valuesEqual(_, _, _, let t, let f), .exists(_, let t, let f), .quantifier(_, _, let t, let f):
+      .valuesEqual(_, _, _, let t, let f), .exists(_, let t, let f), .quantifier(_, _, let t, let f),
+      .typeIn(_, _, let t, let f):
       [t, f]
     default: []
     }
@@ -223,6 +234,7 @@ public enum Instruction: Sendable, Equatable {
     case .metadataContains(let slot, let set, let t, let e): .metadataContains(slot: slot, set: set, f(t), f(e))
     case .valuesEqual(let n, let a, let b, let t, let e): .valuesEqual(negated: n, a, b, f(t), f(e))
     case .exists(let slot, let t, let e): .exists(slot: slot, f(t), f(e))
+    case .typeIn(let s, let bits, let t, let e): .typeIn(s, bits, f(t), f(e))
     case .quantifier(let all, let c, let t, let e): .quantifier(all: all, collection: c, f(t), f(e))
     default: self
     }

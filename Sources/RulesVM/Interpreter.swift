@@ -195,6 +195,22 @@ public struct Interpreter: @unchecked Sendable {
           if let v = event.metadata[Int(slot)], v != .null { ok = true }
           pc = block.start + Int(ok ? t : e)
           continue
+        case .typeIn(let source, let bits, let t, let e):
+          var type: JSONType?
+          if case .metadata(let slot) = source {
+            switch event.metadata[Int(slot)] {
+            case .string?: type = .string
+            case .number?: type = .number
+            case .bool?: type = .bool
+            case .list?: type = .list
+            case .object?: type = .object
+            case .null?, nil: type = nil
+            }
+          } else if text(source, event, element, concepts) != nil {
+            type = .string
+          }
+          pc = block.start + Int((type.map { bits & $0.bit != 0 } ?? false) ? t : e)
+          continue
         case .quantifier(let all, let c, let t, let e):
           let ok = quantifier(all, c, code, event, concepts, regions, &cache)
           pc = block.start + Int(ok ? t : e)

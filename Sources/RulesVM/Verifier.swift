@@ -122,6 +122,7 @@ public enum Verifier {
     case .metadataContains(let slot, let k, _, _):
       try index(slot, p.metadataPaths.count, "metadata slot")
       try index(k, p.sets.count, "set")
+    case .typeIn(let s, _, _, _): try source(s)
     case .valuesEqual(_, let a, let b, _, _):
       try source(a)
       try source(b)

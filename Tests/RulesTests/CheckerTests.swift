@@ -37,6 +37,9 @@ import Testing
     ("require all regions where width < 0.5", []),
     ("require exists(metadata.user) and length(input.text) > 3", []),
     ("require input.text contains metadata.word", ["RC3003"]),
+    ("require type(metadata.tags) == \"list\" and type(metadata.x) in [string, number]", []),
+    ("require type(metadata.tags) == \"lits\"", ["RC3003"]),
+    ("require type(metadata.tags) starts_with \"l\"", ["RC3003"]),
     ("require metadata.tags contains 3 and metadata.flags contains true", []),
     ("require metadata.tags contains \"outdoor\" and not (metadata.os == \"ios\")", []),
   ])

@@ -68,7 +68,11 @@ struct RandomCase {
     case 8: return "exists(metadata.\(pick(["s", "n", "flag", "obj", "tags", "none"])))"
     case 9: return "input.kind " + pick(["== image", "!= text", "in [image, video]", "not in [audio]"])
     case 10: return "metadata.n " + pick(["== 3", "!= 3", "in [1, 2, 3]", "not in [3]", "> metadata.m", "== metadata.m"])
-    case 11: return "metadata.s == metadata.t"
+    case 11:
+      return pick([
+        "metadata.s == metadata.t", "type(metadata.\(pick(["s", "n", "tags", "obj", "flag", "none"]))) == \"\(pick(["list", "string", "number", "object", "bool"]))\"",
+        "type(metadata.tags) in [list, object]", "type(input.text) != \"string\"",
+      ])
     case 12 where depth > 0: return "(\(condition(depth - 1)) and \(condition(depth - 1)))"
     case 13 where depth > 0: return "(\(condition(depth - 1)) or \(condition(depth - 1)))"
     case 14 where depth > 0: return "not (\(condition(depth - 1)))"

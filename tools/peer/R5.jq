@@ -1,0 +1,1 @@
+include "common"; [inputs | outputs | select(ok) | select((meta.country == "US" or meta.country == "CA") and (meta.tags | type == "array" and index(["outdoor"]) != null) and ((meta.nested.device.os? // null) != "ios")) | .input.id] | unique | length
