@@ -80,12 +80,9 @@ public struct Run: ParsableCommand {
       }
       output = h
     }
-    // Items are written in 1 MiB blocks rather than one write per item.
-    var buffer = ""
-    func flush() {
-      guard !buffer.isEmpty else { return }
-      if let output { output.write(Data(buffer.utf8)) } else { stdout(buffer) }
-      buffer.removeAll(keepingCapacity: true)
+    // The runner hands over items in blocks of about 1 MiB rather than one write per item.
+    func write(_ block: [UInt8]) {
+      if let output { output.write(Data(block)) } else { stdout(String(decoding: block, as: UTF8.self)) }
     }
     let runner: Runner
     do {
@@ -103,28 +100,21 @@ public struct Run: ParsableCommand {
         handle = FileHandle.standardInput
       } else {
         guard let h = FileHandle(forReadingAtPath: path) else {
-          flush()
           err.write("rulec: cannot read \(path)\n")
           return 2
         }
         handle = h
       }
       do {
-        try runner.run(LineReader(handle: handle)) { item in
-          buffer += item
-          buffer += "\n"
-          if buffer.utf8.count >= 1 << 20 { flush() }
-        }
+        try runner.run(LineReader(handle: handle), emit: write)
       } catch let e as Runner.StoppedAtBadLine {
         stopped = e
         break
       } catch {
-        flush()
         err.write("rulec: cannot read \(path): \(error.localizedDescription)\n")
         return 2
       }
     }
-    flush()
     try? output?.close()
     if explain != nil {
       err.write("explain \(explain!):\n" + (runner.explanation.isEmpty ? "  no event of this input reached a collector\n" : runner.explanation.joined(separator: "\n") + "\n"))

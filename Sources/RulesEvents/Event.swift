@@ -100,10 +100,11 @@ public struct Event: Sendable {
   public var inputKind: InputKind?
   public var inputText: String?
   public var inputURL: String?
-  /// The raw JSON of `input.data.<kind>` (for example `{"url": "..."}`), kept to forward the input.
-  public var mediaJSON: String?
-  /// The raw JSON of `input.data.metadata`, kept to forward the input.
-  public var metadataJSON: String?
+  /// Where the raw JSON of `input.data.<kind>` (for example `{"url": "..."}`) and of
+  /// `input.data.metadata` lie in the line, to forward an accepted input exactly as it came; slicing
+  /// them only for accepted inputs keeps the others free of copies.
+  public var mediaRange: Range<Int>?
+  public var metadataRange: Range<Int>?
   /// Values at the projected metadata paths, by slot; nil where the path is absent.
   public var metadata: [MetadataValue?] = []
 

@@ -67,7 +67,9 @@ public struct OutputDecoder: Sendable {
     } else if c.key(key, is: "created_at") {
       try Self.once(&seen, 1 << 3, c, key)
       if let text = try optionalString(&c, "created_at") {
-        guard let t = Timestamp.parse(Array(text.utf8)) else { throw c.fail("created_at is not an RFC 3339 timestamp") }
+        guard let t = Timestamp.parse(text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)) else {
+          throw c.fail("created_at is not an RFC 3339 timestamp")
+        }
         e.createdAt = t
       }
     } else if c.key(key, is: "model") {
@@ -183,7 +185,8 @@ public struct OutputDecoder: Sendable {
             let start = c.i
             guard try requireObject(&c, "metadata") else { return }
             try decodeMetadata(&c, node: projection.root, into: &e, depth: 0)
-            e.metadataJSON = c.text(start..<c.i)
+            if let root = projection.root.slot { e.metadata[root] = .object }
+            e.metadataRange = start..<c.i
             return
           }
           for (bit, kind) in InputKind.allCases.enumerated() where c.key(key, is: kind.staticName) {
@@ -201,7 +204,7 @@ public struct OutputDecoder: Sendable {
               }
             }
             if e.inputKind == nil { e.inputKind = kind }
-            e.mediaJSON = c.text(start..<c.i)
+            e.mediaRange = start..<c.i
             return
           }
           try c.skipValue()

@@ -62,8 +62,19 @@ public final class Runner {
     public var reason: String
   }
 
-  /// Runs over every line of `reader`, writing accepted items to `emit`.
-  public func run(_ reader: LineReader, emit: (String) -> Void) throws {
+  /// Accepted items not yet handed to `emit`.
+  var output: [UInt8] = []
+  static let outputBlock = 1 << 20
+
+  /// Runs over every line of `reader`; `emit` receives the accepted items, one JSON line each, in
+  /// blocks of about 1 MiB (and the rest at the end).
+  public func run(_ reader: LineReader, emit: ([UInt8]) -> Void) throws {
+    defer {
+      if !output.isEmpty {
+        emit(output)
+        output.removeAll(keepingCapacity: true)
+      }
+    }
     try reader.forEachLine { number, line in
       report.lines = number
       switch line {
@@ -72,7 +83,11 @@ public final class Runner {
       case .bytes(let bytes):
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }  // blank lines are allowed
         do {
-          for event in try decoder.decode(line: bytes, lineNumber: number) { process(event, emit: emit) }
+          for event in try decoder.decode(line: bytes, lineNumber: number) { process(event, line: bytes) }
+          if output.count >= Self.outputBlock {
+            emit(output)
+            output.removeAll(keepingCapacity: true)
+          }
         } catch let error as DecodeError {
           try bad(number, error.description)
         }
@@ -85,8 +100,8 @@ public final class Runner {
     if stopAtBadLine { throw StoppedAtBadLine(line: line, reason: reason) }
   }
 
-  /// Sends one output to the collectors that watch its model.
-  public func process(_ event: Event, emit: (String) -> Void) {
+  /// Sends one output to the collectors that watch its model; `line` holds the bytes it was read from.
+  public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>) {
     report.events += 1
     guard event.isSuccess else {
       report.skippedStatus += 1
@@ -103,8 +118,8 @@ public final class Runner {
       matched = true
       report.collectors[index].events += 1
       let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
-      let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
-      if acceptedIDs[index].contains(id) {
+      // Inputs are remembered by their source id; the destination id is derived only on acceptance.
+      if acceptedIDs[index].contains(inputKey) {
         report.collectors[index].duplicates += 1
         continue
       }
@@ -132,12 +147,13 @@ public final class Runner {
       }
       if explaining { explanation.append("  collector \(c.id): \(passed ? "accepted" : "dropped")") }
       guard passed else { continue }
-      acceptedIDs[index].insert(id)
+      acceptedIDs[index].insert(inputKey)
+      let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
       report.collectors[index].accepted += 1
       if let top = mapped.concepts.max(by: { $0.value < $1.value }) {
         report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
       }
-      emit(ForwardItem.json(collector: c, event: event, id: id, inclusionProbability: probability))
+      ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
     }
     if !matched { report.skippedModel += 1 }
   }
