@@ -34,6 +34,9 @@ public struct Run: ParsableCommand {
   @Option(help: "Print every statement met by the events of this input id, with the values seen.")
   var explain: String?
 
+  @Option(help: "Threads that decode events (the output and report do not depend on it).")
+  var jobs = 1
+
   @Option(help: .hidden)
   var engine: Runner.Engine = .vm
 
@@ -41,20 +44,21 @@ public struct Run: ParsableCommand {
 
   public func validate() throws {
     if events.isEmpty { throw ValidationError("give at least one recording with --events FILE") }
+    if jobs < 1 || jobs > 256 { throw ValidationError("--jobs takes a number from 1 to 256") }
   }
 
   public func run() throws {
     var err = StandardError()
     let status = Run.execute(
       rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, engine: engine,
-      err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
+      jobs: jobs, err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
     if status != 0 { throw ExitCode(status) }
   }
 
   /// Runs and reports; returns the exit status. `stdout` receives the accepted items when `out` is nil.
   public static func execute(
     rules: String, events: [String], out: String?, report reportPath: String?, strict: Bool, explain: String?,
-    engine: Runner.Engine = .vm, err: inout some TextOutputStream, stdout: (String) -> Void
+    engine: Runner.Engine = .vm, jobs: Int = 1, err: inout some TextOutputStream, stdout: (String) -> Void
   ) -> Int32 {
     let sink = DiagnosticSink()
     let program: CheckedProgram
@@ -92,6 +96,7 @@ public struct Run: ParsableCommand {
       return 1
     }
     runner.stopAtBadLine = strict
+    runner.jobs = jobs
     runner.explainInput = explain
     var stopped: Runner.StoppedAtBadLine?
     for path in events {
@@ -106,7 +111,7 @@ public struct Run: ParsableCommand {
         handle = h
       }
       do {
-        try runner.run(LineReader(handle: handle), emit: write)
+        try runner.run(ChunkReader(handle: handle), emit: write)
       } catch let e as Runner.StoppedAtBadLine {
         stopped = e
         break

@@ -8,6 +8,16 @@ import RulesSyntax
 /// Runs checked collectors over a recording of model outputs (`rulec run`): decodes each line, sends
 /// each successful output to the collectors that watch its model, runs their pre- and post-queue
 /// stages, and writes one PostInputs item per accepted input.
+/// A buffer shared by the decoding jobs; each job writes only its own indices.
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+  let base: UnsafeMutableBufferPointer<T>
+  init(_ base: UnsafeMutableBufferPointer<T>) { self.base = base }
+  subscript(i: Int) -> T {
+    get { base[i] }
+    nonmutating set { base[i] = newValue }
+  }
+}
+
 public final class Runner {
   let collectors: [CheckedCollector]
   let evaluators: [ReferenceEvaluator]
@@ -66,30 +76,65 @@ public final class Runner {
   var output: [UInt8] = []
   static let outputBlock = 1 << 20
 
+  /// Threads that decode lines (`--jobs`); evaluation stays in file order, so the output and the
+  /// report do not depend on it.
+  public var jobs = 1
+
   /// Runs over every line of `reader`; `emit` receives the accepted items, one JSON line each, in
   /// blocks of about 1 MiB (and the rest at the end).
-  public func run(_ reader: LineReader, emit: ([UInt8]) -> Void) throws {
+  public func run(_ reader: ChunkReader, emit: ([UInt8]) -> Void) throws {
     defer {
       if !output.isEmpty {
         emit(output)
         output.removeAll(keepingCapacity: true)
       }
     }
-    try reader.forEachLine { number, line in
-      report.lines = number
-      switch line {
-      case .tooLong(let length):
-        try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
-      case .bytes(let bytes):
-        if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }  // blank lines are allowed
-        do {
-          for event in try decoder.decode(line: bytes, lineNumber: number) { process(event, line: bytes) }
-          if output.count >= Self.outputBlock {
-            emit(output)
-            output.removeAll(keepingCapacity: true)
+    let decoder = self.decoder
+    let jobs = max(1, self.jobs)
+    try reader.forEachBlock { block, lines in
+      // Decode in parallel: each job takes a contiguous share of the block's lines.
+      var decoded = [Result<[Event], DecodeError>?](repeating: nil, count: lines.count)
+      decoded.withUnsafeMutableBufferPointer { results in
+        let results = UnsafeSendableBuffer(results)
+        let block = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
+        let share = (lines.count + jobs - 1) / jobs
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+          let lo = job * share
+          let hi = min(lines.count, lo + share)
+          guard lo < hi else { return }
+          for k in lo..<hi {
+            guard case .bytes(let number, let range) = lines[k] else { continue }
+            let bytes = UnsafeBufferPointer(rebasing: block.base[range])
+            if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) {
+              results[k] = .success([])
+              continue
+            }
+            do throws(DecodeError) {
+              results[k] = .success(try decoder.decode(line: bytes, lineNumber: number))
+            } catch {
+              results[k] = .failure(error)
+            }
           }
-        } catch let error as DecodeError {
-          try bad(number, error.description)
+        }
+      }
+      // Evaluate in file order.
+      for (k, line) in lines.enumerated() {
+        switch line {
+        case .tooLong(let number, let length):
+          report.lines = number
+          try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
+        case .bytes(let number, let range):
+          report.lines = number
+          switch decoded[k]! {
+          case .failure(let error): try bad(number, error.description)
+          case .success(let events):
+            let bytes = UnsafeBufferPointer(rebasing: block[range])
+            for event in events { process(event, line: bytes) }
+          }
+        }
+        if output.count >= Self.outputBlock {
+          emit(output)
+          output.removeAll(keepingCapacity: true)
         }
       }
     }

@@ -152,7 +152,7 @@ struct RandomCase {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-diff-\(UUID().uuidString).jsonl")
     try Data(events.utf8).write(to: dir)
     defer { try? FileManager.default.removeItem(at: dir) }
-    try runner.run(LineReader(handle: try FileHandle(forReadingFrom: dir))) { items += String(decoding: $0, as: UTF8.self) }
+    try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: dir))) { items += String(decoding: $0, as: UTF8.self) }
     return (items, runner.report.json.rendered())
   }
 

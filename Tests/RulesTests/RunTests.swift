@@ -85,6 +85,44 @@ import Testing
     #expect(err.contains("→ pass") || err.contains("→ drop"))
   }
 
+  @Test func jobsDoNotChangeTheOutputOrTheReport() throws {
+    for events in ["samples/recording.jsonl", "Tests/RulesTests/Golden/run/malformed.jsonl"] {
+      var outputs: [String] = []
+      for jobs in [1, 2, 3] {
+        var items = ""
+        var err = Capture()
+        _ = Run.execute(
+          rules: TestPaths.path("rules"), events: [TestPaths.path(events)], out: nil, report: nil, strict: false,
+          explain: nil, jobs: jobs, err: &err, stdout: { items += $0 })
+        outputs.append(items + err.text)
+      }
+      #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2], "\(events)")
+    }
+  }
+
+  /// Lines that cross block boundaries, CRLF endings, a last line without a newline, an over-long line.
+  @Test func chunkReaderSplitsLinesExactly() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-chunks-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("lines.txt")
+    let text = "alpha\r\nbeta\n\n" + String(repeating: "x", count: 100) + "\ngamma-delta\nlast"
+    try Data(text.utf8).write(to: file)
+    for blockSize in [1, 3, 7, 64, 4096] {
+      var seen: [String] = []
+      let reader = ChunkReader(handle: try FileHandle(forReadingFrom: file), blockSize: blockSize, maxLineLength: 50)
+      try reader.forEachBlock { block, lines in
+        for line in lines {
+          switch line {
+          case .bytes(let n, let r): seen.append("\(n):" + String(decoding: UnsafeBufferPointer(rebasing: block[r]), as: UTF8.self))
+          case .tooLong(let n, let length): seen.append("\(n):too long \(length)")
+          }
+        }
+      }
+      #expect(seen == ["1:alpha", "2:beta", "3:", "4:too long 100", "5:gamma-delta", "6:last"], "block size \(blockSize)")
+    }
+  }
+
   @Test func aVeryLongLineIsABadLine() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-long-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
