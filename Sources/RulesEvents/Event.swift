@@ -105,6 +105,8 @@ public struct Event: Sendable {
   /// them only for accepted inputs keeps the others free of copies.
   public var mediaRange: Range<Int>?
   public var metadataRange: Range<Int>?
+  /// The metadata already has a top-level `rulec` key (forwarding replaces it).
+  public var metadataHasRulecKey = false
   /// Values at the projected metadata paths, by slot; nil where the path is absent.
   public var metadata: [MetadataValue?] = []
 

@@ -184,7 +184,7 @@ public struct OutputDecoder: Sendable {
             c.skipWhitespace()
             let start = c.i
             guard try requireObject(&c, "metadata") else { return }
-            try decodeMetadata(&c, node: projection.root, into: &e, depth: 0)
+            try decodeMetadata(&c, node: projection.root, into: &e, depth: 0, top: true)
             if let root = projection.root.slot { e.metadata[root] = .object }
             e.metadataRange = start..<c.i
             return
@@ -216,10 +216,13 @@ public struct OutputDecoder: Sendable {
   }
 
   /// Walks a metadata object along the projection trie, capturing values at projected paths.
-  func decodeMetadata(_ c: inout JSONCursor, node: MetadataProjection.Node, into e: inout Event, depth: Int) throws(DecodeError) {
+  func decodeMetadata(
+    _ c: inout JSONCursor, node: MetadataProjection.Node, into e: inout Event, depth: Int, top: Bool = false
+  ) throws(DecodeError) {
     guard depth < JSONCursor.depthLimit else { throw c.fail("JSON nests too deep") }
     var seenKeys: [Range<Int>] = []
     try c.object { (c, key) throws(DecodeError) in
+      if top && c.key(key, is: "rulec") { e.metadataHasRulecKey = true }
       // Duplicate keys are rejected only where a rule reads them; a linear scan is fine for the few keys of a level.
       let name = c.text(key)
       guard let child = node.children[name] else { return try c.skipValue(depth: depth + 1) }

@@ -22,7 +22,10 @@ public enum ForwardItem {
       }
       return out
     }
-    let hash = Sampling.fnv1a64(Array(collector.utf8) + [0] + Array(input.utf8))
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in collector.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    hash = hash &* 0x0000_0100_0000_01b3  // the separating 0 byte
+    for b in input.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
     let hex = String(hash, radix: 16)
     return clean(collector) + "-" + clean(input) + "-" + String(repeating: "0", count: 16 - hex.count) + hex
   }
@@ -34,93 +37,96 @@ public enum ForwardItem {
     into out: inout [UInt8], collector: CheckedCollector, event: Event, line: UnsafeBufferPointer<UInt8>, id: String,
     inclusionProbability: Double
   ) {
-    func raw(_ s: String) { out.append(contentsOf: s.utf8) }
-    func q(_ s: String?) {
-      guard let s else { return raw("null") }
+    func slice(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[r]) }
+    append(&out, "{\"id\":")
+    quote(id, into: &out)
+    append(&out, ",\"data\":{")
+    if let kind = event.inputKind, let media = event.mediaRange {
+      quote(kind.rawValue, into: &out)
+      out.append(UInt8(ascii: ":"))
+      out.append(contentsOf: slice(media))
+      out.append(UInt8(ascii: ","))
+    }
+    append(&out, "\"metadata\":")
+    var provenance: [UInt8] = []
+    provenance.reserveCapacity(256)
+    append(&provenance, "{\"collector\":")
+    quote(collector.id, into: &provenance)
+    append(&provenance, ",\"source_input_id\":")
+    quote(event.inputID, into: &provenance)
+    append(&provenance, ",\"source_output_id\":")
+    quote(event.outputID, into: &provenance)
+    append(&provenance, ",\"model_id\":")
+    quote(event.modelID, into: &provenance)
+    append(&provenance, ",\"model_version_id\":")
+    quote(event.modelVersion, into: &provenance)
+    append(&provenance, ",\"inclusion_probability\":")
+    append(&provenance, number(inclusionProbability))
+    provenance.append(UInt8(ascii: "}"))
+    merge(metadata: event.metadataRange.map(slice), hasRulecKey: event.metadataHasRulecKey, provenance: provenance, into: &out)
+    append(&out, "},\"dataset_ids\":[")
+    for (i, d) in collector.datasetIDs.enumerated() {
+      if i > 0 { out.append(UInt8(ascii: ",")) }
+      quote(d, into: &out)
+    }
+    append(&out, "]}\n")
+  }
+
+  @inline(__always) static func append(_ out: inout [UInt8], _ s: StaticString) {
+    out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+  }
+
+  static func append(_ out: inout [UInt8], _ s: String) { out.append(contentsOf: s.utf8) }
+
+  /// A JSON string; plain ASCII (the common case) is copied as it is.
+  static func quote(_ s: String?, into out: inout [UInt8]) {
+    guard let s else { return append(&out, "null") }
+    var plain = true
+    for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+      plain = false
+      break
+    }
+    if plain {
+      out.append(UInt8(ascii: "\""))
+      out.append(contentsOf: s.utf8)
+      out.append(UInt8(ascii: "\""))
+    } else {
       var quoted = ""
       JSONValue.quote(s, into: &quoted)
-      raw(quoted)
+      out.append(contentsOf: quoted.utf8)
     }
-    func slice(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[r]) }
-    raw("{\"id\":")
-    q(id)
-    raw(",\"data\":{")
-    if let kind = event.inputKind, let media = event.mediaRange {
-      q(kind.rawValue)
-      raw(":")
-      out.append(contentsOf: slice(media))
-      raw(",")
-    }
-    raw("\"metadata\":")
-    var provenance = "{\"collector\":"
-    JSONValue.quote(collector.id, into: &provenance)
-    provenance += ",\"source_input_id\":" + quoted(event.inputID)
-    provenance += ",\"source_output_id\":" + quoted(event.outputID)
-    provenance += ",\"model_id\":" + quoted(event.modelID)
-    provenance += ",\"model_version_id\":" + quoted(event.modelVersion)
-    provenance += ",\"inclusion_probability\":" + number(inclusionProbability) + "}"
-    merge(metadata: event.metadataRange.map(slice), provenance: provenance, into: &out)
-    raw("},\"dataset_ids\":[")
-    for (i, d) in collector.datasetIDs.enumerated() {
-      if i > 0 { raw(",") }
-      q(d)
-    }
-    raw("]}\n")
-  }
-
-  /// Whether `needle` occurs in `haystack` (a plain scan: it runs only over metadata that is forwarded).
-  static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    guard haystack.count >= needle.count, let first = needle.first else { return false }
-    var i = 0
-    while i + needle.count <= haystack.count {
-      if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
-      i += 1
-    }
-    return false
-  }
-
-  static func quoted(_ s: String?) -> String {
-    guard let s else { return "null" }
-    var out = ""
-    JSONValue.quote(s, into: &out)
-    return out
   }
 
   static func number(_ d: Double) -> String {
     d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
   }
 
-  /// Appends the original metadata object with `"rulec": provenance` added (replacing an existing
-  /// top-level `rulec` key, which needs a real parse; the plain case splices bytes).
-  static func merge(metadata: UnsafeBufferPointer<UInt8>?, provenance: String, into out: inout [UInt8]) {
+  /// Appends the original metadata object with `"rulec": provenance` added. A top-level `rulec` key
+  /// already there is replaced, which needs a real parse; the usual case splices bytes.
+  static func merge(metadata: UnsafeBufferPointer<UInt8>?, hasRulecKey: Bool, provenance: [UInt8], into out: inout [UInt8]) {
     guard let metadata, let open = metadata.firstIndex(of: UInt8(ascii: "{")),
       let close = metadata.lastIndex(of: UInt8(ascii: "}")), open < close
     else {
-      out.append(contentsOf: "{\"rulec\":\(provenance)}".utf8)
+      append(&out, "{\"rulec\":")
+      out.append(contentsOf: provenance)
+      out.append(UInt8(ascii: "}"))
       return
     }
-    let needle = Array("\"rulec\"".utf8)
-    if contains(metadata, needle),
-      var object = try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]
-    {
+    if hasRulecKey, var object = try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any] {
       object.removeValue(forKey: "rulec")
       let rest = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
       let bytes = [UInt8](rest)
-      if bytes.count <= 2 {
-        out.append(contentsOf: "{\"rulec\":\(provenance)}".utf8)
-      } else {
-        out.append(contentsOf: bytes[..<(bytes.count - 1)])
-        out.append(contentsOf: ",\"rulec\":\(provenance)}".utf8)
-      }
-      return
+      return bytes.withUnsafeBufferPointer { merge(metadata: $0, hasRulecKey: false, provenance: provenance, into: &out) }
     }
-    let body = metadata[(open + 1)..<close]
+    let body = UnsafeBufferPointer(rebasing: metadata[(open + 1)..<close])
     let empty = body.allSatisfy { $0 == 32 || $0 == 10 || $0 == 9 || $0 == 13 }
     out.append(UInt8(ascii: "{"))
     if !empty {
       out.append(contentsOf: body)
       out.append(UInt8(ascii: ","))
     }
-    out.append(contentsOf: "\"rulec\":\(provenance)}".utf8)
+    append(&out, "\"rulec\":")
+    out.append(contentsOf: provenance)
+    out.append(UInt8(ascii: "}"))
   }
 }
