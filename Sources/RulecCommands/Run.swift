@@ -37,6 +37,18 @@ public struct Run: ParsableCommand {
   @Option(help: "Threads that decode events (the output and report do not depend on it).")
   var jobs = 1
 
+  @Option(help: "Show how many inputs each collector accepts as the threshold EXPR is compared with moves.")
+  var sweep: String?
+
+  @Option(help: "Sweep from this threshold (default 0).")
+  var from: Double?
+
+  @Option(help: "Sweep to this threshold (default 1 for probabilities, else twice the largest threshold).")
+  var to: Double?
+
+  @Option(help: "Sweep in this many steps.")
+  var steps = 20
+
   @Option(help: .hidden)
   var engine: Runner.Engine = .vm
 
@@ -51,14 +63,16 @@ public struct Run: ParsableCommand {
     var err = StandardError()
     let status = Run.execute(
       rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, engine: engine,
-      jobs: jobs, err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
+      jobs: jobs, sweep: sweep.map { SweepRequest(expression: $0, from: from, to: to, steps: steps) },
+      progress: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil, err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
     if status != 0 { throw ExitCode(status) }
   }
 
   /// Runs and reports; returns the exit status. `stdout` receives the accepted items when `out` is nil.
   public static func execute(
     rules: String, events: [String], out: String?, report reportPath: String?, strict: Bool, explain: String?,
-    engine: Runner.Engine = .vm, jobs: Int = 1, err: inout some TextOutputStream, stdout: (String) -> Void
+    engine: Runner.Engine = .vm, jobs: Int = 1, sweep: SweepRequest? = nil, progress: Bool = false,
+    err: inout some TextOutputStream, stdout: (String) -> Void
   ) -> Int32 {
     let sink = DiagnosticSink()
     let program: CheckedProgram
@@ -76,6 +90,18 @@ public struct Run: ParsableCommand {
     }
     for d in sink.sorted { err.write(renderer.render(d) + "\n") }
 
+    var sweeping: Sweep?
+    var runProgram = program
+    if let sweep {
+      do {
+        sweeping = try Sweep(expression: sweep.expression, program: program, from: sweep.from, to: sweep.to, steps: sweep.steps)
+        runProgram = sweeping!.program
+      } catch {
+        err.write("rulec: \(error.description)\n")
+        return 2
+      }
+    }
+
     var output: FileHandle?
     if let out {
       guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
@@ -86,11 +112,12 @@ public struct Run: ParsableCommand {
     }
     // The runner hands over items in blocks of about 1 MiB rather than one write per item.
     func write(_ block: [UInt8]) {
+      guard sweeping == nil else { return }  // a sweep prints its table instead of items
       if let output { output.write(Data(block)) } else { stdout(String(decoding: block, as: UTF8.self)) }
     }
     let runner: Runner
     do {
-      runner = try Runner(program: program, engine: engine)
+      runner = try Runner(program: runProgram, engine: engine)
     } catch {
       err.write("rulec: internal error: the compiled rules failed verification: \(error)\n")
       return 1
@@ -111,7 +138,9 @@ public struct Run: ParsableCommand {
         handle = h
       }
       do {
-        try runner.run(ChunkReader(handle: handle), emit: write)
+        let meter = progress ? ProgressMeter(total: path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) : nil
+        try runner.run(ChunkReader(handle: handle), emit: write, progress: meter.map { m in { bytes in m.update(bytes: bytes, events: runner.report.events) } })
+        meter?.finish()
       } catch let e as Runner.StoppedAtBadLine {
         stopped = e
         break
@@ -123,6 +152,11 @@ public struct Run: ParsableCommand {
     try? output?.close()
     if explain != nil {
       err.write("explain \(explain!):\n" + (runner.explanation.isEmpty ? "  no event of this input reached a collector\n" : runner.explanation.joined(separator: "\n") + "\n"))
+    }
+    if let sweeping {
+      stdout(sweeping.render(runner.report, original: program))
+      if runner.report.badLineCount > 0 { err.write("\(runner.report.badLineCount) bad lines (run without --sweep to list them)\n") }
+      return runner.report.badLineCount > 0 ? 3 : 0
     }
     err.write(runner.report.human)
     if let reportPath {
@@ -142,3 +176,51 @@ public struct Run: ParsableCommand {
 }
 
 extension Runner.Engine: ExpressibleByArgument {}
+
+/// The options of `--sweep`.
+public struct SweepRequest: Sendable {
+  public var expression: String
+  public var from: Double?
+  public var to: Double?
+  public var steps: Int
+
+  public init(expression: String, from: Double? = nil, to: Double? = nil, steps: Int = 20) {
+    self.expression = expression
+    self.from = from
+    self.to = to
+    self.steps = steps
+  }
+}
+
+/// A one-line progress display on standard error, redrawn at most four times a second.
+final class ProgressMeter {
+  let total: Int?
+  let start = Date()
+  var last = Date.distantPast
+  var base = 0
+  var shown = false
+
+  init(total: Int?) { self.total = total }
+
+  func update(bytes: Int, events: Int) {
+    let now = Date()
+    guard now.timeIntervalSince(last) >= 0.25 else { return }
+    last = now
+    let done = base + bytes
+    let seconds = max(0.001, now.timeIntervalSince(start))
+    var line = "\r\u{1B}[K"
+    if let total, total > 0 {
+      let fraction = min(1, Double(done) / Double(total))
+      let filled = Int(fraction * 30)
+      line += "[" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled) + "] "
+      line += String(format: "%3.0f%% ", fraction * 100)
+    }
+    line += String(format: "%.1f MB/s, %d events", Double(done) / seconds / 1e6, events)
+    FileHandle.standardError.write(Data(line.utf8))
+    shown = true
+  }
+
+  func finish() {
+    if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+  }
+}

@@ -82,7 +82,7 @@ public final class Runner {
 
   /// Runs over every line of `reader`; `emit` receives the accepted items, one JSON line each, in
   /// blocks of about 1 MiB (and the rest at the end).
-  public func run(_ reader: ChunkReader, emit: ([UInt8]) -> Void) throws {
+  public func run(_ reader: ChunkReader, emit: ([UInt8]) -> Void, progress: ((Int) -> Void)? = nil) throws {
     defer {
       if !output.isEmpty {
         emit(output)
@@ -116,6 +116,9 @@ public final class Runner {
             }
           }
         }
+      }
+      defer {
+        if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
       }
       // Evaluate in file order.
       for (k, line) in lines.enumerated() {

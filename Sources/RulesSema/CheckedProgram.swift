@@ -7,6 +7,8 @@ import RulesSyntax
 /// trees, already type-checked, so their source ranges remain available for reports.
 public struct CheckedProgram: Sendable {
   public var collectors: [CheckedCollector]
+
+  public init(collectors: [CheckedCollector]) { self.collectors = collectors }
 }
 
 /// One collector, resolved.

@@ -123,6 +123,30 @@ import Testing
     }
   }
 
+  @Test func sweepTable() {
+    var items = ""
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path("rules/uncertain.rule"), events: [TestPaths.path("samples/recording.jsonl")], out: nil,
+      report: nil, strict: false, explain: nil, sweep: SweepRequest(expression: "max( concepts )", steps: 10), err: &err,
+      stdout: { items += $0 })
+    #expect(status == 0)
+    assertGolden(items, "run/sweep.txt")
+    // Accepted counts grow with the threshold of `max(concepts) < T`.
+    let counts = items.split(separator: "\n").compactMap { line -> Int? in
+      let parts = line.split(separator: " ")
+      return parts.count >= 3 && parts[2].allSatisfy(\.isNumber) ? Int(parts[1]) : nil
+    }
+    #expect(counts.count == 11 && counts == counts.sorted())
+    var nothing = Capture()
+    #expect(
+      Run.execute(
+        rules: TestPaths.path("rules/uncertain.rule"), events: [TestPaths.path("samples/recording.jsonl")], out: nil,
+        report: nil, strict: false, explain: nil, sweep: SweepRequest(expression: "entropy(concepts)"), err: &nothing,
+        stdout: { _ in }) == 2)
+    #expect(nothing.text.contains("nothing to sweep"))
+  }
+
   @Test func aVeryLongLineIsABadLine() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-long-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
