@@ -29,6 +29,7 @@ public struct Sweep {
     let parsed = Parser.parseExpression(tokens: Lexer.lex(file, sink: sink).tokens, file: file, sink: sink)
     guard !sink.hasErrors else { throw Failure(description: "cannot read the sweep expression '\(expression)'") }
     let key = Printer.expression(Self.strip(parsed))
+    self.expression = key
     var thresholds: [Double] = []
     for c in original.collectors {
       for s in (c.preQueue ?? []) + (c.postQueue ?? []) {
