@@ -17,7 +17,15 @@ let package = Package(
         .product(name: "Rules", package: "rulec"),
       ],
       path: "Benchmarks/CheckBenchmarks",
-      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")])
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    .executableTarget(
+      name: "VMBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "Rules", package: "rulec"),
+      ],
+      path: "Benchmarks/VMBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
   ],
   swiftLanguageModes: [.v6]
 )

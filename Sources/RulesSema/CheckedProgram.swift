@@ -36,6 +36,14 @@ public struct SourcePattern: Sendable, Hashable {
   /// Empty means every caller.
   public var caller: String?
 
+  public init(user: String?, app: String?, model: String?, version: String?, caller: String?) {
+    self.user = user
+    self.app = app
+    self.model = model
+    self.version = version
+    self.caller = caller
+  }
+
   /// Whether an output of this model matches.
   public func matches(user u: String, app a: String, model m: String, version v: String?) -> Bool {
     (user == nil || user == u) && (app == nil || app == a) && (model == nil || model == m)

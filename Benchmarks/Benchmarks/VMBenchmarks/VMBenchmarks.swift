@@ -1,0 +1,90 @@
+import Benchmark
+import Foundation
+import RulecCommands
+import RulesCompiler
+import RulesDiagnostics
+import RulesEvents
+import RulesRunner
+import RulesRuntime
+import RulesSema
+import RulesSource
+import RulesSyntax
+import RulesVM
+
+/// Loads a rule file and the shipped recording (run from the Benchmarks folder).
+func load(_ rules: String, extraCollectors: Int = 0) -> (CheckedProgram, [Event], [[UInt8]], [CompiledCollector], [ReferenceEvaluator]) {
+  let sink = DiagnosticSink()
+  var program = try! RuleLoader.load(["../rules/bench/\(rules).rule"], options: CheckOptions(), sink: sink).program
+  for i in 0..<extraCollectors {
+    // Collectors that watch other models: the source index must keep them off these events.
+    var other = program.collectors[0]
+    other.id = "other-\(i)"
+    other.source = SourcePattern(user: "someone", app: "app", model: "model-\(i)", version: nil, caller: nil)
+    program.collectors.append(other)
+  }
+  var projection = MetadataProjection()
+  let evaluators = program.collectors.map { ReferenceEvaluator(collector: $0, projection: &projection) }
+  let compiled = program.collectors.map { Compiler().compile($0, projection: &projection) }
+  let decoder = OutputDecoder(projection: projection)
+  var events: [Event] = []
+  var lines: [[UInt8]] = []
+  let text = try! String(contentsOfFile: "../samples/recording.jsonl", encoding: .utf8)
+  for (n, line) in text.split(separator: "\n").enumerated() {
+    let bytes = Array(line.utf8)
+    for e in bytes.withUnsafeBufferPointer({ (try? decoder.decode(line: $0, lineNumber: n + 1)) ?? [] }) where e.isSuccess {
+      events.append(e)
+      lines.append(bytes)
+    }
+  }
+  return (program, events, lines, compiled, evaluators)
+}
+
+let benchmarks: @Sendable () -> Void = {
+  Benchmark.defaultConfiguration.maxDuration = .seconds(5)
+  let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .mallocCountTotal, .throughput]
+
+  for rule in ["R2", "R4", "R6"] {
+    // The VM alone on decoded events: one iteration is one event through one collector's pre-queue stage.
+    Benchmark("vm \(rule) per collector-event", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+      let (_, events, _, compiled, _) = load(rule)
+      var engine = try! VMEngine(compiled[0])
+      var state = CollectorState()
+      var accepted = 0
+      benchmark.startMeasurement()
+      for i in benchmark.scaledIterations {
+        let event = events[i % events.count]
+        engine.begin(event)
+        if engine.run(.preQueue, event: event, eventTime: 0, state: &state).passed { accepted += 1 }
+      }
+      benchmark.stopMeasurement()
+      blackHole(accepted)
+    }
+
+    Benchmark("reference \(rule) per collector-event", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+      let (_, events, _, _, evaluators) = load(rule)
+      var state = CollectorState()
+      var accepted = 0
+      benchmark.startMeasurement()
+      for i in benchmark.scaledIterations {
+        let event = events[i % events.count]
+        if evaluators[0].run(.preQueue, event: event, eventTime: 0, state: &state).passed { accepted += 1 }
+      }
+      benchmark.stopMeasurement()
+      blackHole(accepted)
+    }
+  }
+
+  // 1,000 collectors watching other models must cost an event nothing measurable.
+  for extra in [0, 1000] {
+    Benchmark("runner R4 with \(extra) other-model collectors", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+      let (program, events, lines, _, _) = load("R4", extraCollectors: extra)
+      let runner = try! Runner(program: program)
+      benchmark.startMeasurement()
+      for i in benchmark.scaledIterations {
+        lines[i % events.count].withUnsafeBufferPointer { runner.process(events[i % events.count], line: $0) }
+      }
+      benchmark.stopMeasurement()
+      blackHole(runner.report.events)
+    }
+  }
+}
