@@ -158,52 +158,87 @@ public final class Runner {
     if let t = event.createdAt { lastTime = max(lastTime ?? t, t) }
     let eventTime = event.createdAt ?? lastTime ?? 0
     var matched = false
-    let candidates = (event.modelID.flatMap { byModel[$0] } ?? []) + anyModel
-    for index in candidates.sorted() {
-      let c = collectors[index]
-      guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
-      else { continue }
-      matched = true
-      report.collectors[index].events += 1
-      let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
-      // Inputs are remembered by their source id; the destination id is derived only on acceptance.
-      if acceptedIDs[index].contains(inputKey) {
-        report.collectors[index].duplicates += 1
-        continue
-      }
-      var mapped = event
-      c.conceptMap?.apply(to: &mapped)
-      let explaining = explainInput != nil && explainInput == event.inputID
-      let preCount = c.preQueue?.count ?? 0
-      var probability = 1.0
-      var passed = true
-      for stage in [StageKind.preQueue, .postQueue] where passed {
-        let base = stage == .preQueue ? 0 : preCount
-        let observe = { (i: Int, ok: Bool) in
-          if ok { self.report.collectors[index].statements[base + i].passed += 1 } else { self.report.collectors[index].statements[base + i].dropped += 1 }
-          if explaining { self.explain(index, base + i, mapped, ok) }
-        }
-        let outcome: StageOutcome
-        if engines != nil {
-          if stage == .preQueue { engines![index].begin(mapped) }
-          outcome = engines![index].run(stage, event: mapped, eventTime: eventTime, state: &states[index], observe: observe)
-        } else {
-          outcome = evaluators[index].run(stage, event: mapped, eventTime: eventTime, state: &states[index], observe: observe)
-        }
-        passed = outcome.passed
-        probability *= outcome.inclusionProbability
-      }
-      if explaining { explanation.append("  collector \(c.id): \(passed ? "accepted" : "dropped")") }
-      guard passed else { continue }
-      acceptedIDs[index].insert(inputKey)
-      let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
-      report.collectors[index].accepted += 1
-      if let top = mapped.concepts.max(by: { $0.value < $1.value }) {
-        report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
-      }
-      ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
+    // Collectors of this model and of any model, in definition order; an event pays nothing for
+    // collectors that watch other models (and allocates nothing when only one list applies).
+    let specific = event.modelID.flatMap { byModel[$0] } ?? []
+    if specific.isEmpty {
+      for index in anyModel { matched = offer(index, event, line, eventTime) || matched }
+    } else if anyModel.isEmpty {
+      for index in specific { matched = offer(index, event, line, eventTime) || matched }
+    } else {
+      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime) || matched }
     }
     if !matched { report.skippedModel += 1 }
+  }
+
+  /// Runs one collector on one event if it watches the event's model; returns whether it does.
+  func offer(_ index: Int, _ event: Event, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double) -> Bool {
+    let c = collectors[index]
+    guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
+    else { return false }
+    report.collectors[index].events += 1
+    let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
+    // Inputs are remembered by their source id; the destination id is derived only on acceptance.
+    if acceptedIDs[index].contains(inputKey) {
+      report.collectors[index].duplicates += 1
+      return true
+    }
+    var passed = true
+    var probability = 1.0
+    if let map = c.conceptMap {
+      var mapped = event
+      map.apply(to: &mapped)
+      (passed, probability) = evaluate(index, mapped, eventTime)
+      if passed, let top = mapped.concepts.max(by: { $0.value < $1.value }) {
+        report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
+      }
+    } else {
+      (passed, probability) = evaluate(index, event, eventTime)
+      if passed, let top = event.concepts.max(by: { $0.value < $1.value }) {
+        report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
+      }
+    }
+    guard passed else { return true }
+    acceptedIDs[index].insert(inputKey)
+    let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
+    report.collectors[index].accepted += 1
+    ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
+    return true
+  }
+
+  /// Runs both stages of one collector on one (mapped) event, counting every statement met.
+  func evaluate(_ index: Int, _ event: Event, _ eventTime: Double) -> (passed: Bool, probability: Double) {
+    let explaining = explainInput != nil && explainInput == event.inputID
+    let preCount = collectors[index].preQueue?.count ?? 0
+    var probability = 1.0
+    var passed = true
+    for stage in [StageKind.preQueue, .postQueue] where passed {
+      let base = stage == .preQueue ? 0 : preCount
+      let outcome: StageOutcome
+      if engines != nil {
+        if stage == .preQueue { engines![index].begin(event) }
+        outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
+          self.count(index, base + i, ok, explaining ? event : nil)
+        }
+      } else {
+        outcome = evaluators[index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
+          self.count(index, base + i, ok, explaining ? event : nil)
+        }
+      }
+      passed = outcome.passed
+      probability *= outcome.inclusionProbability
+    }
+    if explaining { explanation.append("  collector \(collectors[index].id): \(passed ? "accepted" : "dropped")") }
+    return (passed, probability)
+  }
+
+  @inline(__always) func count(_ collector: Int, _ statement: Int, _ passed: Bool, _ explain: Event?) {
+    if passed {
+      report.collectors[collector].statements[statement].passed += 1
+    } else {
+      report.collectors[collector].statements[statement].dropped += 1
+    }
+    if let explain { self.explain(collector, statement, explain, passed) }
   }
 
   /// One line per statement met: its text, the values its comparisons saw, and the outcome.
