@@ -119,7 +119,7 @@ extension DiagnosticCode {
   public static let unknownFunction = DiagnosticCode(
     id: "RC3002", name: "unknown-function", severity: .error,
     summary: "a call to a function that does not exist",
-    explanation: "The built-in functions are listed in Grammar.md (`concept`, `max`, `min`, `top`, `margin`, `entropy`, `least_confidence`, `count`, `exists`, `length`). A misspelt name gets a did-you-mean.",
+    explanation: "The built-in functions are listed in Grammar.md (`concept`, `max`, `min`, `top`, `margin`, `entropy`, `least_confidence`, `count`, `exists`, `length`, `type`). A misspelt name gets a did-you-mean.",
     bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { require maxx(concepts) < 0.6 }\n}\n",
     good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { require max(concepts) < 0.6 }\n}\n")
   public static let typeMismatch = DiagnosticCode(
