@@ -8,6 +8,19 @@ import RulesSyntax
 /// Runs checked collectors over a recording of model outputs (`rulec run`): decodes each line, sends
 /// each successful output to the collectors that watch its model, runs their pre- and post-queue
 /// stages, and writes one PostInputs item per accepted input.
+/// A 64-bit fingerprint of an input id (FNV-1a 64): the dedupe set keeps 8 bytes an accepted input.
+/// Two of a collector's accepted inputs share one with probability about n² / 2⁶⁵ (3 × 10⁻⁸ for a
+/// million), which would make the second look like a repeat of the first.
+struct InputFingerprint: Hashable {
+  var value: UInt64
+
+  init(_ key: String) {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    value = h
+  }
+}
+
 /// A buffer shared by the decoding jobs; each job writes only its own indices.
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
   let base: UnsafeMutableBufferPointer<T>
@@ -28,7 +41,10 @@ public final class Runner {
   let byModel: [String: [Int]]
   let anyModel: [Int]
   var states: [CollectorState]
-  var acceptedIDs: [Set<String>]
+  /// Inputs each collector accepted in this run, by a 64-bit fingerprint of the input id. The set is
+  /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
+  /// 105 MB keeping the ids, and is 80 MB with fingerprints.
+  var acceptedIDs: [Set<InputFingerprint>]
   var lastTime: Double?
   public private(set) var report: RunReport
   /// Stop at the first bad line (`--strict`).
@@ -179,7 +195,8 @@ public final class Runner {
     report.collectors[index].events += 1
     let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
     // Inputs are remembered by their source id; the destination id is derived only on acceptance.
-    if acceptedIDs[index].contains(inputKey) {
+    let fingerprint = InputFingerprint(inputKey)
+    if acceptedIDs[index].contains(fingerprint) {
       report.collectors[index].duplicates += 1
       return true
     }
@@ -199,7 +216,7 @@ public final class Runner {
       }
     }
     guard passed else { return true }
-    acceptedIDs[index].insert(inputKey)
+    acceptedIDs[index].insert(fingerprint)
     let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
     report.collectors[index].accepted += 1
     ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
