@@ -287,6 +287,10 @@ public struct OutputDecoder: Sendable {
   func decodeConcepts(_ c: inout JSONCursor, into concepts: inout [ConceptValue]) throws(DecodeError) {
     guard c.peek() == UInt8(ascii: "[") else { throw c.fail("concepts must be an array") }
     try c.array { (c) throws(DecodeError) in
+      if let concept = c.plainConcept() {
+        concepts.append(concept)
+        return
+      }
       guard c.peek() == UInt8(ascii: "{") else { throw c.fail("a concept must be an object") }
       var concept = ConceptValue(id: "", name: "", value: 0)
       var seen: UInt32 = 0
