@@ -2,6 +2,8 @@
 /// with an `outputs` array. It reads only what rules can use and validates the rest as JSON.
 public struct OutputDecoder: Sendable {
   public let projection: MetadataProjection
+  /// Whether usual concept objects take the straight-line path (tests turn it off to compare).
+  var plainConcepts = true
 
   public init(projection: MetadataProjection) { self.projection = projection }
 
@@ -287,7 +289,7 @@ public struct OutputDecoder: Sendable {
   func decodeConcepts(_ c: inout JSONCursor, into concepts: inout [ConceptValue]) throws(DecodeError) {
     guard c.peek() == UInt8(ascii: "[") else { throw c.fail("concepts must be an array") }
     try c.array { (c) throws(DecodeError) in
-      if let concept = c.plainConcept() {
+      if plainConcepts, let concept = c.plainConcept() {
         concepts.append(concept)
         return
       }
