@@ -26,7 +26,7 @@ let package = Package(
     .target(
       name: "RulesYAML",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
-    .target(name: "RulesEvents"),
+    .target(name: "RulesEvents", dependencies: ["RulesSource"]),
     .target(
       name: "RulesSema",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", .product(name: "Yams", package: "Yams")]),

@@ -33,18 +33,10 @@ public struct Compile: ParsableCommand {
     rules: String, disasm: Bool, options: CompilerOptions, out: inout some TextOutputStream,
     err: inout some TextOutputStream
   ) -> Int32 {
-    let sink = DiagnosticSink()
     let program: CheckedProgram
-    do {
-      program = try RuleLoader.load([rules], options: CheckOptions(), sink: sink).program
-    } catch {
-      err.write("rulec: \(error.description)\n")
-      return 2
-    }
-    if sink.hasErrors {
-      let renderer = DiagnosticRenderer(colored: false)
-      for d in sink.sorted { err.write(renderer.render(d) + "\n") }
-      return 1
+    switch RuleLoader.loadForUse(rules, err: &err) {
+    case .success(let p): program = p
+    case .failure(let status): return status.code
     }
     var projection = MetadataProjection()
     let compiler = Compiler(options: options)

@@ -60,6 +60,31 @@ public struct RuleLoader {
     isYAML(file.path) ? YAMLFrontEnd.parse(file, sink: sink) : Parser.parse(file, sink: sink)
   }
 
+  /// Loads rules for a command that runs or compiles them: prints every diagnostic to `err`, and
+  /// returns the program, or the exit status when it cannot go on (2: file problems, 1: rule errors).
+  public static func loadForUse(_ path: String, err: inout some TextOutputStream) -> Result<CheckedProgram, ExitStatus> {
+    let sink = DiagnosticSink()
+    let program: CheckedProgram
+    do {
+      program = try load([path], options: CheckOptions(), sink: sink).program
+    } catch {
+      err.write("rulec: \(error.description)\n")
+      return .failure(ExitStatus(code: 2))
+    }
+    let renderer = DiagnosticRenderer(colored: false)
+    for d in sink.sorted { err.write(renderer.render(d) + "\n") }
+    if sink.hasErrors {
+      err.write(DiagnosticRenderer.summary(errors: sink.errorCount, warnings: sink.warningCount, files: 1) + "\n")
+      return .failure(ExitStatus(code: 1))
+    }
+    return .success(program)
+  }
+
+  /// An exit status a command stops with.
+  public struct ExitStatus: Error {
+    public var code: Int32
+  }
+
   /// Parses and checks every file under `paths`.
   public static func load(_ paths: [String], options: CheckOptions, sink: DiagnosticSink) throws(LoadError) -> (
     files: [RuleFile], program: CheckedProgram

@@ -74,21 +74,11 @@ public struct Run: ParsableCommand {
     engine: Runner.Engine = .vm, jobs: Int = 1, sweep: SweepRequest? = nil, progress: Bool = false,
     err: inout some TextOutputStream, stdout: (String) -> Void
   ) -> Int32 {
-    let sink = DiagnosticSink()
     let program: CheckedProgram
-    do {
-      program = try RuleLoader.load([rules], options: CheckOptions(), sink: sink).program
-    } catch {
-      err.write("rulec: \(error.description)\n")
-      return 2
+    switch RuleLoader.loadForUse(rules, err: &err) {
+    case .success(let p): program = p
+    case .failure(let status): return status.code
     }
-    let renderer = DiagnosticRenderer(colored: false)
-    if sink.hasErrors {
-      for d in sink.sorted { err.write(renderer.render(d) + "\n") }
-      err.write(DiagnosticRenderer.summary(errors: sink.errorCount, warnings: sink.warningCount, files: 1) + "\n")
-      return 1
-    }
-    for d in sink.sorted { err.write(renderer.render(d) + "\n") }
 
     var sweeping: Sweep?
     var runProgram = program

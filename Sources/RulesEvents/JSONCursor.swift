@@ -1,4 +1,5 @@
 import Foundation
+import RulesSource
 
 /// Why a line of a recording could not be read.
 public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -389,36 +390,10 @@ struct JSONCursor {
 
   @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
 
-  static func hex(_ b: UInt8) -> UInt32? {
-    switch b {
-    case 48...57: UInt32(b - 48)
-    case 97...102: UInt32(b - 87)
-    case 65...70: UInt32(b - 55)
-    default: nil
-    }
-  }
+  static func hex(_ b: UInt8) -> UInt32? { Bytes.hexValue(b) }
 
-  /// The length of the valid UTF-8 sequence at `i`, or 0.
   static func utf8Length(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
-    let b = bytes[i]
-    let length: Int
-    let lowest: UInt32
-    switch b {
-    case 0..<0x80: return 1
-    case 0xC2...0xDF: length = 2; lowest = 0x80
-    case 0xE0...0xEF: length = 3; lowest = 0x800
-    case 0xF0...0xF4: length = 4; lowest = 0x10000
-    default: return 0
-    }
-    guard i + length <= bytes.count else { return 0 }
-    var scalar = UInt32(b) & (0x7F >> length)
-    for k in 1..<length {
-      let c = bytes[i + k]
-      guard c & 0xC0 == 0x80 else { return 0 }
-      scalar = scalar << 6 | UInt32(c & 0x3F)
-    }
-    guard scalar >= lowest, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return 0 }
-    return length
+    Bytes.utf8Length(bytes.baseAddress!, at: i, end: bytes.count)
   }
 
   /// Decodes the escapes of a validated string's raw bytes (lone surrogates become U+FFFD).

@@ -384,32 +384,12 @@ public final class ReferenceEvaluator: @unchecked Sendable {
   }
 }
 
-/// The aggregates over a list of concept values (Grammar.md section 6.1).
+/// The aggregates over a list of concept values, through the implementation the VM shares.
 public enum Aggregate {
   public static func value(_ name: String, _ values: [Double], rank: Double?) -> Value {
-    guard !values.isEmpty else { return .missing }
-    switch name {
-    case "max": return .number(values.max()!)
-    case "min": return .number(values.min()!)
-    case "least_confidence": return .number(checked: 1 - values.max()!)
-    case "top":
-      let sorted = values.sorted(by: >)
-      let k = Int(rank ?? 1)
-      return .number(sorted[min(k, sorted.count) - 1])
-    case "margin":
-      guard values.count >= 2 else { return .missing }
-      let sorted = values.sorted(by: >)
-      return .number(checked: sorted[0] - sorted[1])
-    case "entropy":
-      let sum = values.reduce(0, +)
-      guard sum != 0 else { return .missing }
-      var h = 0.0
-      for v in values {
-        let p = v / sum
-        if p != 0 { h -= p * Foundation.log(p) }
-      }
-      return .number(checked: h)
-    default: return .missing
-    }
+    guard let kind = AggregateKind(name: name) else { return .missing }
+    var copy = values
+    let result = copy.withUnsafeMutableBufferPointer { ConceptAggregate.compute(kind, $0, rank: Int(rank ?? 1)) }
+    return result.isNaN ? .missing : .number(result)
   }
 }

@@ -1,3 +1,5 @@
+import RulesSema
+
 /// A numeric register of a block (`f0`…`f63`). Registers hold binary64; NaN means "missing", which
 /// makes every comparison false for free, exactly as Grammar.md asks.
 public typealias Register = UInt8
@@ -42,22 +44,6 @@ public enum ArithmeticOp: UInt8, Sendable {
     case .sub: "-"
     case .mul: "*"
     case .div: "/"
-    }
-  }
-}
-
-/// Aggregates over the values of a concept collection.
-public enum AggregateKind: UInt8, Sendable {
-  case max, min, top, margin, entropy, leastConfidence
-
-  public var name: String {
-    switch self {
-    case .max: "max"
-    case .min: "min"
-    case .top: "top"
-    case .margin: "margin"
-    case .entropy: "entropy"
-    case .leastConfidence: "least_confidence"
     }
   }
 }

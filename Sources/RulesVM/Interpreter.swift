@@ -1,5 +1,6 @@
 import Foundation
 import RulesEvents
+import RulesSema
 
 /// A concept list with each concept's name and id resolved to the program's concept keys once,
 /// so tests compare integers instead of strings.
@@ -357,33 +358,7 @@ public final class Interpreter: @unchecked Sendable {
           count += 1
         }
       }
-      guard count > 0 else { return .nan }
-      var v = UnsafeMutableBufferPointer(rebasing: values[0..<count])
-      // The same operations in the same order as the reference evaluator, so results are identical.
-      switch kind {
-      case .max: return v.max()!
-      case .min: return v.min()!
-      case .leastConfidence:
-        let r = 1 - v.max()!
-        return r.isFinite ? r : .nan
-      case .top:
-        v.sort(by: >)
-        return v[min(rank, count) - 1]
-      case .margin:
-        guard count >= 2 else { return .nan }
-        v.sort(by: >)
-        let r = v[0] - v[1]
-        return r.isFinite ? r : .nan
-      case .entropy:
-        let sum = v.reduce(0, +)
-        guard sum != 0 else { return .nan }
-        var h = 0.0
-        for x in v {
-          let p = x / sum
-          if p != 0 { h -= p * Foundation.log(p) }
-        }
-        return h.isFinite ? h : .nan
-      }
+      return ConceptAggregate.compute(kind, UnsafeMutableBufferPointer(rebasing: values[0..<count]), rank: rank)
     }
   }
 

@@ -173,26 +173,7 @@ public struct Lexer {
 
   /// The length of the valid UTF-8 sequence starting at `i`, or 0 if the bytes there are invalid.
   private func utf8Length(at i: Int) -> Int {
-    let end = range.upperBound
-    let b = bytes[i]
-    let length: Int
-    let lowest: UInt32
-    switch b {
-    case 0..<0x80: return 1
-    case 0xC2...0xDF: length = 2; lowest = 0x80
-    case 0xE0...0xEF: length = 3; lowest = 0x800
-    case 0xF0...0xF4: length = 4; lowest = 0x10000
-    default: return 0
-    }
-    guard i + length <= end else { return 0 }
-    var scalar = UInt32(b) & (0x7F >> length)
-    for k in 1..<length {
-      let c = bytes[i + k]
-      guard c & 0xC0 == 0x80 else { return 0 }
-      scalar = scalar << 6 | UInt32(c & 0x3F)
-    }
-    guard scalar >= lowest, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return 0 }
-    return length
+    bytes.withUnsafeBufferPointer { Bytes.utf8Length($0.baseAddress!, at: i, end: range.upperBound) }
   }
 
   /// Reports invalid UTF-8 inside a string or comment, one diagnostic per bad run.

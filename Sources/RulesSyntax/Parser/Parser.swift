@@ -211,7 +211,7 @@ public struct Parser {
         var ok = j < end && bytes[j] == UInt8(ascii: "{")
         if ok {
           j += 1
-          while j < end, let h = hexValue(bytes[j]), digits < 8 {
+          while j < end, let h = Bytes.hexValue(bytes[j]), digits < 8 {
             value = value << 4 | h
             digits += 1
             j += 1
@@ -234,14 +234,5 @@ public struct Parser {
       }
     }
     return String(decoding: out, as: UTF8.self)
-  }
-
-  private func hexValue(_ b: UInt8) -> UInt32? {
-    switch b {
-    case 48...57: UInt32(b - 48)
-    case 97...102: UInt32(b - 87)
-    case 65...70: UInt32(b - 55)
-    default: nil
-    }
   }
 }
