@@ -21,6 +21,23 @@ struct InputFingerprint: Hashable {
   }
 }
 
+/// The outcome of one pure collector on one event (`droppedAt`: the statement that dropped it, counted
+/// across both stages, or -1).
+public struct Verdict: Sendable {
+  var collector: Int
+  var droppedAt: Int32
+  var probability: Double
+  /// For an accepted input: its PostInputs item and the top concept for the class mix.
+  var item: [UInt8]?
+  var topConcept: String?
+}
+
+/// The runner as the decoding jobs see it: they only read what never changes during a run.
+struct UnsafeSendableRunner: @unchecked Sendable {
+  let runner: Runner
+  init(_ runner: Runner) { self.runner = runner }
+}
+
 /// A buffer shared by the decoding jobs; each job writes only its own indices.
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
   let base: UnsafeMutableBufferPointer<T>
@@ -40,6 +57,8 @@ public final class Runner {
   /// Collectors by exact model id, and those watching any model.
   let byModel: [String: [Int]]
   let anyModel: [Int]
+  /// Collectors without a `limit`: their outcome depends on the event alone.
+  let pure: [Bool]
   var states: [CollectorState]
   /// Inputs each collector accepted in this run, by a 64-bit fingerprint of the input id. The set is
   /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
@@ -77,6 +96,9 @@ public final class Runner {
     }
     self.byModel = byModel
     self.anyModel = anyModel
+    pure = program.collectors.map { c in
+      ((c.preQueue ?? []) + (c.postQueue ?? [])).allSatisfy { if case .limit = $0.kind { false } else { true } }
+    }
     states = Array(repeating: CollectorState(), count: program.collectors.count)
     acceptedIDs = Array(repeating: [], count: program.collectors.count)
     report = RunReport(collectors: program.collectors)
@@ -108,8 +130,14 @@ public final class Runner {
     let decoder = self.decoder
     let jobs = max(1, self.jobs)
     try reader.forEachBlock { block, lines in
-      // Decode in parallel: each job takes a contiguous share of the block's lines.
+      // Decode in parallel: each job takes a contiguous share of the block's lines. With several jobs,
+      // the collectors whose outcome depends on the event alone are evaluated there too.
       var decoded = [Result<[Event], DecodeError>?](repeating: nil, count: lines.count)
+      let precompute = jobs > 1 && explainInput == nil && pure.contains(true)
+      var verdicts = [[[Verdict]]](repeating: [], count: precompute ? lines.count : 0)
+      let shared = UnsafeSendableRunner(self)
+      verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
+      let verdictSlots = UnsafeSendableBuffer(verdictBuffer)
       decoded.withUnsafeMutableBufferPointer { results in
         let results = UnsafeSendableBuffer(results)
         let block = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
@@ -118,6 +146,17 @@ public final class Runner {
           let lo = job * share
           let hi = min(lines.count, lo + share)
           guard lo < hi else { return }
+          var engines = precompute ? shared.runner.engines : nil
+          defer {
+            if precompute {
+              for k in lo..<hi {
+                if case .success(let events)? = results[k], case .bytes(_, let range) = lines[k] {
+                  let bytes = UnsafeBufferPointer(rebasing: block.base[range])
+                  verdictSlots[k] = events.map { shared.runner.verdicts(for: $0, line: bytes, engines: &engines) }
+                }
+              }
+            }
+          }
           for k in lo..<hi {
             guard case .bytes(let number, let range) = lines[k] else { continue }
             let bytes = UnsafeBufferPointer(rebasing: block.base[range])
@@ -132,6 +171,7 @@ public final class Runner {
             }
           }
         }
+      }
       }
       defer {
         if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
@@ -148,12 +188,32 @@ public final class Runner {
           case .failure(let error): try bad(number, error.description)
           case .success(let events):
             let bytes = UnsafeBufferPointer(rebasing: block[range])
-            for event in events { process(event, line: bytes) }
+            for (e, event) in events.enumerated() {
+              process(event, line: bytes, verdicts: precompute ? verdicts[k][e] : nil)
+            }
           }
         }
         if output.count >= Self.outputBlock {
           emit(output)
           output.removeAll(keepingCapacity: true)
+        }
+      }
+      // Free the block's events on the jobs too: tearing down a million events' arrays on the main
+      // thread alone was a large part of what `--jobs` could not share.
+      if jobs > 1 {
+        decoded.withUnsafeMutableBufferPointer { results in
+          let results = UnsafeSendableBuffer(results)
+          let share = (lines.count + jobs - 1) / jobs
+          DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            for k in (job * share)..<min(lines.count, job * share + share) { results[k] = nil }
+          }
+        }
+        verdicts.withUnsafeMutableBufferPointer { slots in
+          let slots = UnsafeSendableBuffer(slots)
+          let share = (slots.base.count + jobs - 1) / jobs
+          DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            for k in (job * share)..<min(slots.base.count, job * share + share) { slots[k] = [] }
+          }
         }
       }
     }
@@ -165,7 +225,8 @@ public final class Runner {
   }
 
   /// Sends one output to the collectors that watch its model; `line` holds the bytes it was read from.
-  public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>) {
+  /// `verdicts`, when given, holds the outcome of the pure collectors computed on a decoding thread.
+  public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>, verdicts: [Verdict]? = nil) {
     report.events += 1
     guard event.isSuccess else {
       report.skippedStatus += 1
@@ -178,17 +239,19 @@ public final class Runner {
     // collectors that watch other models (and allocates nothing when only one list applies).
     let specific = event.modelID.flatMap { byModel[$0] } ?? []
     if specific.isEmpty {
-      for index in anyModel { matched = offer(index, event, line, eventTime) || matched }
+      for index in anyModel { matched = offer(index, event, line, eventTime, verdicts) || matched }
     } else if anyModel.isEmpty {
-      for index in specific { matched = offer(index, event, line, eventTime) || matched }
+      for index in specific { matched = offer(index, event, line, eventTime, verdicts) || matched }
     } else {
-      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime) || matched }
+      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime, verdicts) || matched }
     }
     if !matched { report.skippedModel += 1 }
   }
 
   /// Runs one collector on one event if it watches the event's model; returns whether it does.
-  func offer(_ index: Int, _ event: Event, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double) -> Bool {
+  func offer(
+    _ index: Int, _ event: Event, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: [Verdict]?
+  ) -> Bool {
     let c = collectors[index]
     guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
     else { return false }
@@ -198,6 +261,19 @@ public final class Runner {
     let fingerprint = InputFingerprint(inputKey)
     if acceptedIDs[index].contains(fingerprint) {
       report.collectors[index].duplicates += 1
+      return true
+    }
+    if let verdict = verdicts?.first(where: { $0.collector == index }) {
+      // Computed on a decoding thread: replay its statement counts.
+      let total = report.collectors[index].statements.count
+      let stop = verdict.droppedAt < 0 ? total : Int(verdict.droppedAt)
+      for s in 0..<stop { report.collectors[index].statements[s].passed += 1 }
+      if stop < total { report.collectors[index].statements[stop].dropped += 1 }
+      guard verdict.droppedAt < 0, let item = verdict.item else { return true }
+      acceptedIDs[index].insert(fingerprint)
+      report.collectors[index].accepted += 1
+      if let top = verdict.topConcept { report.collectors[index].classMix[top, default: 0] += 1 }
+      output.append(contentsOf: item)
       return true
     }
     var passed = true
@@ -221,6 +297,47 @@ public final class Runner {
     report.collectors[index].accepted += 1
     ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
     return true
+  }
+
+  /// The outcomes of the pure collectors that watch this event's model, computed off the main thread
+  /// with the job's own engines. Reads only immutable state of the runner.
+  func verdicts(for event: Event, line: UnsafeBufferPointer<UInt8>, engines: inout [VMEngine]?) -> [Verdict] {
+    guard event.isSuccess else { return [] }
+    var out: [Verdict] = []
+    for (index, c) in collectors.enumerated() where pure[index] {
+      guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
+      else { continue }
+      var mapped = event
+      c.conceptMap?.apply(to: &mapped)
+      var state = CollectorState()
+      let preCount = c.preQueue?.count ?? 0
+      var probability = 1.0
+      var droppedAt: Int32 = -1
+      for stage in [StageKind.preQueue, .postQueue] where droppedAt < 0 {
+        let outcome: StageOutcome
+        if engines != nil {
+          if stage == .preQueue { engines![index].begin(mapped) }
+          outcome = engines![index].run(stage, event: mapped, eventTime: 0, state: &state)
+        } else {
+          outcome = evaluators[index].run(stage, event: mapped, eventTime: 0, state: &state)
+        }
+        probability *= outcome.inclusionProbability
+        if let d = outcome.droppedAt { droppedAt = Int32((stage == .preQueue ? 0 : preCount) + d) }
+      }
+      var verdict = Verdict(collector: index, droppedAt: droppedAt, probability: probability)
+      if droppedAt < 0 {
+        // The item is written here too; the main thread appends it unless the input is a repeat.
+        let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
+        var item: [UInt8] = []
+        ForwardItem.write(
+          into: &item, collector: c, event: event, line: line,
+          id: ForwardItem.destinationID(collector: c.id, input: inputKey), inclusionProbability: probability)
+        verdict.item = item
+        if let top = mapped.concepts.max(by: { $0.value < $1.value }) { verdict.topConcept = top.name.isEmpty ? top.id : top.name }
+      }
+      out.append(verdict)
+    }
+    return out
   }
 
   /// Runs both stages of one collector on one (mapped) event, counting every statement met.

@@ -143,11 +143,12 @@ struct RandomCase {
 
 /// The bytecode VM against the reference evaluator: same accepted items, same per-statement counts.
 @Suite struct DifferentialTests {
-  static func run(_ rules: String, _ events: String, engine: Runner.Engine) throws -> (String, String) {
+  static func run(_ rules: String, _ events: String, engine: Runner.Engine, jobs: Int = 1) throws -> (String, String) {
     let sink = DiagnosticSink()
     let file = Parser.parse(SourceFile(path: "diff.rule", text: rules), sink: sink)
     let program = Checker(sink: sink).check([file])
     let runner = try Runner(program: program, engine: engine)
+    runner.jobs = jobs
     var items = ""
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-diff-\(UUID().uuidString).jsonl")
     try Data(events.utf8).write(to: dir)
@@ -187,6 +188,9 @@ struct RandomCase {
       let reference = try! Self.run(rules, events, engine: .reference)
       #expect(vm.0 == reference.0, "accepted items differ for seed \(seed):\n\(rules)")
       #expect(vm.1 == reference.1, "reports differ for seed \(seed):\n\(rules)")
+      // Evaluating the pure collectors on the decoding threads changes nothing either.
+      let parallel = try! Self.run(rules, events, engine: .vm, jobs: 2)
+      #expect(parallel.0 == vm.0 && parallel.1 == vm.1, "--jobs 2 differs for seed \(seed):\n\(rules)")
       Self.counter.add(programs: 1, events: 60, skipped: 0)
     }
     let c = Self.counter
