@@ -110,7 +110,6 @@ struct BlockLowering {
       existence(args[0], t, f, &projection)
     case .binary(let op, let lhs, let rhs):
       comparison(op, lhs, rhs, t, f, &projection)
-      _ = e
     default:
       // The checker only lets conditions through; anything else is false.
       emit(.jump(f))

@@ -21,6 +21,18 @@ struct InputFingerprint: Hashable {
   }
 }
 
+extension Event {
+  /// What identifies the input for dedupe and destination ids: its id, else the output's id, else its place.
+  var forwardingKey: String { inputID ?? outputID ?? "line\(line)-\(indexInLine)" }
+}
+
+extension SourcePattern {
+  /// Whether an output of this model reaches the collector.
+  func matches(_ e: Event) -> Bool {
+    matches(user: e.modelUser ?? "", app: e.modelApp ?? "", model: e.modelID ?? "", version: e.modelVersion)
+  }
+}
+
 /// The outcome of one pure collector on one event (`droppedAt`: the statement that dropped it, counted
 /// across both stages, or -1).
 public struct Verdict: Sendable {
@@ -253,10 +265,9 @@ public final class Runner {
     _ index: Int, _ event: Event, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: [Verdict]?
   ) -> Bool {
     let c = collectors[index]
-    guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
-    else { return false }
+    guard c.source.matches(event) else { return false }
     report.collectors[index].events += 1
-    let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
+    let inputKey = event.forwardingKey
     // Inputs are remembered by their source id; the destination id is derived only on acceptance.
     let fingerprint = InputFingerprint(inputKey)
     if acceptedIDs[index].contains(fingerprint) {
@@ -305,8 +316,7 @@ public final class Runner {
     guard event.isSuccess else { return [] }
     var out: [Verdict] = []
     for (index, c) in collectors.enumerated() where pure[index] {
-      guard c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion)
-      else { continue }
+      guard c.source.matches(event) else { continue }
       var mapped = event
       c.conceptMap?.apply(to: &mapped)
       var state = CollectorState()
@@ -327,7 +337,7 @@ public final class Runner {
       var verdict = Verdict(collector: index, droppedAt: droppedAt, probability: probability)
       if droppedAt < 0 {
         // The item is written here too; the main thread appends it unless the input is a repeat.
-        let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
+        let inputKey = event.forwardingKey
         var item: [UInt8] = []
         ForwardItem.write(
           into: &item, collector: c, event: event, line: line,

@@ -47,7 +47,7 @@ public struct Printer {
 
   /// Emits the comments before `offset` on their own lines, and a blank line where the source had one.
   private mutating func leading(_ offset: Int, indent: Int) {
-    guard let source else { return }
+    guard source != nil else { return }
     while nextComment < comments.count && comments[nextComment].start < offset {
       let c = comments[nextComment]
       blankLineIfNeeded(before: c.start)
@@ -56,7 +56,6 @@ public struct Printer {
       nextComment += 1
     }
     blankLineIfNeeded(before: offset)
-    _ = source
   }
 
   private mutating func blankLineIfNeeded(before offset: Int) {
