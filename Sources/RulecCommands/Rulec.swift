@@ -8,7 +8,7 @@ public struct Rulec: ParsableCommand {
     commandName: "rulec",
     abstract: "The rules engine behind ML collectors: check, format and explain collector rule files.",
     version: version,
-    subcommands: [Check.self, Run.self, Compile.self, Fmt.self, Explain.self])
+    subcommands: [Check.self, Run.self, Compile.self, Fmt.self, Explain.self, Dlq.self])
 
   public init() {}
 }

@@ -1,0 +1,70 @@
+import Foundation
+
+/// One accepted input waiting to be forwarded: its destination id (so a retry is idempotent), where
+/// it goes, the rule set it was accepted under, and the PostInputs item itself.
+public struct QueuedItem: Sendable, Equatable {
+  /// The destination input id, `[a-z0-9_-]{1,48}`; the queue holds each id once.
+  public var id: String
+  public var collector: String
+  public var destinationUser: String
+  public var destinationApp: String
+  /// The rule set (`QueueStore.recordRuleSet`) whose post-queue stage runs when the item leaves.
+  public var ruleSet: Int64
+  /// The PostInputs item as JSON, exactly as it will be sent.
+  public var payload: [UInt8]
+  /// How many deliveries were tried.
+  public var attempts: Int
+  public var lastError: String?
+
+  public init(
+    id: String, collector: String, destinationUser: String, destinationApp: String, ruleSet: Int64,
+    payload: [UInt8], attempts: Int = 0, lastError: String? = nil
+  ) {
+    self.id = id
+    self.collector = collector
+    self.destinationUser = destinationUser
+    self.destinationApp = destinationApp
+    self.ruleSet = ruleSet
+    self.payload = payload
+    self.attempts = attempts
+    self.lastError = lastError
+  }
+}
+
+/// An item the destination rejected for good, with the reply's reason.
+public struct DeadLetter: Sendable, Equatable {
+  public var item: QueuedItem
+  public var reason: String
+  /// Seconds since the Unix epoch.
+  public var failedAt: Double
+}
+
+/// The durable queue between ingest and the forwarder, kept behind this small protocol so that a
+/// second implementation (PostgreSQL, shared by several `rulec serve` processes) fits beside SQLite.
+///
+/// Items are leased, not popped: a leased item that is neither acknowledged nor rescheduled before
+/// its lease ends is handed out again, so a process killed mid-delivery loses nothing, and the
+/// destination id makes the repeat delivery idempotent.
+public protocol QueueStore: Sendable {
+  /// Records the text of a rule set and returns its version; the same text gets the same version.
+  func recordRuleSet(_ source: String) throws -> Int64
+  /// The text of a recorded rule set.
+  func ruleSet(_ version: Int64) throws -> String?
+  /// Adds items; an id already queued, leased or dead-lettered is not added again. Returns how many were added.
+  @discardableResult func enqueue(_ items: [QueuedItem], now: Double) throws -> Int
+  /// Hands out up to `limit` items that are due, leasing them until `now + lease`.
+  func lease(limit: Int, now: Double, lease: Double) throws -> [QueuedItem]
+  /// Removes delivered items.
+  func acknowledge(_ ids: [String]) throws
+  /// Gives a leased item back, due again at `notBefore`, counting the attempt.
+  func reschedule(_ id: String, notBefore: Double, error: String) throws
+  /// Moves an item to the dead letters with the reason.
+  func deadLetter(_ id: String, reason: String, now: Double) throws
+  /// Items queued or leased.
+  func depth() throws -> Int
+  func deadLetters(limit: Int) throws -> [DeadLetter]
+  /// Puts dead letters (the given ids, or all when nil) back in the queue; returns how many.
+  @discardableResult func retryDeadLetters(_ ids: [String]?, now: Double) throws -> Int
+  /// Deletes dead letters (the given ids, or all when nil); returns how many.
+  @discardableResult func dropDeadLetters(_ ids: [String]?) throws -> Int
+}

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+
+/// The queue in one SQLite file under the state folder, in WAL mode with full synchronisation, so an
+/// item written before the ingest request is answered survives a killed process or a power loss.
+public final class SQLiteQueueStore: QueueStore {
+  let pool: DatabasePool
+
+  /// Opens (creating if needed) `DIR/queue.sqlite`.
+  public init(directory: String) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(10)
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = FULL")
+    }
+    pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("queue.sqlite"), configuration: configuration)
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE rule_sets (
+            version INTEGER PRIMARY KEY AUTOINCREMENT,
+            digest TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created_at REAL NOT NULL
+          );
+          CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            collector TEXT NOT NULL,
+            destination_user TEXT NOT NULL,
+            destination_app TEXT NOT NULL,
+            rule_set INTEGER NOT NULL REFERENCES rule_sets(version),
+            payload BLOB NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before REAL NOT NULL,
+            leased_until REAL NOT NULL DEFAULT 0,
+            enqueued_at REAL NOT NULL,
+            last_error TEXT
+          );
+          CREATE INDEX items_due ON items(not_before, leased_until);
+          CREATE INDEX rule_sets_digest ON rule_sets(digest);
+          CREATE TABLE dead_letters (
+            id TEXT PRIMARY KEY,
+            collector TEXT NOT NULL,
+            destination_user TEXT NOT NULL,
+            destination_app TEXT NOT NULL,
+            rule_set INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            attempts INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            failed_at REAL NOT NULL
+          );
+          """)
+    }
+    try migrator.migrate(pool)
+  }
+
+  /// The journal mode in force (`wal`), for tests and `rulec serve`'s start-up log.
+  public func journalMode() throws -> String {
+    try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+  }
+
+  public func recordRuleSet(_ source: String) throws -> Int64 {
+    let digest = String(format: "%016llx", Self.digest(source))
+    return try pool.write { db in
+      if let version = try Int64.fetchOne(db, sql: "SELECT version FROM rule_sets WHERE digest = ? AND source = ?", arguments: [digest, source]) {
+        return version
+      }
+      try db.execute(
+        sql: "INSERT INTO rule_sets (digest, source, created_at) VALUES (?, ?, ?)",
+        arguments: [digest, source, Date().timeIntervalSince1970])
+      return db.lastInsertedRowID
+    }
+  }
+
+  static func digest(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    return h
+  }
+
+  public func ruleSet(_ version: Int64) throws -> String? {
+    try pool.read { db in try String.fetchOne(db, sql: "SELECT source FROM rule_sets WHERE version = ?", arguments: [version]) }
+  }
+
+  @discardableResult
+  public func enqueue(_ items: [QueuedItem], now: Double) throws -> Int {
+    guard !items.isEmpty else { return 0 }
+    return try pool.write { db in
+      var added = 0
+      let insert = try db.makeStatement(
+        sql: """
+          INSERT INTO items (id, collector, destination_user, destination_app, rule_set, payload, attempts, not_before, enqueued_at)
+          SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?
+          WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE id = ?)
+          ON CONFLICT(id) DO NOTHING
+          """)
+      for item in items {
+        try insert.execute(arguments: [
+          item.id, item.collector, item.destinationUser, item.destinationApp, item.ruleSet, Data(item.payload), now, now,
+          item.id,
+        ])
+        added += db.changesCount
+      }
+      return added
+    }
+  }
+
+  static func item(_ row: Row) -> QueuedItem {
+    QueuedItem(
+      id: row["id"], collector: row["collector"], destinationUser: row["destination_user"],
+      destinationApp: row["destination_app"], ruleSet: row["rule_set"], payload: [UInt8](row["payload"] as Data),
+      attempts: row["attempts"], lastError: row["last_error"])
+  }
+
+  public func lease(limit: Int, now: Double, lease: Double) throws -> [QueuedItem] {
+    try pool.write { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql: "SELECT * FROM items WHERE not_before <= ? AND leased_until <= ? ORDER BY enqueued_at, id LIMIT ?",
+        arguments: [now, now, limit])
+      let update = try db.makeStatement(sql: "UPDATE items SET leased_until = ? WHERE id = ?")
+      for row in rows { try update.execute(arguments: [now + lease, row["id"] as String]) }
+      return rows.map(Self.item)
+    }
+  }
+
+  public func acknowledge(_ ids: [String]) throws {
+    guard !ids.isEmpty else { return }
+    try pool.write { db in
+      let delete = try db.makeStatement(sql: "DELETE FROM items WHERE id = ?")
+      for id in ids { try delete.execute(arguments: [id]) }
+    }
+  }
+
+  public func reschedule(_ id: String, notBefore: Double, error: String) throws {
+    try pool.write { db in
+      try db.execute(
+        sql: "UPDATE items SET not_before = ?, leased_until = 0, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        arguments: [notBefore, error, id])
+    }
+  }
+
+  public func deadLetter(_ id: String, reason: String, now: Double) throws {
+    try pool.write { db in
+      try db.execute(
+        sql: """
+          INSERT OR REPLACE INTO dead_letters (id, collector, destination_user, destination_app, rule_set, payload, attempts, reason, failed_at)
+          SELECT id, collector, destination_user, destination_app, rule_set, payload, attempts + 1, ?, ? FROM items WHERE id = ?
+          """, arguments: [reason, now, id])
+      try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id])
+    }
+  }
+
+  public func depth() throws -> Int {
+    try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
+  }
+
+  public func deadLetters(limit: Int) throws -> [DeadLetter] {
+    try pool.read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM dead_letters ORDER BY failed_at, id LIMIT ?", arguments: [limit]).map { row in
+        DeadLetter(item: Self.item(row), reason: row["reason"], failedAt: row["failed_at"])
+      }
+    }
+  }
+
+  @discardableResult
+  public func retryDeadLetters(_ ids: [String]?, now: Double) throws -> Int {
+    try pool.write { db in
+      let filter = ids.map { "WHERE id IN (" + Array(repeating: "?", count: $0.count).joined(separator: ",") + ")" } ?? ""
+      let arguments = StatementArguments(ids ?? [])
+      try db.execute(
+        sql: """
+          INSERT OR IGNORE INTO items (id, collector, destination_user, destination_app, rule_set, payload, attempts, not_before, enqueued_at)
+          SELECT id, collector, destination_user, destination_app, rule_set, payload, 0, \(now), \(now) FROM dead_letters \(filter)
+          """, arguments: arguments)
+      try db.execute(sql: "DELETE FROM dead_letters \(filter)", arguments: arguments)
+      return db.changesCount
+    }
+  }
+
+  @discardableResult
+  public func dropDeadLetters(_ ids: [String]?) throws -> Int {
+    try pool.write { db in
+      let filter = ids.map { "WHERE id IN (" + Array(repeating: "?", count: $0.count).joined(separator: ",") + ")" } ?? ""
+      try db.execute(sql: "DELETE FROM dead_letters \(filter)", arguments: StatementArguments(ids ?? []))
+      return db.changesCount
+    }
+  }
+}
