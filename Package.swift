@@ -40,18 +40,19 @@ let package = Package(
       ]),
     .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesSema"]),
     .target(name: "RulesQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "RulesForward", dependencies: ["RulesQueue"]),
     .target(name: "RulesCompiler", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM"]),
     .target(
       name: "RulecCommands",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "rulec", dependencies: ["RulecCommands"]),
     .testTarget(
       name: "RulesTests",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Golden"]),
