@@ -19,6 +19,8 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     .target(name: "RulesSource"),
@@ -40,7 +42,9 @@ let package = Package(
       ]),
     .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesSema"]),
     .target(name: "RulesQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "RulesForward", dependencies: ["RulesQueue"]),
+    .target(
+      name: "RulesForward",
+      dependencies: ["RulesQueue", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
     .target(name: "RulesCompiler", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM"]),
     .target(
       name: "RulecCommands",
@@ -54,6 +58,9 @@ let package = Package(
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
         .product(name: "PropertyBased", package: "swift-property-based"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       exclude: ["Golden"]),
   ],

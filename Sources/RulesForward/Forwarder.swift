@@ -1,0 +1,166 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RulesQueue
+
+/// Counts of what the forwarder did, for reports and metrics.
+public struct ForwardStats: Sendable, Equatable {
+  public var requests = 0
+  public var delivered = 0
+  public var retried = 0
+  public var deadLettered = 0
+  /// Collectors stopped because their key cannot post, with the reason.
+  public var paused: [String: String] = [:]
+  public init() {}
+}
+
+/// Sends queued PostInputs items to their destination apps: batches of up to 128 (a video alone) per
+/// collector and destination, at most `requestsPerSecond` requests per destination, each input's
+/// outcome read from the reply (`DeliveryPolicy`). An item leaves the queue only when the
+/// destination has it; retryable failures wait with backoff; keys that cannot post pause their
+/// collector and keep its items; inputs rejected for good go to the dead letters. Keys appear only
+/// in the `Authorization` header, never in errors or statistics.
+public final class Forwarder: @unchecked Sendable {
+  let store: QueueStore
+  let client: HTTPClient
+  let apiBase: String
+  let keys: [String: String]
+  let requestsPerSecond: Double
+  let random: @Sendable () -> Double
+  /// Earliest time of the next request to each destination (`user/app`).
+  var nextRequest: [String: Double] = [:]
+  public private(set) var stats = ForwardStats()
+  /// Seconds a leased item belongs to this forwarder before another may take it.
+  public var lease: Double = 60
+  public var timeout: TimeAmount = .seconds(30)
+
+  /// `keys` maps collector ids to their PostInputs keys (read from the collectors' key references).
+  public init(
+    store: QueueStore, client: HTTPClient, apiBase: String, keys: [String: String], requestsPerSecond: Double = 15,
+    random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+  ) {
+    self.store = store
+    self.client = client
+    self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase
+    self.keys = keys
+    self.requestsPerSecond = requestsPerSecond
+    self.random = random
+  }
+
+  static func now() -> Double { Date().timeIntervalSince1970 }
+
+  /// Leases the items that are due and sends them; returns how many were leased.
+  @discardableResult
+  public func pass() async throws -> Int {
+    let now = Self.now()
+    let items = try store.lease(limit: 512, now: now, lease: lease)
+    var groups: [String: [QueuedItem]] = [:]
+    var order: [String] = []
+    for item in items {
+      if let reason = stats.paused[item.collector] {
+        try store.reschedule(item.id, notBefore: now + 3600, error: "collector paused: \(reason)")
+        continue
+      }
+      let key = item.collector + "\u{0}" + item.destinationUser + "/" + item.destinationApp
+      if groups[key] == nil { order.append(key) }
+      groups[key, default: []].append(item)
+    }
+    for key in order {
+      var batch: [QueuedItem] = []
+      for item in groups[key]! {
+        if DeliveryPolicy.isVideo(item.payload) {
+          try await send([item])
+          continue
+        }
+        batch.append(item)
+        if batch.count == DeliveryPolicy.maxBatch {
+          try await send(batch)
+          batch.removeAll()
+        }
+      }
+      if !batch.isEmpty { try await send(batch) }
+    }
+    return items.count
+  }
+
+  /// Forwards until the queue holds nothing that can still be delivered before `deadline`
+  /// (seconds since the epoch), waiting for retries in between.
+  public func drain(deadline: Double) async throws {
+    while Self.now() < deadline {
+      let leased = try await pass()
+      if leased > 0 { continue }
+      let pending = try store.depth()
+      let pausedOnly = try pendingBelongOnlyToPaused()
+      if pending == 0 || pausedOnly { return }
+      try await Task.sleep(nanoseconds: 200_000_000)
+    }
+  }
+
+  func pendingBelongOnlyToPaused() throws -> Bool {
+    guard !stats.paused.isEmpty else { return false }
+    return try store.lease(limit: 1, now: Self.now() + 3599, lease: 0).allSatisfy { stats.paused[$0.collector] != nil }
+  }
+
+  /// Sends one batch and applies each input's outcome.
+  func send(_ batch: [QueuedItem]) async throws {
+    guard let first = batch.first else { return }
+    guard let key = keys[first.collector] else {
+      stats.paused[first.collector] = "no PostInputs key for collector '\(first.collector)'"
+      for item in batch { try store.reschedule(item.id, notBefore: Self.now() + 3600, error: "no key") }
+      return
+    }
+    let destination = first.destinationUser + "/" + first.destinationApp
+    let wait = (nextRequest[destination] ?? 0) - Self.now()
+    if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+    nextRequest[destination] = max(Self.now(), nextRequest[destination] ?? 0) + 1 / requestsPerSecond
+
+    var request = HTTPClientRequest(url: "\(apiBase)/v2/users/\(first.destinationUser)/apps/\(first.destinationApp)/inputs")
+    request.method = .POST
+    request.headers.add(name: "Authorization", value: "Key \(key)")
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.body = .bytes(ByteBuffer(bytes: DeliveryPolicy.body(batch.map(\.payload))))
+    stats.requests += 1
+    let outcomes: [Delivery]
+    do {
+      let response = try await client.execute(request, timeout: timeout)
+      let body = try await response.body.collect(upTo: 16 << 20)
+      outcomes = DeliveryPolicy.read(
+        httpStatus: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+        body: Array(buffer: body), ids: batch.map(\.id))
+    } catch {
+      // Timeouts, refused and dropped connections: the request may or may not have arrived, and the
+      // destination id makes sending it again safe.
+      let reason = "request failed: \(type(of: error))"
+      outcomes = Array(repeating: .retry(reason: reason, after: nil), count: batch.count)
+    }
+    try await apply(outcomes, to: batch)
+  }
+
+  func apply(_ outcomes: [Delivery], to batch: [QueuedItem]) async throws {
+    var delivered: [String] = []
+    var split: [QueuedItem] = []
+    for (item, outcome) in zip(batch, outcomes) {
+      switch outcome {
+      case .delivered:
+        delivered.append(item.id)
+      case .retry(let reason, let after):
+        stats.retried += 1
+        let delay = DeliveryPolicy.backoff(attempts: item.attempts, retryAfter: after, random: random())
+        try store.reschedule(item.id, notBefore: Self.now() + delay, error: reason)
+      case .pause(let reason):
+        stats.paused[item.collector] = reason
+        try store.reschedule(item.id, notBefore: Self.now() + 3600, error: "collector paused: \(reason)")
+      case .deadLetter(let reason):
+        stats.deadLettered += 1
+        try store.deadLetter(item.id, reason: reason, now: Self.now())
+      case .split:
+        split.append(item)
+      }
+    }
+    try store.acknowledge(delivered)
+    stats.delivered += delivered.count
+    // A batch refused as a whole: send its inputs one by one to find the one at fault.
+    for item in split { try await send([item]) }
+  }
+}

@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import Foundation
+import RulesForward
+import RulesQueue
+import Testing
+
+/// The forwarder against a real HTTP server on 127.0.0.1 that behaves like the PostInputs endpoint.
+@Suite(.serialized) struct ForwarderTests {
+  static func item(_ id: String, collector: String = "pets", app: String = "pets", video: Bool = false) -> QueuedItem {
+    let media = video ? "video" : "image"
+    return QueuedItem(
+      id: id, collector: collector, destinationUser: "me", destinationApp: app, ruleSet: 1,
+      payload: Array(#"{"id":"\#(id)","data":{"\#(media)":{"url":"https://x/\#(id)"},"metadata":{}},"dataset_ids":[]}"#.utf8) + [10])
+  }
+
+  /// A store, a server, a client and a forwarder; `body` runs with them and everything is torn down.
+  static func withForwarder(
+    keys: [String: String] = ["pets": "good", "dogs": "good"], serverKeys: [String: Bool] = ["good": true, "unscoped": false],
+    _ body: (SQLiteQueueStore, FakeDestination, Forwarder) async throws -> Void
+  ) async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-fwd-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try SQLiteQueueStore(directory: dir)
+    _ = try store.recordRuleSet("rules")
+    let server = FakeDestination(keys: serverKeys)
+    let base = try server.start()
+    defer { server.stop() }
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let forwarder = Forwarder(store: store, client: client, apiBase: base, keys: keys, requestsPerSecond: 1000, random: { 0 })
+    forwarder.timeout = .seconds(2)
+    do {
+      try await body(store, server, forwarder)
+    } catch {
+      try await client.shutdown()
+      throw error
+    }
+    try await client.shutdown()
+  }
+
+  @Test func deliversEveryInputOnceInBatchesOfAtMost128() async throws {
+    try await Self.withForwarder { store, server, forwarder in
+      let items = (0..<300).map { Self.item(String(format: "in-%04d", $0)) } + [Self.item("clip-1", video: true), Self.item("clip-2", video: true)]
+      try store.enqueue(items, now: 0)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 30)
+      #expect(server.received.count == 302)
+      #expect(try store.depth() == 0)
+      #expect(server.requests.allSatisfy { $0.count <= 128 })
+      #expect(server.requests.filter { $0.count == 1 }.count >= 2)  // each video alone
+      #expect(forwarder.stats.delivered == 302)
+    }
+  }
+
+  @Test func retriesThrottlingServerErrorsAndDroppedConnections() async throws {
+    try await Self.withForwarder { store, server, forwarder in
+      server.queue(.status(429, code: 11005, retryAfter: "0"))
+      server.queue(.status(503, code: 40031, retryAfter: nil))
+      server.queue(.dropConnection)
+      try store.enqueue((0..<5).map { Self.item("r\($0)") }, now: 0)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 30)
+      #expect(server.received.count == 5)
+      #expect(try store.depth() == 0)
+      #expect(forwarder.stats.retried == 15)  // three failed attempts of the 5-input batch
+    }
+  }
+
+  @Test func aKeyWithoutTheScopePausesItsCollectorOnly() async throws {
+    try await Self.withForwarder(keys: ["pets": "unscoped", "dogs": "good"]) { store, server, forwarder in
+      try store.enqueue([Self.item("p1"), Self.item("p2"), Self.item("d1", collector: "dogs", app: "dogs")], now: 0)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 10)
+      #expect(Set(server.received.keys) == ["d1"])
+      #expect(forwarder.stats.paused["pets"] == "11007 Insufficient scopes")
+      #expect(try store.depth() == 2)  // the paused collector's items are kept
+    }
+  }
+
+  @Test func rejectedInputsBecomeDeadLettersAndDuplicatesCountAsDelivered() async throws {
+    try await Self.withForwarder { store, server, forwarder in
+      server.rejected = ["bad-url"]
+      try store.enqueue([Self.item("ok-1"), Self.item("bad-url"), Self.item("UPPER"), Self.item("ok-2")], now: 0)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 10)
+      #expect(Set(server.received.keys) == ["ok-1", "ok-2"])
+      let letters = try store.deadLetters(limit: 10)
+      #expect(Set(letters.map(\.item.id)) == ["bad-url", "UPPER"])
+      #expect(letters.first { $0.item.id == "bad-url" }?.reason == "30106")
+      // Sending an id the destination already has again counts as delivered (an earlier attempt got through).
+      try store.enqueue([Self.item("ok-1")], now: 1)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 10)
+      #expect(try store.depth() == 0)
+      #expect(forwarder.stats.delivered == 3)
+    }
+  }
+}
