@@ -51,6 +51,7 @@ let package = Package(
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
     .executableTarget(name: "rulec", dependencies: ["RulecCommands"]),
     .testTarget(

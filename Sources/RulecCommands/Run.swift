@@ -13,7 +13,8 @@ public struct Run: ParsableCommand {
     discussion: """
       Writes one PostInputs item per accepted input (stdout or --out) and a funnel report on standard
       error (and as JSON with --report). Exit status: 0 done, 1 rule errors, 2 usage or file problems,
-      3 some lines could not be read (they are counted and listed in the report).
+      3 some lines could not be read (they are counted and listed in the report), 4 with --forward when
+      some inputs were not delivered (they stay in the queue or the dead letters of --state).
       """)
 
   @Argument(help: "A rule file, a YAML file or a folder.")
@@ -49,6 +50,18 @@ public struct Run: ParsableCommand {
   @Option(help: "Sweep in this many steps.")
   var steps = 20
 
+  @Flag(help: "Also send the accepted inputs to their destination apps (through the queue in --state).")
+  var forward = false
+
+  @Option(help: "The state folder that holds the forwarding queue and dead letters.")
+  var state = "./rulec-state"
+
+  @Option(help: "Clarifai's API base URL.")
+  var apiBase = "https://api.clarifai.com"
+
+  @Option(help: "Give up waiting for retries after this many seconds (what is left stays queued).")
+  var forwardTimeout = 300.0
+
   @Option(help: .hidden)
   var engine: Runner.Engine = .vm
 
@@ -64,7 +77,8 @@ public struct Run: ParsableCommand {
     let status = Run.execute(
       rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, engine: engine,
       jobs: jobs, sweep: sweep.map { SweepRequest(expression: $0, from: from, to: to, steps: steps) },
-      progress: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil, err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
+      progress: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
+      forward: forward ? ForwardRequest(state: state, apiBase: apiBase, timeout: forwardTimeout) : nil, err: &err, stdout: { FileHandle.standardOutput.write(Data($0.utf8)) })
     if status != 0 { throw ExitCode(status) }
   }
 
@@ -72,7 +86,7 @@ public struct Run: ParsableCommand {
   public static func execute(
     rules: String, events: [String], out: String?, report reportPath: String?, strict: Bool, explain: String?,
     engine: Runner.Engine = .vm, jobs: Int = 1, sweep: SweepRequest? = nil, progress: Bool = false,
-    err: inout some TextOutputStream, stdout: (String) -> Void
+    forward: ForwardRequest? = nil, err: inout some TextOutputStream, stdout: (String) -> Void
   ) -> Int32 {
     let program: CheckedProgram
     switch RuleLoader.loadForUse(rules, err: &err) {
@@ -114,6 +128,16 @@ public struct Run: ParsableCommand {
     }
     runner.stopAtBadLine = strict
     runner.jobs = jobs
+    var backfill: Backfill?
+    if let forward {
+      do {
+        backfill = try Backfill(forward, program: program)
+      } catch {
+        err.write("rulec: \(error)\n")
+        return 2
+      }
+      runner.onAccept = { collector, id, item in backfill!.add(collector, id, item) }
+    }
     runner.explainInput = explain
     var stopped: Runner.StoppedAtBadLine?
     for path in events {
@@ -160,6 +184,16 @@ public struct Run: ParsableCommand {
     if let stopped {
       err.write("rulec: stopped at bad line \(stopped.line): \(stopped.reason)\n")
       return 3
+    }
+    if let backfill {
+      do {
+        let summary = try backfill.finish()
+        err.write(summary.text)
+        if !summary.complete { return 4 }
+      } catch {
+        err.write("rulec: forwarding failed: \(error)\n")
+        return 4
+      }
     }
     return runner.report.badLineCount > 0 ? 3 : 0
   }

@@ -83,6 +83,8 @@ public final class Runner {
   /// Called for each event of this input id, with a trace of every statement (`--explain`).
   public var explainInput: String?
   public var explanation: [String] = []
+  /// Told of every accepted input, in file order: its collector, destination id and item (`--forward`).
+  public var onAccept: ((CheckedCollector, String, ArraySlice<UInt8>) -> Void)?
 
   /// Which evaluator runs the conditions.
   public enum Engine: String, Sendable, CaseIterable {
@@ -285,6 +287,7 @@ public final class Runner {
       report.collectors[index].accepted += 1
       if let top = verdict.topConcept { report.collectors[index].classMix[top, default: 0] += 1 }
       output.append(contentsOf: item)
+      onAccept?(c, ForwardItem.destinationID(collector: c.id, input: inputKey), item[...])
       return true
     }
     var passed = true
@@ -306,7 +309,9 @@ public final class Runner {
     acceptedIDs[index].insert(fingerprint)
     let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
     report.collectors[index].accepted += 1
+    let start = output.count
     ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
+    onAccept?(c, id, output[start...])
     return true
   }
 

@@ -1,0 +1,121 @@
+import AsyncHTTPClient
+import Foundation
+import RulesForward
+import RulesQueue
+import RulesSema
+
+/// Where `rulec run --forward` sends accepted inputs.
+public struct ForwardRequest: Sendable {
+  public var state: String
+  public var apiBase: String
+  public var timeout: Double
+
+  public init(state: String, apiBase: String, timeout: Double) {
+    self.state = state
+    self.apiBase = apiBase
+    self.timeout = timeout
+  }
+}
+
+/// `rulec run --forward`: backfills destinations from a recording through the same durable queue and
+/// forwarder as `rulec serve`, so an interrupted backfill resumes from `--state` without duplicates.
+final class Backfill {
+  let store: SQLiteQueueStore
+  let request: ForwardRequest
+  let keys: [String: String]
+  let ruleSet: Int64
+  var pending: [QueuedItem] = []
+  var enqueued = 0
+
+  /// Why a backfill cannot start.
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  init(_ request: ForwardRequest, program: CheckedProgram) throws {
+    self.request = request
+    keys = try Self.readKeys(program)
+    store = try SQLiteQueueStore(directory: request.state)
+    // The rule files' text, so queued items keep the rules they were accepted under.
+    var seen = Set<String>()
+    var text = ""
+    for c in program.collectors where seen.insert(c.file.path).inserted {
+      text += "# \(c.file.path)\n" + String(decoding: c.file.bytes, as: UTF8.self) + "\n"
+    }
+    ruleSet = try store.recordRuleSet(text)
+  }
+
+  /// Reads every collector's PostInputs key from its reference; a missing one is an error that names
+  /// the collector and the reference, never a value.
+  static func readKeys(_ program: CheckedProgram) throws -> [String: String] {
+    var keys: [String: String] = [:]
+    for c in program.collectors {
+      switch c.key {
+      case .environment(let name):
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+          throw Failure(description: "collector '\(c.id)': environment variable \(name) is not set (it holds the PostInputs key)")
+        }
+        keys[c.id] = value
+      case .file(let path):
+        guard let data = FileManager.default.contents(atPath: path) else {
+          throw Failure(description: "collector '\(c.id)': cannot read the key file \(path)")
+        }
+        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw Failure(description: "collector '\(c.id)': the key file \(path) is empty") }
+        keys[c.id] = value
+      }
+    }
+    return keys
+  }
+
+  func add(_ collector: CheckedCollector, _ id: String, _ item: ArraySlice<UInt8>) {
+    pending.append(
+      QueuedItem(
+        id: id, collector: collector.id, destinationUser: collector.destinationUser,
+        destinationApp: collector.destinationApp, ruleSet: ruleSet, payload: Array(item)))
+    if pending.count >= 1000 { flush() }
+  }
+
+  func flush() {
+    if let added = try? store.enqueue(pending, now: Date().timeIntervalSince1970) { enqueued += added }
+    pending.removeAll(keepingCapacity: true)
+  }
+
+  /// Queues what is left, forwards until done or out of time, and says what happened.
+  func finish() throws -> (text: String, complete: Bool) {
+    flush()
+    let store = self.store
+    let request = self.request
+    let keys = self.keys
+    let box = ResultBox()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+      let client = HTTPClient(eventLoopGroupProvider: .singleton)
+      let forwarder = Forwarder(store: store, client: client, apiBase: request.apiBase, keys: keys)
+      do {
+        try await forwarder.drain(deadline: Date().timeIntervalSince1970 + request.timeout)
+        box.stats = forwarder.stats
+      } catch {
+        box.error = error
+      }
+      try? await client.shutdown()
+      done.signal()
+    }
+    done.wait()
+    if let error = box.error { throw error }
+    let stats = box.stats ?? ForwardStats()
+    let left = try store.depth()
+    let dead = try store.deadLetters(limit: 1_000_000).count
+    var text = "forwarded: \(stats.delivered) delivered in \(stats.requests) requests, \(stats.retried) retries, "
+    text += "\(stats.deadLettered) new dead letters (\(dead) in all), \(left) left in the queue (\(enqueued) queued by this run)\n"
+    for (collector, reason) in stats.paused.sorted(by: { $0.key < $1.key }) {
+      text += "collector \(collector) paused: \(reason)\n"
+    }
+    return (text, left == 0 && stats.deadLettered == 0)
+  }
+
+  final class ResultBox: @unchecked Sendable {
+    var stats: ForwardStats?
+    var error: Error?
+  }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import RulecCommands
+import Testing
+
+/// `rulec run --forward` against a local PostInputs stand-in: every accepted input delivered once,
+/// a second backfill from the same state adds nothing, a missing key is a clear error.
+@Suite(.serialized) struct BackfillTests {
+  static func run(_ base: String, state: String) -> (Int32, String, String) {
+    var items = ""
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"),
+      events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")], out: nil, report: nil, strict: false,
+      explain: nil, forward: ForwardRequest(state: state, apiBase: base, timeout: 20), err: &err, stdout: { items += $0 })
+    return (status, items, err.text)
+  }
+
+  @Test func backfillDeliversEachAcceptedInputOnce() throws {
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let server = FakeDestination(keys: ["test-key": true])
+    let base = try server.start()
+    defer { server.stop() }
+    setenv("RULEC_TEST_FORWARD_KEY", "test-key", 1)
+    defer { unsetenv("RULEC_TEST_FORWARD_KEY") }
+    let (status, items, err) = Self.run(base, state: state)
+    #expect(status == 0, "\(err)")
+    let accepted = items.split(separator: "\n").count
+    #expect(accepted > 0)
+    #expect(server.received.count == accepted)
+    #expect(err.contains("forwarded: \(accepted) delivered"))
+    #expect(!err.contains("test-key"))  // keys never appear in reports
+    // Again from the same state: the destination already has every id, so nothing new arrives.
+    let (again, _, err2) = Self.run(base, state: state)
+    #expect(again == 0, "\(err2)")
+    #expect(server.received.count == accepted)
+  }
+
+  @Test func aMissingKeyNamesTheCollectorNotAValue() {
+    unsetenv("RULEC_TEST_FORWARD_KEY")
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let (status, _, err) = Self.run("http://127.0.0.1:9", state: state)
+    #expect(status == 2)
+    #expect(err.contains("collector 'backfill': environment variable RULEC_TEST_FORWARD_KEY is not set"))
+  }
+}
