@@ -21,6 +21,7 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
   ],
   targets: [
     .target(name: "RulesSource"),
@@ -47,9 +48,17 @@ let package = Package(
       dependencies: ["RulesQueue", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
     .target(name: "RulesCompiler", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM"]),
     .target(
+      name: "RulesServe",
+      dependencies: [
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM",
+        "RulesCompiler", "RulesRunner", "RulesQueue", "RulesForward",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]),
+    .target(
       name: "RulecCommands",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward", "RulesServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),

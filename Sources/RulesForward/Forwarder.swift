@@ -34,6 +34,18 @@ public final class Forwarder: @unchecked Sendable {
   /// Seconds a leased item belongs to this forwarder before another may take it.
   public var lease: Double = 60
   public var timeout: TimeAmount = .seconds(30)
+  /// Decides, just before sending, whether a leased item still goes (the post-queue stage of
+  /// `rulec serve`); nil sends everything.
+  public var admit: (@Sendable (QueuedItem) -> Admission)?
+  /// Items the post-queue stage dropped.
+  public private(set) var droppedAtDequeue = 0
+
+  /// What the post-queue stage says about a leased item.
+  public enum Admission: Sendable {
+    case send
+    case drop
+    case deadLetter(reason: String)
+  }
 
   /// `keys` maps collector ids to their PostInputs keys (read from the collectors' key references).
   public init(
@@ -58,6 +70,17 @@ public final class Forwarder: @unchecked Sendable {
     var groups: [String: [QueuedItem]] = [:]
     var order: [String] = []
     for item in items {
+      switch admit?(item) ?? .send {
+      case .send: break
+      case .drop:
+        droppedAtDequeue += 1
+        try store.acknowledge([item.id])
+        continue
+      case .deadLetter(let reason):
+        stats.deadLettered += 1
+        try store.deadLetter(item.id, reason: reason, now: now)
+        continue
+      }
       if let reason = stats.paused[item.collector] {
         try store.reschedule(item.id, notBefore: now + 3600, error: "collector paused: \(reason)")
         continue

@@ -1,3 +1,0 @@
-import RulecCommands
-
-Rulec.main()
