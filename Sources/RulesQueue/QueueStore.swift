@@ -60,6 +60,9 @@ public protocol QueueStore: Sendable {
   func reschedule(_ id: String, notBefore: Double, error: String) throws
   /// Moves an item to the dead letters with the reason.
   func deadLetter(_ id: String, reason: String, now: Double) throws
+  /// Ends every lease at once: a store used by one process calls it at start, since leases held by a
+  /// process that died are not coming back.
+  func releaseLeases() throws
   /// Items queued or leased.
   func depth() throws -> Int
   func deadLetters(limit: Int) throws -> [DeadLetter]

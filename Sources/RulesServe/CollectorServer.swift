@@ -28,6 +28,8 @@ public struct CollectorServer {
   public init(configuration: Configuration, program: CheckedProgram, ruleText: String, keys: [String: String]) throws {
     self.configuration = configuration
     let store = try SQLiteQueueStore(directory: configuration.state)
+    // One `rulec serve` per state folder: leases of a previous process (killed mid-delivery) end now.
+    try store.releaseLeases()
     let ruleSet = try store.recordRuleSet(ruleText)
     pipeline = try IngestPipeline(program: program, store: store, ruleSet: ruleSet)
     client = HTTPClient(eventLoopGroupProvider: .singleton)
