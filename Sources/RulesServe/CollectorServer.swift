@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import RulesForward
 import RulesQueue
@@ -24,14 +25,25 @@ public struct CollectorServer {
   let pipeline: IngestPipeline
   let forwarder: Forwarder
   let client: HTTPClient
+  let store: SQLiteQueueStore
+  let metrics: ServeMetrics
+  let logger: Logger
 
   public init(configuration: Configuration, program: CheckedProgram, ruleText: String, keys: [String: String]) throws {
     self.configuration = configuration
+    var logger = Logger(label: "rulec")
+    logger.logLevel = .info
+    self.logger = logger
+    metrics = ServeMetrics(bootstrap: true)
     let store = try SQLiteQueueStore(directory: configuration.state)
+    self.store = store
     // One `rulec serve` per state folder: leases of a previous process (killed mid-delivery) end now.
     try store.releaseLeases()
     let ruleSet = try store.recordRuleSet(ruleText)
-    pipeline = try IngestPipeline(program: program, store: store, ruleSet: ruleSet)
+    logger.info(
+      "queue opened",
+      metadata: ["state": "\(configuration.state)", "journal": "\((try? store.journalMode()) ?? "?")", "depth": "\((try? store.depth()) ?? -1)", "rule_set": "\(ruleSet)"])
+    pipeline = try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics)
     client = HTTPClient(eventLoopGroupProvider: .singleton)
     forwarder = Forwarder(store: store, client: client, apiBase: configuration.apiBase, keys: keys)
     let gate = try PostQueueGate(program: program)
@@ -51,6 +63,12 @@ public struct CollectorServer {
     let pipeline = self.pipeline
     let configuration = self.configuration
     router.get("healthz") { _, _ -> Response in Self.json(.ok, #"{"status":"ok"}"#) }
+    let registry = metrics.registry
+    router.get("metrics") { _, _ -> Response in
+      Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
     router.post("v1/events") { request, _ -> Response in
       if let token = configuration.ingestToken, request.headers[.authorization] != "Bearer \(token)" {
         return Self.json(.unauthorized, #"{"error":"a valid Authorization: Bearer token is required"}"#)
@@ -76,9 +94,27 @@ public struct CollectorServer {
       }
     }
     let forwarder = self.forwarder
+    let metrics = self.metrics
+    let store = self.store
+    let logger = self.logger
     let loop = Task {
+      var paused = Set<String>()
       while !Task.isCancelled {
-        let leased = (try? await forwarder.pass()) ?? 0
+        let started = DispatchTime.now().uptimeNanoseconds
+        let leased: Int
+        do {
+          leased = try await forwarder.pass()
+        } catch {
+          logger.error("forwarding pass failed", metadata: ["error": "\(type(of: error))"])
+          leased = 0
+        }
+        if leased > 0 { metrics.forwardLatency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+        let stats = forwarder.stats
+        metrics.forwarded(stats, droppedAtDequeue: forwarder.droppedAtDequeue, queueDepth: (try? store.depth()) ?? 0)
+        for (collector, reason) in stats.paused where !paused.contains(collector) {
+          paused.insert(collector)
+          logger.warning("collector paused; its items are kept until its key is fixed", metadata: ["collector": "\(collector)", "reason": "\(reason)"])
+        }
         if leased == 0 { try? await Task.sleep(nanoseconds: 100_000_000) }
       }
     }
@@ -86,9 +122,11 @@ public struct CollectorServer {
       router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
       onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) })
     try await app.runService()
+    logger.info("shutting down: ingest stopped, finishing the current forwarding pass")
     loop.cancel()
     _ = await loop.result
     try await client.shutdown()
+    logger.info("stopped", metadata: ["depth": "\((try? store.depth()) ?? -1)"])
   }
 }
 

@@ -35,11 +35,11 @@ public actor IngestPipeline {
   var lastTime: Double?
   let store: QueueStore
   let ruleSet: Int64
-  /// Per collector and statement: inputs passed and dropped, for `/metrics`.
-  public private(set) var counts: [String: (passed: Int, dropped: Int)] = [:]
   public private(set) var totals = IngestResult()
+  let metrics: ServeMetrics?
 
-  public init(program: CheckedProgram, store: QueueStore, ruleSet: Int64) throws {
+  public init(program: CheckedProgram, store: QueueStore, ruleSet: Int64, metrics: ServeMetrics? = nil) throws {
+    self.metrics = metrics
     collectors = program.collectors
     var projection = MetadataProjection()
     let compiler = Compiler()
@@ -91,14 +91,14 @@ public actor IngestPipeline {
         for (index, c) in collectors.enumerated() where c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion) {
           var mapped = event
           c.conceptMap?.apply(to: &mapped)
+          metrics?.event(collector: c.id)
           engines[index].begin(mapped)
+          let metrics = self.metrics
           let outcome = engines[index].run(.preQueue, event: mapped, eventTime: eventTime, state: &states[index]) { i, ok in
-            let key = "\(c.id)#\(i)"
-            var n = self.counts[key] ?? (0, 0)
-            if ok { n.passed += 1 } else { n.dropped += 1 }
-            self.counts[key] = n
+            metrics?.statement(collector: c.id, index: i, passed: ok)
           }
           guard outcome.passed else { continue }
+          metrics?.accepted(collector: c.id)
           let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
           let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
           var payload: [UInt8] = []

@@ -85,6 +85,13 @@ import Testing
       let deadline = Date().addingTimeInterval(15)
       while destination.received.count < accepted && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
       #expect(destination.received.count == accepted)
+      // Metrics in Prometheus text format.
+      let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
+      let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+      #expect(text.contains("rulec_events_total{collector=\"backfill\"}"))
+      #expect(text.contains("rulec_statement_total"))
+      #expect(text.contains("rulec_delivered_total \(accepted)"))
+      #expect(!text.contains("good") && !text.contains("sesame"))  // no key or token in metrics
       process.terminate()  // SIGTERM
       process.waitUntilExit()
       #expect(process.terminationStatus == 0)
