@@ -63,6 +63,19 @@ import Testing
     }
   }
 
+  @Test func aDestinationDownForAWhileLosesNothing() async throws {
+    try await Self.withForwarder { store, server, forwarder in
+      for _ in 0..<6 { server.queue(.dropConnection) }  // down: every connection dropped
+      for _ in 0..<4 { server.queue(.status(503, code: 40031, retryAfter: nil)) }  // coming back
+      try store.enqueue((0..<40).map { Self.item("down-\($0)") }, now: 0)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 30)
+      #expect(server.received.count == 40)
+      #expect(try store.depth() == 0)
+      #expect(forwarder.stats.retried == 400)  // 10 failed attempts of the 40-input batch, then success
+      #expect(forwarder.stats.delivered == 40)
+    }
+  }
+
   @Test func aKeyWithoutTheScopePausesItsCollectorOnly() async throws {
     try await Self.withForwarder(keys: ["pets": "unscoped", "dogs": "good"]) { store, server, forwarder in
       try store.enqueue([Self.item("p1"), Self.item("p2"), Self.item("d1", collector: "dogs", app: "dogs")], now: 0)
