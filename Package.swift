@@ -48,7 +48,10 @@ let package = Package(
     .target(name: "RulesQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "RulesForward",
-      dependencies: ["RulesQueue", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+      dependencies: [
+        "RulesQueue", "RulesSema", "RulesSyntax", "RulesSource", "RulesDiagnostics",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]),
     .target(name: "RulesCompiler", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM"]),
     .target(
       name: "RulesServe",

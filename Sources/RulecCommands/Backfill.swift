@@ -27,45 +27,16 @@ final class Backfill {
   var pending: [QueuedItem] = []
   var enqueued = 0
 
-  /// Why a backfill cannot start.
-  struct Failure: Error, CustomStringConvertible {
-    var description: String
-  }
-
   init(_ request: ForwardRequest, program: CheckedProgram) throws {
     self.request = request
     keys = try Self.readKeys(program)
     store = try SQLiteQueueStore(directory: request.state)
     // The rule files' text, so queued items keep the rules they were accepted under.
-    var seen = Set<String>()
-    var text = ""
-    for c in program.collectors where seen.insert(c.file.path).inserted {
-      text += "# \(c.file.path)\n" + String(decoding: c.file.bytes, as: UTF8.self) + "\n"
-    }
-    ruleSet = try store.recordRuleSet(text)
+    ruleSet = try store.recordRuleSet(RuleSnapshot.text(of: program))
   }
 
-  /// Reads every collector's PostInputs key from its reference; a missing one is an error that names
-  /// the collector and the reference, never a value.
   static func readKeys(_ program: CheckedProgram) throws -> [String: String] {
-    var keys: [String: String] = [:]
-    for c in program.collectors {
-      switch c.key {
-      case .environment(let name):
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-          throw Failure(description: "collector '\(c.id)': environment variable \(name) is not set (it holds the PostInputs key)")
-        }
-        keys[c.id] = value
-      case .file(let path):
-        guard let data = FileManager.default.contents(atPath: path) else {
-          throw Failure(description: "collector '\(c.id)': cannot read the key file \(path)")
-        }
-        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !value.isEmpty else { throw Failure(description: "collector '\(c.id)': the key file \(path) is empty") }
-        keys[c.id] = value
-      }
-    }
-    return keys
+    try KeyReferences.read(program)
   }
 
   func add(_ collector: CheckedCollector, _ id: String, _ item: ArraySlice<UInt8>) {

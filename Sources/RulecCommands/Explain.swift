@@ -1,5 +1,6 @@
 import ArgumentParser
 import RulesDiagnostics
+import RulesSema
 import RulesSource
 
 /// `rulec explain CODE`: the long explanation of a diagnostic code.

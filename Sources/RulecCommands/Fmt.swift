@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RulesDiagnostics
+import RulesSema
 import RulesSource
 import RulesSyntax
 

@@ -65,12 +65,7 @@ public struct Serve: AsyncParsableCommand {
       err.write("rulec: \(error)\n")
       throw ExitCode(2)
     }
-    var seen = Set<String>()
-    var ruleText = ""
-    for c in program.collectors where seen.insert(c.file.path).inserted {
-      ruleText += "# \(c.file.path)\n" + String(decoding: c.file.bytes, as: UTF8.self) + "\n"
-    }
-    let server = try CollectorServer(configuration: configuration, program: program, ruleText: ruleText, keys: keys)
+    let server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
     let host = configuration.host
     try await server.run { port in
       FileHandle.standardError.write(Data("rulec: listening on \(host):\(port)\n".utf8))

@@ -25,7 +25,10 @@ public final class Forwarder: @unchecked Sendable {
   let store: QueueStore
   let client: HTTPClient
   let apiBase: String
-  let keys: [String: String]
+  var keys: [String: String]
+  /// New keys from a reload, applied at the start of the next pass (the loop owns `keys` and `stats`).
+  private var pendingKeys: [String: String]?
+  private let pendingLock = NSLock()
   let requestsPerSecond: Double
   let random: @Sendable () -> Double
   /// Earliest time of the next request to each destination (`user/app`).
@@ -62,9 +65,23 @@ public final class Forwarder: @unchecked Sendable {
 
   static func now() -> Double { Date().timeIntervalSince1970 }
 
+  /// Hands over the keys of reloaded rules; paused collectors resume with them.
+  public func requestKeys(_ keys: [String: String]) {
+    pendingLock.withLock { pendingKeys = keys }
+  }
+
   /// Leases the items that are due and sends them; returns how many were leased.
   @discardableResult
   public func pass() async throws -> Int {
+    if let newKeys = pendingLock.withLock({ () -> [String: String]? in
+      defer { pendingKeys = nil }
+      return pendingKeys
+    }) {
+      keys = newKeys
+      stats.paused = [:]
+      try store.releaseLeases()
+      try store.resumeAll()
+    }
     let now = Self.now()
     let items = try store.lease(limit: 512, now: now, lease: lease)
     var groups: [String: [QueuedItem]] = [:]

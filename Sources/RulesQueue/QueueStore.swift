@@ -63,6 +63,8 @@ public protocol QueueStore: Sendable {
   /// Ends every lease at once: a store used by one process calls it at start, since leases held by a
   /// process that died are not coming back.
   func releaseLeases() throws
+  /// Makes every queued item due now (after a reload, items held back for a paused collector go).
+  func resumeAll() throws
   /// Items queued or leased.
   func depth() throws -> Int
   func deadLetters(limit: Int) throws -> [DeadLetter]

@@ -157,6 +157,10 @@ public final class SQLiteQueueStore: QueueStore {
     try pool.write { db in try db.execute(sql: "UPDATE items SET leased_until = 0 WHERE leased_until > 0") }
   }
 
+  public func resumeAll() throws {
+    try pool.write { db in try db.execute(sql: "UPDATE items SET not_before = 0 WHERE not_before > 0") }
+  }
+
   public func depth() throws -> Int {
     try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
   }

@@ -4,11 +4,20 @@ import Hummingbird
 import Logging
 import NIOCore
 import RulesForward
+import RulesDiagnostics
 import RulesQueue
 import RulesSema
 
 /// `rulec serve`: the HTTP ingest endpoint, the durable queue and the forwarding loop, as one service.
-public struct CollectorServer {
+/// The current ingest pipeline, swapped whole on reload.
+public actor PipelineHolder {
+  var pipeline: IngestPipeline
+  init(_ pipeline: IngestPipeline) { self.pipeline = pipeline }
+  func swap(_ new: IngestPipeline) { pipeline = new }
+  func ingest(_ body: [UInt8]) async throws -> IngestResult { try await pipeline.ingest(body) }
+}
+
+public final class CollectorServer: @unchecked Sendable {
   public struct Configuration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -22,15 +31,18 @@ public struct CollectorServer {
   }
 
   let configuration: Configuration
-  let pipeline: IngestPipeline
+  let rulesPath: String
+  let holder: PipelineHolder
+  let gates: GateSet
   let forwarder: Forwarder
   let client: HTTPClient
   let store: SQLiteQueueStore
   let metrics: ServeMetrics
   let logger: Logger
 
-  public init(configuration: Configuration, program: CheckedProgram, ruleText: String, keys: [String: String]) throws {
+  public init(configuration: Configuration, rulesPath: String, program: CheckedProgram, keys: [String: String]) throws {
     self.configuration = configuration
+    self.rulesPath = rulesPath
     var logger = Logger(label: "rulec")
     logger.logLevel = .info
     self.logger = logger
@@ -39,15 +51,82 @@ public struct CollectorServer {
     self.store = store
     // One `rulec serve` per state folder: leases of a previous process (killed mid-delivery) end now.
     try store.releaseLeases()
-    let ruleSet = try store.recordRuleSet(ruleText)
+    let ruleSet = try store.recordRuleSet(RuleSnapshot.text(of: program))
     logger.info(
       "queue opened",
       metadata: ["state": "\(configuration.state)", "journal": "\((try? store.journalMode()) ?? "?")", "depth": "\((try? store.depth()) ?? -1)", "rule_set": "\(ruleSet)"])
-    pipeline = try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics)
+    holder = PipelineHolder(try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics))
     client = HTTPClient(eventLoopGroupProvider: .singleton)
     forwarder = Forwarder(store: store, client: client, apiBase: configuration.apiBase, keys: keys)
-    let gate = try PostQueueGate(program: program)
-    forwarder.admit = { gate.admit($0) }
+    let gates = GateSet(store: store)
+    try gates.install(ruleSet, program)
+    self.gates = gates
+    forwarder.admit = { gates.admit($0) }
+    fingerprint = Self.fingerprint(rulesPath)
+  }
+
+  // MARK: Reload
+
+  /// Modification dates of the rule files, to notice edits.
+  var fingerprint: [String: Date]
+  let reloadLock = NSLock()
+
+  static func fingerprint(_ path: String) -> [String: Date] {
+    var out: [String: Date] = [:]
+    for file in (try? RuleLoader.expand([path])) ?? [] {
+      out[file] = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate]) as? Date ?? .distantPast
+    }
+    return out
+  }
+
+  /// Checks and compiles the rules again and swaps them in whole; a broken file keeps the old rules
+  /// running and its diagnostics go to the log. Keys are read again, and paused collectors resume.
+  public func reload(_ why: String) async {
+    reloadLock.withLock { fingerprint = Self.fingerprint(rulesPath) }
+    let sink = DiagnosticSink()
+    let program: CheckedProgram
+    do {
+      program = try RuleLoader.load([rulesPath], options: CheckOptions(), sink: sink).program
+    } catch {
+      logger.error("reload failed; the previous rules keep running", metadata: ["why": "\(why)", "error": "\(error.description)"])
+      return
+    }
+    if sink.hasErrors {
+      for d in sink.sorted where d.severity == .error {
+        let l = d.location
+        logger.error("\(d.file.path):\(l.line):\(l.column): \(d.code.id) \(d.message.text)")
+      }
+      logger.error("reload refused: the rules have errors; the previous rules keep running", metadata: ["why": "\(why)"])
+      return
+    }
+    do {
+      let keys = try KeyReferences.read(program)
+      let version = try store.recordRuleSet(RuleSnapshot.text(of: program))
+      let pipeline = try IngestPipeline(program: program, store: store, ruleSet: version, metrics: metrics)
+      try gates.install(version, program)
+      await holder.swap(pipeline)
+      forwarder.requestKeys(keys)
+      logger.info("rules reloaded", metadata: ["why": "\(why)", "rule_set": "\(version)", "collectors": "\(program.collectors.count)"])
+    } catch {
+      logger.error("reload failed; the previous rules keep running", metadata: ["why": "\(why)", "error": "\(error)"])
+    }
+  }
+
+  /// Reloads on SIGHUP and when a rule file changes (checked every second).
+  func watch() -> Task<Void, Never> {
+    signal(SIGHUP, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGHUP)
+    source.setEventHandler { [self] in Task { await self.reload("SIGHUP") } }
+    source.resume()
+    return Task { [self] in
+      while !Task.isCancelled {
+        try? await Task.sleep(nanoseconds: 1_000_000_000)
+        let now = Self.fingerprint(rulesPath)
+        let changed = reloadLock.withLock { now != fingerprint }
+        if changed { await reload("a rule file changed") }
+      }
+      source.cancel()
+    }
   }
 
   static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -60,7 +139,7 @@ public struct CollectorServer {
   /// forwarding loop after its current batch, and returns (the queue is closed cleanly).
   public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
     let router = Router()
-    let pipeline = self.pipeline
+    let holder = self.holder
     let configuration = self.configuration
     router.get("healthz") { _, _ -> Response in Self.json(.ok, #"{"status":"ok"}"#) }
     let registry = metrics.registry
@@ -81,7 +160,7 @@ public struct CollectorServer {
         return Self.json(.contentTooLarge, #"{"error":"the body is larger than \#(configuration.maxBody) bytes"}"#)
       }
       do {
-        let r = try await pipeline.ingest(Array(buffer: buffer))
+        let r = try await holder.ingest(Array(buffer: buffer))
         return Self.json(
           .accepted,
           #"{"events":\#(r.events),"accepted":\#(r.accepted),"already_queued":\#(r.alreadyQueued),"skipped_status":\#(r.skippedStatus)}"#)
@@ -121,7 +200,9 @@ public struct CollectorServer {
     let app = Application(
       router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
       onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) })
+    let watcher = watch()
     try await app.runService()
+    watcher.cancel()
     logger.info("shutting down: ingest stopped, finishing the current forwarding pass")
     loop.cancel()
     _ = await loop.result

@@ -44,3 +44,35 @@ public final class PostQueueGate: @unchecked Sendable {
     return outcome.passed ? .send : .drop
   }
 }
+
+/// The post-queue gates of every rule set items in the queue were accepted under, built on demand
+/// from the stored rule texts. An item whose collector is gone from the current rules fails into the
+/// dead letters.
+public final class GateSet: @unchecked Sendable {
+  let lock = NSLock()
+  var gates: [Int64: PostQueueGate] = [:]
+  var current: Set<String> = []
+  let store: QueueStore
+
+  public init(store: QueueStore) { self.store = store }
+
+  /// Adds the gate of a new rule set and makes its collectors the current ones.
+  public func install(_ version: Int64, _ program: CheckedProgram) throws {
+    let gate = try PostQueueGate(program: program)
+    lock.withLock {
+      gates[version] = gate
+      current = Set(program.collectors.map(\.id))
+    }
+  }
+
+  public func admit(_ item: QueuedItem) -> Forwarder.Admission {
+    let (gate, known) = lock.withLock { (gates[item.ruleSet], current.contains(item.collector)) }
+    guard known else { return .deadLetter(reason: "collector '\(item.collector)' was removed from the rules") }
+    if let gate { return gate.admit(item) }
+    guard let text = try? store.ruleSet(item.ruleSet), let program = RuleSnapshot.program(from: text),
+      let built = try? PostQueueGate(program: program)
+    else { return .deadLetter(reason: "rule set \(item.ruleSet) cannot be read back") }
+    lock.withLock { gates[item.ruleSet] = built }
+    return built.admit(item)
+  }
+}

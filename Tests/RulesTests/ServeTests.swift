@@ -9,37 +9,54 @@ import Testing
 @Suite(.serialized) struct ServeTests {
   static let binary = TestPaths.root.appendingPathComponent(".build/debug/rulec").path
 
-  /// Starts `rulec serve` and returns the process and the port it listens on.
-  static func start(state: String, apiBase: String, extra: [String] = []) throws -> (Process, Int, Pipe) {
+  /// Everything the child writes to standard error, drained as it comes.
+  final class Output: @unchecked Sendable {
+    let lock = NSLock()
+    var text = ""
+    func append(_ data: Data) { lock.withLock { text += String(decoding: data, as: UTF8.self) } }
+    var value: String { lock.withLock { text } }
+
+    /// Waits until `needle` appears (or the time is up).
+    func wait(for needle: String, seconds: Double = 15) -> Bool {
+      let deadline = Date().addingTimeInterval(seconds)
+      while Date() < deadline {
+        if value.contains(needle) { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+      return false
+    }
+  }
+
+  /// Starts `rulec serve` and returns the process, the port it listens on and its standard error.
+  static func start(
+    state: String, apiBase: String, rules: String = TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"),
+    extra: [String] = []
+  ) throws -> (Process, Int, Output) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = [
-      "serve", TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), "--listen", "127.0.0.1:0", "--state", state,
-      "--api-base", apiBase, "--ingest-token-env", "RULEC_TEST_TOKEN",
+      "serve", rules, "--listen", "127.0.0.1:0", "--state", state, "--api-base", apiBase, "--ingest-token-env",
+      "RULEC_TEST_TOKEN",
     ] + extra
     var environment = ProcessInfo.processInfo.environment
     environment["RULEC_TEST_FORWARD_KEY"] = "good"
     environment["RULEC_TEST_TOKEN"] = "sesame"
     process.environment = environment
     let errors = Pipe()
+    let output = Output()
+    errors.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
-    // Read standard error until the listening line appears.
-    var seen = ""
-    let deadline = Date().addingTimeInterval(20)
-    while Date() < deadline {
-      let data = errors.fileHandleForReading.availableData
-      if data.isEmpty { break }
-      seen += String(decoding: data, as: UTF8.self)
-      if let range = seen.range(of: "listening on 127.0.0.1:"), let end = seen[range.upperBound...].firstIndex(of: "\n"),
-        let port = Int(seen[range.upperBound..<end])
-      {
-        return (process, port, errors)
-      }
+    guard output.wait(for: "listening on 127.0.0.1:", seconds: 20) else {
+      process.terminate()
+      throw ServeFailure(output: output.value)
     }
-    process.terminate()
-    throw ServeFailure(output: seen)
+    _ = output.wait(for: "\n", seconds: 1)
+    let text = output.value
+    let range = text.range(of: "listening on 127.0.0.1:")!
+    let digits = text[range.upperBound...].prefix { $0.isNumber }
+    return (process, Int(digits)!, output)
   }
 
   struct ServeFailure: Error { var output: String }
@@ -185,5 +202,70 @@ import Testing
       }
     }
     #expect(expected.isSubset(of: delivered), "lost: \(expected.subtracting(delivered).sorted().prefix(5))")
+  }
+}
+
+/// Hot reload: a broken rule file keeps the old rules serving; a fixed key plus a reload resumes a
+/// paused collector and delivers its kept items.
+@Suite(.serialized) struct ReloadTests {
+  static func rule(threshold: String, keyFile: String) -> String {
+    """
+    collector backfill {
+      source */*/*
+      destination me/backfill
+      key file "\(keyFile)"
+      pre_queue {
+        require max(concepts) < \(threshold)
+      }
+    }
+
+    """
+  }
+
+  @Test func brokenRulesKeepServingAndAFixedKeyResumes() async throws {
+    try #require(FileManager.default.fileExists(atPath: ServeTests.binary), "build rulec first (swift build)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-reload-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let rules = dir + "/collectors.rule"
+    let keyFile = dir + "/key"
+    try "unscoped\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+    try Self.rule(threshold: "0.5", keyFile: keyFile).write(toFile: rules, atomically: true, encoding: .utf8)
+    let destination = FakeDestination(keys: ["good": true, "unscoped": false])
+    let base = try destination.start()
+    defer { destination.stop() }
+    let (process, port, output) = try ServeTests.start(state: dir + "/state", apiBase: base, rules: rules)
+    defer { if process.isRunning { process.terminate() } }
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    do {
+      let lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n")
+      let (status, reply) = try await ServeTests.post(client, port, lines.prefix(20).joined(separator: "\n"))
+      #expect(status == 202)
+      let accepted = (try JSONSerialization.jsonObject(with: Data(reply.utf8)) as! [String: Int])["accepted"]!
+      #expect(accepted > 0)
+      // The key lacks the PostInputs scope: the collector pauses and keeps its items.
+      #expect(output.wait(for: "collector paused"))
+      #expect(destination.received.isEmpty)
+      // A broken edit is refused and the old rules keep serving.
+      try "collector backfill {\n  require (\n".write(toFile: rules, atomically: true, encoding: .utf8)
+      #expect(output.wait(for: "reload refused"))
+      #expect(try await ServeTests.post(client, port, String(lines[25])).0 == 202)
+      // The key fixed and the rules restored: a reload (SIGHUP) resumes delivery of the kept items.
+      try "good\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+      try Self.rule(threshold: "0.5", keyFile: keyFile).write(toFile: rules, atomically: true, encoding: .utf8)
+      kill(process.processIdentifier, SIGHUP)
+      #expect(output.wait(for: "rules reloaded"))
+      let deadline = Date().addingTimeInterval(15)
+      while destination.received.count < accepted && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+      #expect(destination.received.count >= accepted)
+      #expect(!output.value.contains("good") && !output.value.contains("unscoped"))  // keys never logged
+      process.terminate()
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+    } catch {
+      try await client.shutdown()
+      throw error
+    }
+    try await client.shutdown()
   }
 }

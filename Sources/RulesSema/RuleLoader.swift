@@ -1,6 +1,5 @@
 import Foundation
 import RulesDiagnostics
-import RulesSema
 import RulesSource
 import RulesSyntax
 import RulesYAML
