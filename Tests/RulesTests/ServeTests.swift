@@ -103,8 +103,15 @@ import Testing
       while destination.received.count < accepted && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
       #expect(destination.received.count == accepted)
       // Metrics in Prometheus text format.
-      let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
-      let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+      // The forwarding loop updates its counters after each pass: ask until they show the deliveries.
+      var text = ""
+      let metricsDeadline = Date().addingTimeInterval(10)
+      repeat {
+        let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
+        text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+        if text.contains("rulec_delivered_total \(accepted)") { break }
+        try await Task.sleep(nanoseconds: 100_000_000)
+      } while Date() < metricsDeadline
       #expect(text.contains("rulec_events_total{collector=\"backfill\"}"))
       #expect(text.contains("rulec_statement_total"))
       #expect(text.contains("rulec_delivered_total \(accepted)"))
