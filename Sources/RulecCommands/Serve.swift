@@ -32,6 +32,9 @@ public struct Serve: AsyncParsableCommand {
   @Option(help: "Largest request body in bytes.")
   var maxBody = 64 << 20
 
+  @Option(help: "Also read events as JSON Lines from this file; '-' for standard input (to pipe a log).")
+  var events: String?
+
   public init() {}
 
   public func run() async throws {
@@ -67,6 +70,10 @@ public struct Serve: AsyncParsableCommand {
     }
     let server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
     let host = configuration.host
+    if let events {
+      guard events == "-" else { throw ValidationError("--events takes '-' (standard input)") }
+      server.ingestStandardInput()
+    }
     try await server.run { port in
       FileHandle.standardError.write(Data("rulec: listening on \(host):\(port)\n".utf8))
     }

@@ -6,6 +6,7 @@ import NIOCore
 import RulesForward
 import RulesDiagnostics
 import RulesQueue
+import RulesRunner
 import RulesSema
 
 /// `rulec serve`: the HTTP ingest endpoint, the durable queue and the forwarding loop, as one service.
@@ -15,6 +16,9 @@ public actor PipelineHolder {
   init(_ pipeline: IngestPipeline) { self.pipeline = pipeline }
   func swap(_ new: IngestPipeline) { pipeline = new }
   func ingest(_ body: [UInt8]) async throws -> IngestResult { try await pipeline.ingest(body) }
+  func ingestLines(_ lines: [[UInt8]], firstLine: Int) async throws -> (IngestResult, [IngestError]) {
+    try await pipeline.ingestLines(lines, firstLine: firstLine)
+  }
 }
 
 public final class CollectorServer: @unchecked Sendable {
@@ -133,6 +137,47 @@ public final class CollectorServer: @unchecked Sendable {
     Response(
       status: status, headers: [.contentType: "application/json"],
       body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+  }
+
+  /// Reads JSON Lines from standard input, a block at a time, on a thread of its own (reading blocks),
+  /// and queues what they accept (`rulec serve --events -`); forwarding goes on after the input ends.
+  public func ingestStandardInput() {
+    let holder = self.holder
+    let logger = self.logger
+    Thread.detachNewThread {
+      do {
+        try ChunkReader(handle: FileHandle.standardInput).forEachBlock { block, lines in
+          var batch: [[UInt8]] = []
+          var first = 0
+          for line in lines {
+            switch line {
+            case .bytes(let number, let range):
+              if first == 0 { first = number }
+              batch.append(Array(block[range]))
+            case .tooLong(let number, let length):
+              logger.warning("bad line", metadata: ["line": "\(number)", "reason": "line is \(length) bytes, longer than the limit"])
+            }
+          }
+          let done = DispatchSemaphore(value: 0)
+          let lines = batch
+          let firstLine = max(first, 1)
+          Task {
+            do {
+              let (result, bad) = try await holder.ingestLines(lines, firstLine: firstLine)
+              for b in bad.prefix(20) { logger.warning("bad line", metadata: ["line": "\(b.line)", "reason": "\(b.reason)"]) }
+              logger.info("ingested", metadata: ["lines": "\(lines.count)", "accepted": "\(result.accepted)", "bad": "\(bad.count)"])
+            } catch {
+              logger.error("the queue could not be written", metadata: ["error": "\(error)"])
+            }
+            done.signal()
+          }
+          done.wait()
+        }
+      } catch {
+        logger.error("cannot read standard input", metadata: ["error": "\(error)"])
+      }
+      logger.info("end of standard input; forwarding goes on until SIGTERM")
+    }
   }
 
   /// Serves until SIGTERM or SIGINT: then stops taking requests, finishes those in flight, stops the

@@ -51,6 +51,31 @@ public actor IngestPipeline {
     self.ruleSet = ruleSet
   }
 
+  /// JSON Lines from a stream (`rulec serve --events -`): bad lines are reported and skipped, the
+  /// others evaluated and queued together.
+  public func ingestLines(_ lines: [[UInt8]], firstLine: Int) throws -> (IngestResult, [IngestError]) {
+    var good: [UInt8] = []
+    var bad: [IngestError] = []
+    for (k, line) in lines.enumerated() {
+      if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+      let ok = line.withUnsafeBufferPointer { bytes -> DecodeError? in
+        do {
+          _ = try decoder.decode(line: bytes, lineNumber: firstLine + k)
+          return nil
+        } catch {
+          return error as? DecodeError
+        }
+      }
+      if let ok {
+        bad.append(IngestError(line: firstLine + k, reason: ok.description))
+      } else {
+        good += line
+        good.append(10)
+      }
+    }
+    return (try ingest(good), bad)
+  }
+
   /// Decodes the whole body first (a bad line refuses the request), then evaluates and queues.
   public func ingest(_ body: [UInt8]) throws -> IngestResult {
     var events: [(Event, Range<Int>)] = []

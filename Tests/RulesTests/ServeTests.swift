@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import RulecCommands
 import Testing
 
 /// The real `rulec serve` binary as a child process, a PostInputs stand-in on 127.0.0.1, and HTTP
@@ -283,5 +284,55 @@ import Testing
       throw error
     }
     try await client.shutdown()
+  }
+}
+
+/// `rulec serve --events -`: JSON Lines piped on standard input are queued and forwarded; a bad line
+/// is reported with its number and skipped.
+@Suite(.serialized) struct StandardInputTests {
+  @Test func pipedEventsAreForwarded() async throws {
+    try #require(FileManager.default.fileExists(atPath: ServeTests.binary), "build rulec first (swift build)")
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-stdin-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let destination = FakeDestination(keys: ["good": true])
+    let base = try destination.start()
+    defer { destination.stop() }
+    // What a dry run of the same rule accepts from the same lines.
+    var items = ""
+    var err = Capture()
+    _ = Run.execute(
+      rules: TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")],
+      out: nil, report: nil, strict: false, explain: nil, err: &err, stdout: { items += $0 })
+    let expected = items.split(separator: "\n").count
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ServeTests.binary)
+    process.arguments = [
+      "serve", TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), "--listen", "127.0.0.1:0", "--state", state,
+      "--api-base", base, "--events", "-",
+    ]
+    var environment = ProcessInfo.processInfo.environment
+    environment["RULEC_TEST_FORWARD_KEY"] = "good"
+    process.environment = environment
+    let input = Pipe()
+    let errors = Pipe()
+    let output = ServeTests.Output()
+    errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+    process.standardInput = input
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+    var lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").map(String.init)
+    lines.insert("{\"id\": truncated", at: 3)  // line 4
+    input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    try input.fileHandleForWriting.close()
+    #expect(output.wait(for: "end of standard input"))
+    #expect(output.value.contains("line=4"))
+    let deadline = Date().addingTimeInterval(15)
+    while destination.received.count < expected && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+    #expect(destination.received.count == expected)
+    process.terminate()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
   }
 }
