@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Ingest benchmark for `rulec serve` (run by hand): starts the server on 127.0.0.1 with a fresh state
+folder and a destination that is down (so the backlog stays on disk), then measures
+
+  1. sustained ingest with batched bodies (JSON Lines, --batch events a request, one connection);
+  2. acknowledgement latency in small requests (--small events each) at a fixed --rate events/s;
+  3. the server's resident memory before and after.
+
+    swift build -c release
+    python3 tools/generate_recording.py --events 200000 --seed 1 > /tmp/bench.jsonl
+    python3 tools/bench_serve.py --binary .build/release/rulec --rules rules/bench/R2.rule --events /tmp/bench.jsonl
+"""
+import argparse
+import http.client
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def post(conn, body):
+    conn.request("POST", "/v1/events", body=body, headers={"Content-Type": "application/x-ndjson"})
+    r = conn.getresponse()
+    r.read()
+    if r.status != 202:
+        raise SystemExit(f"unexpected status {r.status}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", default=".build/release/rulec")
+    p.add_argument("--rules", default="rules/bench/R2.rule")
+    p.add_argument("--events", required=True)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--small", type=int, default=10)
+    p.add_argument("--rate", type=int, default=10000)
+    p.add_argument("--seconds", type=float, default=10)
+    args = p.parse_args()
+
+    with open(args.events, "rb") as f:
+        lines = [l.rstrip(b"\n") for l in f if l.strip()]
+    state = tempfile.mkdtemp(prefix="rulec-bench-")
+    env = dict(os.environ, RULEC_BENCH_KEY="bench")
+    server = subprocess.Popen(
+        [args.binary, "serve", args.rules, "--listen", "127.0.0.1:0", "--state", state, "--api-base", "http://127.0.0.1:9"],
+        stderr=subprocess.PIPE, env=env)
+    port = None
+    while port is None:
+        line = server.stderr.readline().decode()
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if m:
+            port = int(m.group(1))
+        elif not line:
+            raise SystemExit("the server did not start")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        before = rss_mb(server.pid)
+        # 1. Batched bodies.
+        sent = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < args.seconds:
+            i = sent % len(lines)
+            chunk = lines[i:i + args.batch] or lines[:args.batch]
+            post(conn, b"\n".join(chunk))
+            sent += len(chunk)
+        elapsed = time.perf_counter() - start
+        print(f"batched ingest: {sent} events in {elapsed:.2f} s = {sent / elapsed:,.0f} events/s "
+              f"({args.batch} events a request)")
+        # 2. Small requests at a fixed rate.
+        interval = args.small / args.rate
+        latencies = []
+        start = time.perf_counter()
+        next_send = start
+        k = 0
+        while time.perf_counter() - start < args.seconds:
+            now = time.perf_counter()
+            if now < next_send:
+                time.sleep(next_send - now)
+            i = (k * args.small) % len(lines)
+            body = b"\n".join(lines[i:i + args.small] or lines[:args.small])
+            t0 = time.perf_counter()
+            post(conn, body)
+            latencies.append(time.perf_counter() - t0)
+            next_send += interval
+            k += 1
+        latencies.sort()
+        achieved = k * args.small / (time.perf_counter() - start)
+        def pct(q):
+            return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+        print(f"small requests: {k} requests of {args.small} events, {achieved:,.0f} events/s offered "
+              f"(target {args.rate:,}); acknowledgement p50 {pct(0.5):.2f} ms, p99 {pct(0.99):.2f} ms")
+        print(f"server RSS: {before:.0f} MB before, {rss_mb(server.pid):.0f} MB after "
+              f"(the destination is down: the backlog is on disk)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
