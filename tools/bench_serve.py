@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -45,6 +46,7 @@ def main():
     p.add_argument("--small", type=int, default=10)
     p.add_argument("--rate", type=int, default=10000)
     p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--connections", type=int, default=2, help="client connections for the batched phase")
     args = p.parse_args()
 
     with open(args.events, "rb") as f:
@@ -65,17 +67,28 @@ def main():
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port)
         before = rss_mb(server.pid)
-        # 1. Batched bodies.
-        sent = 0
+        # 1. Batched bodies, prepared in advance, on several connections.
+        bodies = [b"\n".join(lines[i:i + args.batch]) for i in range(0, len(lines) - args.batch + 1, args.batch)]
+        counts = [0] * args.connections
         start = time.perf_counter()
-        while time.perf_counter() - start < args.seconds:
-            i = sent % len(lines)
-            chunk = lines[i:i + args.batch] or lines[:args.batch]
-            post(conn, b"\n".join(chunk))
-            sent += len(chunk)
+
+        def pump(worker):
+            c = http.client.HTTPConnection("127.0.0.1", port)
+            k = worker
+            while time.perf_counter() - start < args.seconds:
+                post(c, bodies[k % len(bodies)])
+                counts[worker] += args.batch
+                k += args.connections
+
+        threads = [threading.Thread(target=pump, args=(w,)) for w in range(args.connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         elapsed = time.perf_counter() - start
+        sent = sum(counts)
         print(f"batched ingest: {sent} events in {elapsed:.2f} s = {sent / elapsed:,.0f} events/s "
-              f"({args.batch} events a request)")
+              f"({args.batch} events a request, {args.connections} connections)")
         # 2. Small requests at a fixed rate.
         interval = args.small / args.rate
         latencies = []

@@ -15,6 +15,7 @@ public actor PipelineHolder {
   var pipeline: IngestPipeline
   init(_ pipeline: IngestPipeline) { self.pipeline = pipeline }
   func swap(_ new: IngestPipeline) { pipeline = new }
+  func current() -> IngestPipeline { pipeline }
   func ingest(_ body: [UInt8]) async throws -> IngestResult { try await pipeline.ingest(body) }
   func ingestLines(_ lines: [[UInt8]], firstLine: Int) async throws -> (IngestResult, [IngestError]) {
     try await pipeline.ingestLines(lines, firstLine: firstLine)
@@ -205,7 +206,11 @@ public final class CollectorServer: @unchecked Sendable {
         return Self.json(.contentTooLarge, #"{"error":"the body is larger than \#(configuration.maxBody) bytes"}"#)
       }
       do {
-        let r = try await holder.ingest(Array(buffer: buffer))
+        // Decoding runs here, on the request's own task, in parallel with other requests; only the
+        // evaluation and the queue write go through the pipeline actor.
+        let bytes = Array(buffer: buffer)
+        let pipeline = await holder.current()
+        let r = try await pipeline.evaluate(pipeline.decode(bytes), body: bytes)
         return Self.json(
           .accepted,
           #"{"events":\#(r.events),"accepted":\#(r.accepted),"already_queued":\#(r.alreadyQueued),"skipped_status":\#(r.skippedStatus)}"#)

@@ -30,7 +30,7 @@ public struct IngestError: Error, Sendable, Equatable {
 public actor IngestPipeline {
   let collectors: [CheckedCollector]
   var engines: [VMEngine]
-  let decoder: OutputDecoder
+  nonisolated let decoder: OutputDecoder
   var states: [CollectorState]
   var lastTime: Double?
   let store: QueueStore
@@ -78,6 +78,12 @@ public actor IngestPipeline {
 
   /// Decodes the whole body first (a bad line refuses the request), then evaluates and queues.
   public func ingest(_ body: [UInt8]) throws -> IngestResult {
+    try evaluate(decode(body), body: body)
+  }
+
+  /// Decodes a body: one JSON value (possibly over several lines), else JSON Lines. Pure, so request
+  /// handlers run it concurrently, outside the actor.
+  public nonisolated func decode(_ body: [UInt8]) throws -> [(Event, Range<Int>)] {
     var events: [(Event, Range<Int>)] = []
     try body.withUnsafeBufferPointer { all in
       // One JSON value (possibly spread over lines), else JSON Lines.
@@ -101,6 +107,11 @@ public actor IngestPipeline {
         start = end + 1
       }
     }
+    return events
+  }
+
+  /// Runs the pre-queue stages over decoded events (in order) and queues what they accept.
+  public func evaluate(_ events: [(Event, Range<Int>)], body: [UInt8]) throws -> IngestResult {
     var result = IngestResult()
     var items: [QueuedItem] = []
     body.withUnsafeBufferPointer { all in
