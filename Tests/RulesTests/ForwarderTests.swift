@@ -76,6 +76,26 @@ import Testing
     }
   }
 
+  @Test func aFailedAttemptWaitsItsBackoff() async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backoff-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try SQLiteQueueStore(directory: dir)
+    let server = FakeDestination(keys: ["good": true])
+    let base = try server.start()
+    defer { server.stop() }
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    // Full jitter drawn at its top: the first retry waits 1 s, the second 2 s.
+    let forwarder = Forwarder(store: store, client: client, apiBase: base, keys: ["pets": "good"], random: { 1 })
+    server.queue(.status(503, code: 40031, retryAfter: nil))
+    try store.enqueue([Self.item("b1")], now: 0)
+    #expect(try await forwarder.pass() == 1)
+    #expect(try await forwarder.pass() == 0)  // not due yet: backing off
+    try await Task.sleep(nanoseconds: 1_100_000_000)
+    #expect(try await forwarder.pass() == 1)
+    #expect(server.received.keys.contains("b1"))
+    try await client.shutdown()
+  }
+
   @Test func aKeyWithoutTheScopePausesItsCollectorOnly() async throws {
     try await Self.withForwarder(keys: ["pets": "unscoped", "dogs": "good"]) { store, server, forwarder in
       try store.enqueue([Self.item("p1"), Self.item("p2"), Self.item("d1", collector: "dogs", app: "dogs")], now: 0)
