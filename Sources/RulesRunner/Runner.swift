@@ -23,12 +23,12 @@ struct InputFingerprint: Hashable {
 
 extension Event {
   /// What identifies the input for dedupe and destination ids: its id, else the output's id, else its place.
-  var forwardingKey: String { inputID ?? outputID ?? "line\(line)-\(indexInLine)" }
+  public var forwardingKey: String { inputID ?? outputID ?? "line\(line)-\(indexInLine)" }
 }
 
 extension SourcePattern {
   /// Whether an output of this model reaches the collector.
-  func matches(_ e: Event) -> Bool {
+  public func matches(_ e: Event) -> Bool {
     matches(user: e.modelUser ?? "", app: e.modelApp ?? "", model: e.modelID ?? "", version: e.modelVersion)
   }
 }

@@ -124,7 +124,7 @@ public actor IngestPipeline {
         if let t = event.createdAt { lastTime = max(lastTime ?? t, t) }
         let eventTime = event.createdAt ?? lastTime ?? 0
         let line = UnsafeBufferPointer(rebasing: all[range])
-        for (index, c) in collectors.enumerated() where c.source.matches(user: event.modelUser ?? "", app: event.modelApp ?? "", model: event.modelID ?? "", version: event.modelVersion) {
+        for (index, c) in collectors.enumerated() where c.source.matches(event) {
           var mapped = event
           c.conceptMap?.apply(to: &mapped)
           metrics?.event(collector: c.id)
@@ -135,8 +135,7 @@ public actor IngestPipeline {
           }
           guard outcome.passed else { continue }
           metrics?.accepted(collector: c.id)
-          let inputKey = event.inputID ?? event.outputID ?? "line\(event.line)-\(event.indexInLine)"
-          let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
+          let id = ForwardItem.destinationID(collector: c.id, input: event.forwardingKey)
           var payload: [UInt8] = []
           ForwardItem.write(into: &payload, collector: c, event: event, line: line, id: id, inclusionProbability: outcome.inclusionProbability)
           items.append(

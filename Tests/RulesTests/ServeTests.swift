@@ -31,14 +31,14 @@ import Testing
   /// Starts `rulec serve` and returns the process, the port it listens on and its standard error.
   static func start(
     state: String, apiBase: String, rules: String = TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"),
-    extra: [String] = []
+    extra: [String] = [], standardInput: Pipe? = nil, token: Bool = true
   ) throws -> (Process, Int, Output) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = [
-      "serve", rules, "--listen", "127.0.0.1:0", "--state", state, "--api-base", apiBase, "--ingest-token-env",
-      "RULEC_TEST_TOKEN",
-    ] + extra
+    process.arguments =
+      ["serve", rules, "--listen", "127.0.0.1:0", "--state", state, "--api-base", apiBase]
+      + (token ? ["--ingest-token-env", "RULEC_TEST_TOKEN"] : []) + extra
+    if let standardInput { process.standardInput = standardInput }
     var environment = ProcessInfo.processInfo.environment
     environment["RULEC_TEST_FORWARD_KEY"] = "good"
     environment["RULEC_TEST_TOKEN"] = "sesame"
@@ -304,23 +304,9 @@ import Testing
       rules: TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")],
       out: nil, report: nil, strict: false, explain: nil, err: &err, stdout: { items += $0 })
     let expected = items.split(separator: "\n").count
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: ServeTests.binary)
-    process.arguments = [
-      "serve", TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), "--listen", "127.0.0.1:0", "--state", state,
-      "--api-base", base, "--events", "-",
-    ]
-    var environment = ProcessInfo.processInfo.environment
-    environment["RULEC_TEST_FORWARD_KEY"] = "good"
-    process.environment = environment
     let input = Pipe()
-    let errors = Pipe()
-    let output = ServeTests.Output()
-    errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-    process.standardInput = input
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
+    let (process, _, output) = try ServeTests.start(
+      state: state, apiBase: base, extra: ["--events", "-"], standardInput: input, token: false)
     defer { if process.isRunning { process.terminate() } }
     var lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").map(String.init)
     lines.insert("{\"id\": truncated", at: 3)  // line 4
