@@ -40,6 +40,8 @@ public final class Forwarder: @unchecked Sendable {
   /// Decides, just before sending, whether a leased item still goes (the post-queue stage of
   /// `rulec serve`); nil sends everything.
   public var admit: (@Sendable (QueuedItem) -> Admission)?
+  /// Told how long each PostInputs request took, in nanoseconds (the serve metrics' latency histogram).
+  public var onRequest: (@Sendable (Int64) -> Void)?
   /// Items the post-queue stage dropped.
   public private(set) var droppedAtDequeue = 0
 
@@ -162,6 +164,8 @@ public final class Forwarder: @unchecked Sendable {
     request.body = .bytes(ByteBuffer(bytes: DeliveryPolicy.body(batch.map(\.payload))))
     stats.requests += 1
     let outcomes: [Delivery]
+    let started = DispatchTime.now().uptimeNanoseconds
+    defer { onRequest?(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
     do {
       let response = try await client.execute(request, timeout: timeout)
       let body = try await response.body.collect(upTo: 16 << 20)

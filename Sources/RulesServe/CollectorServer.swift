@@ -67,6 +67,8 @@ public final class CollectorServer: @unchecked Sendable {
     try gates.install(ruleSet, program)
     self.gates = gates
     forwarder.admit = { gates.admit($0) }
+    let latency = metrics.forwardLatency
+    forwarder.onRequest = { latency.recordNanoseconds($0) }
     fingerprint = Self.fingerprint(rulesPath)
   }
 
@@ -229,7 +231,6 @@ public final class CollectorServer: @unchecked Sendable {
     let loop = Task {
       var paused = Set<String>()
       while !Task.isCancelled {
-        let started = DispatchTime.now().uptimeNanoseconds
         let leased: Int
         do {
           leased = try await forwarder.pass()
@@ -237,7 +238,6 @@ public final class CollectorServer: @unchecked Sendable {
           logger.error("forwarding pass failed", metadata: ["error": "\(type(of: error))"])
           leased = 0
         }
-        if leased > 0 { metrics.forwardLatency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         let stats = forwarder.stats
         metrics.forwarded(stats, droppedAtDequeue: forwarder.droppedAtDequeue, queueDepth: (try? store.depth()) ?? 0)
         for (collector, reason) in stats.paused where !paused.contains(collector) {

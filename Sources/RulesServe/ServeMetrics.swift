@@ -31,7 +31,7 @@ public final class ServeMetrics: @unchecked Sendable {
     deadLetters = Metrics.Counter(label: "rulec_dead_letters_total")
     delivered = Metrics.Counter(label: "rulec_delivered_total")
     droppedAtDequeue = Metrics.Counter(label: "rulec_post_queue_dropped_total")
-    forwardLatency = Metrics.Timer(label: "rulec_forward_pass_seconds")
+    forwardLatency = Metrics.Timer(label: "rulec_forward_request_seconds")
   }
 
   private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {

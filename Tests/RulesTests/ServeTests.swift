@@ -123,6 +123,7 @@ import Testing
       } while Date() < metricsDeadline
       #expect(text.contains("rulec_events_total{collector=\"backfill\"}"))
       #expect(text.contains("rulec_statement_total"))
+      #expect(text.contains("rulec_forward_request_seconds_bucket"))  // the latency histogram
       // At least every accepted input (a repeat sent after delivery is answered "already exists").
       #expect(Self.counter("rulec_delivered_total", in: text) >= accepted)
       #expect(!text.contains("good") && !text.contains("sesame"))  // no key or token in metrics
