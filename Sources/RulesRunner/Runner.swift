@@ -76,7 +76,7 @@ public final class Runner {
   /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
   /// 105 MB keeping the ids, and is 80 MB with fingerprints.
   var acceptedIDs: [Set<InputFingerprint>]
-  var lastTime: Double?
+  var clock = EventClock()
   public private(set) var report: RunReport
   /// Stop at the first bad line (`--strict`).
   public var stopAtBadLine = false
@@ -246,8 +246,7 @@ public final class Runner {
       report.skippedStatus += 1
       return
     }
-    if let t = event.createdAt { lastTime = max(lastTime ?? t, t) }
-    let eventTime = event.createdAt ?? lastTime ?? 0
+    let eventTime = clock.time(of: event)
     var matched = false
     // Collectors of this model and of any model, in definition order; an event pays nothing for
     // collectors that watch other models (and allocates nothing when only one list applies).

@@ -393,3 +393,17 @@ public enum Aggregate {
     return result.isNaN ? .missing : .number(result)
   }
 }
+
+/// Event time for `limit`: an output's `created_at`, or for an output without one, the latest
+/// timestamp seen before it (0 before any), as Grammar.md section 4.3 says.
+public struct EventClock: Sendable {
+  var latest: Double?
+
+  public init() {}
+
+  /// The time to count this event at; remembers its own timestamp.
+  public mutating func time(of event: Event) -> Double {
+    if let t = event.createdAt { latest = max(latest ?? t, t) }
+    return event.createdAt ?? latest ?? 0
+  }
+}

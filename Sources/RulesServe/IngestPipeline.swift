@@ -32,7 +32,7 @@ public actor IngestPipeline {
   var engines: [VMEngine]
   nonisolated let decoder: OutputDecoder
   var states: [CollectorState]
-  var lastTime: Double?
+  var clock = EventClock()
   let store: QueueStore
   let ruleSet: Int64
   public private(set) var totals = IngestResult()
@@ -121,8 +121,7 @@ public actor IngestPipeline {
           result.skippedStatus += 1
           continue
         }
-        if let t = event.createdAt { lastTime = max(lastTime ?? t, t) }
-        let eventTime = event.createdAt ?? lastTime ?? 0
+        let eventTime = clock.time(of: event)
         let line = UnsafeBufferPointer(rebasing: all[range])
         for (index, c) in collectors.enumerated() where c.source.matches(event) {
           var mapped = event
