@@ -16,6 +16,30 @@ public struct ConceptValue: Sendable, Equatable {
   }
 }
 
+/// Where a concept's name and id lie in its line (plain strings, without escapes).
+public struct ConceptTextRange: Sendable, Equatable {
+  public var nameStart: Int32
+  public var nameCount: Int32
+  public var idStart: Int32
+  public var idCount: Int32
+}
+
+/// What the rules of a run read beyond the fields every run needs, so the decoder can skip the rest.
+/// Fields no rule reads are still checked to be JSON, but not checked for their types.
+public struct DecodeNeeds: Sendable, Equatable {
+  /// Concept names and ids as strings (for `name`/`id` tests, concept maps, the reference evaluator).
+  public var conceptText = true
+  /// `input.url` and the text's `raw`.
+  public var mediaText = true
+  /// Regions and frames of `data` (their types are checked only when this is on).
+  public var regionsAndFrames = true
+
+  public init() {}
+
+  /// Everything: what a caller that does not know its rules asks for.
+  public static let everything = DecodeNeeds()
+}
+
 /// A region's bounding box, normalised to [0, 1].
 public struct BoundingBox: Sendable, Equatable {
   public var top: Double
@@ -114,7 +138,37 @@ public struct Event: Sendable {
   public var regions: [RegionValue] = []
   public var frames: [FrameValue] = []
 
+  /// The rules' concept key of each top-level concept's name and id (−1: none), when the scanner
+  /// resolved them from the bytes against the key table `conceptKeyTable` (0: not resolved).
+  public var conceptNameKeys: [Int32] = []
+  public var conceptIDKeys: [Int32] = []
+  public var conceptKeyTable: UInt64 = 0
+  /// Where each top-level concept's name and id lie in the line when the scanner did not make them
+  /// into strings (`DecodeNeeds.conceptText` off); empty otherwise.
+  public var conceptTextRanges: [ConceptTextRange] = []
+
   public init() {}
+
+  /// A top-level concept's label for reports: its name, or its id when it has no name. Reads the
+  /// line when the scanner kept only the ranges.
+  public func conceptLabel(_ i: Int, line: UnsafeBufferPointer<UInt8>) -> String {
+    let c = concepts[i]
+    if i < conceptTextRanges.count {
+      let r = conceptTextRanges[i]
+      let range = r.nameCount > 0 ? Int(r.nameStart)..<Int(r.nameStart + r.nameCount) : Int(r.idStart)..<Int(r.idStart + r.idCount)
+      guard range.upperBound <= line.count else { return "" }
+      return String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
+    }
+    return c.name.isEmpty ? c.id : c.name
+  }
+
+  /// The index of the top-level concept with the largest value (the first on ties), or nil.
+  public var topConceptIndex: Int? {
+    guard !concepts.isEmpty else { return nil }
+    var best = 0
+    for i in 1..<concepts.count where concepts[i].value > concepts[best].value { best = i }
+    return best
+  }
 
   /// Outputs whose own status is not success are skipped (Clarifai code 10000, or `"SUCCESS"`).
   public var isSuccess: Bool {

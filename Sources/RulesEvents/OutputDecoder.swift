@@ -2,10 +2,15 @@
 /// with an `outputs` array. It reads only what rules can use and validates the rest as JSON.
 public struct OutputDecoder: Sendable {
   public let projection: MetadataProjection
+  /// What the rules read; regions and frames are only checked as JSON when no rule reads them.
+  public let needs: DecodeNeeds
   /// Whether usual concept objects take the straight-line path (tests turn it off to compare).
   var plainConcepts = true
 
-  public init(projection: MetadataProjection) { self.projection = projection }
+  public init(projection: MetadataProjection, needs: DecodeNeeds = .everything) {
+    self.projection = projection
+    self.needs = needs
+  }
 
   /// The outputs of one line, in order.
   public func decode(line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(DecodeError) -> [Event] {
@@ -274,10 +279,12 @@ public struct OutputDecoder: Sendable {
         try decodeConcepts(&c, into: &concepts)
       } else if c.key(key, is: "regions") {
         try Self.once(&seen, 2, c, key)
+        guard needs.regionsAndFrames else { return try c.skipValue() }
         guard c.peek() == UInt8(ascii: "[") else { throw c.fail("regions must be an array") }
         try c.array { (c) throws(DecodeError) in regions.append(try decodeRegion(&c, depth: depth)) }
       } else if c.key(key, is: "frames") {
         try Self.once(&seen, 4, c, key)
+        guard needs.regionsAndFrames else { return try c.skipValue() }
         guard c.peek() == UInt8(ascii: "[") else { throw c.fail("frames must be an array") }
         try c.array { (c) throws(DecodeError) in frames.append(try decodeFrame(&c, depth: depth)) }
       } else {

@@ -24,18 +24,41 @@ public struct ChunkReader {
 
   /// Calls `body` with each block's bytes and the lines in it, in order.
   public func forEachBlock(_ body: (UnsafeBufferPointer<UInt8>, [Line]) throws -> Void) throws {
-    var buffer = [UInt8]()
-    buffer.reserveCapacity(blockSize * 2)
+    // The file is read straight into one buffer that lives for the whole run (reading through
+    // `Data` and appending it copied every byte twice more: 5% of a run's time).
+    var buffer = [UInt8](repeating: 0, count: blockSize * 2)
+    var filled = 0
     var number = 0
     var skipping: Int?  // length so far of an over-long line being skipped
     var atEnd = false
+    var lines: [Line] = []
+    let fd = handle.fileDescriptor
+    // A pipe or terminal hands over what it has: waiting for a whole block would stall a live stream.
+    var info = stat()
+    let regularFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     while !atEnd {
-      let data = try handle.read(upToCount: blockSize) ?? Data()
-      if data.isEmpty { atEnd = true } else { buffer.append(contentsOf: data) }
-      var lines: [Line] = []
+      if buffer.count - filled < blockSize { buffer.append(contentsOf: repeatElement(0, count: blockSize)) }
+      let got = try buffer.withUnsafeMutableBufferPointer { b -> Int in
+        var total = 0
+        while total < blockSize {
+          let n = read(fd, b.baseAddress! + filled + total, blockSize - total)
+          if n < 0 {
+            if errno == EINTR { continue }
+            throw CocoaError(.fileReadUnknown)
+          }
+          if n == 0 { break }
+          total += n
+          if !regularFile { break }
+        }
+        return total
+      }
+      if got == 0 { atEnd = true }
+      filled += got
+      lines.removeAll(keepingCapacity: true)
       var start = 0
       var consumed = 0
-      try buffer.withUnsafeBufferPointer { all in
+      try buffer.withUnsafeBufferPointer { whole in
+        let all = UnsafeBufferPointer(rebasing: whole[0..<filled])
         while start < all.count {
           let found = memchr(all.baseAddress! + start, 10, all.count - start)
           let end: Int
@@ -70,7 +93,14 @@ public struct ChunkReader {
         }
         if !lines.isEmpty { try body(all, lines) }
       }
-      buffer.removeFirst(consumed)
+      // Keep the unfinished line at the front of the buffer.
+      let rest = filled - consumed
+      if rest > 0 && consumed > 0 {
+        buffer.withUnsafeMutableBufferPointer { b in
+          _ = memmove(b.baseAddress!, b.baseAddress! + consumed, rest)
+        }
+      }
+      filled = rest
     }
   }
 }

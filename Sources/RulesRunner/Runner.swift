@@ -4,6 +4,7 @@ import RulesEvents
 import RulesRuntime
 import RulesSema
 import RulesSyntax
+import RulesVM
 
 /// Runs checked collectors over a recording of model outputs (`rulec run`): decodes each line, sends
 /// each successful output to the collectors that watch its model, runs their pre- and post-queue
@@ -66,6 +67,9 @@ public final class Runner {
   /// The bytecode engines, or nil when running the reference evaluator (`--engine reference`).
   var engines: [VMEngine]?
   let decoder: OutputDecoder
+  /// What the compiled rules read (the scanner skips the rest), and the run's concept key table.
+  let scannerNeeds: DecodeNeeds
+  let conceptKeys: [String]
   /// Collectors by exact model id, and those watching any model.
   let byModel: [String: [Int]]
   let anyModel: [Int]
@@ -98,10 +102,19 @@ public final class Runner {
     collectors = program.collectors
     var projection = MetadataProjection()
     evaluators = program.collectors.map { ReferenceEvaluator(collector: $0, projection: &projection) }
+    var keyTable: [String] = []
+    var needs = DecodeNeeds.everything
     if engine == .vm {
       let compiler = Compiler(options: compilerOptions)
-      engines = try program.collectors.map { c throws in try VMEngine(compiler.compile(c, projection: &projection)) }
+      var compiled = program.collectors.map { c in compiler.compile(c, projection: &projection) }
+      // One concept key table for the run: the scanner resolves each concept once for every collector.
+      for i in compiled.indices { compiled[i].program.relocateConceptKeys(into: &keyTable) }
+      for i in compiled.indices { compiled[i].program.conceptKeys = keyTable }
+      engines = try compiled.map { c throws in try VMEngine(c) }
+      needs = Self.needs(of: compiled)
     }
+    scannerNeeds = needs
+    conceptKeys = keyTable
     decoder = OutputDecoder(projection: projection)
     var byModel: [String: [Int]] = [:]
     var anyModel: [Int] = []
@@ -118,6 +131,28 @@ public final class Runner {
     report = RunReport(collectors: program.collectors)
   }
 
+  /// What the decoder must keep for these compiled collectors: concept text only for `name`/`id`
+  /// tests and concept maps, media text only for `input.url`/`input.text`, regions and frames only
+  /// when a rule ranges over them.
+  static func needs(of compiled: [CompiledCollector]) -> DecodeNeeds {
+    var needs = DecodeNeeds()
+    var sources: [StringSource] = compiled.flatMap { $0.program.sourcesRead }
+    for c in compiled {
+      for case .sample(_, _, let key?) in c.preQueue + c.postQueue { sources.append(key) }
+    }
+    needs.conceptText = compiled.contains { $0.collector.conceptMap != nil }
+      || sources.contains { $0 == .elementName || $0 == .elementID }
+    needs.mediaText = sources.contains { $0 == .inputURL || $0 == .inputText }
+    needs.regionsAndFrames = compiled.contains { $0.program.readsRegionsOrFrames }
+    return needs
+  }
+
+  /// The scanner for this run: everything when explaining (the reference evaluator shows values).
+  func makeScanner() -> OutputScanner {
+    OutputScanner(
+      projection: decoder.projection, conceptKeys: conceptKeys, needs: explainInput == nil ? scannerNeeds : .everything)
+  }
+
   /// Why a run stopped early.
   public struct StoppedAtBadLine: Error {
     public var line: Int
@@ -132,6 +167,13 @@ public final class Runner {
   /// report do not depend on it.
   public var jobs = 1
 
+  /// How one line decoded: its outputs (held in the decoding job's reused events), or why it failed.
+  enum LineOutcome {
+    case events(Int)
+    case failed(DecodeError)
+    case blank
+  }
+
   /// Runs over every line of `reader`; `emit` receives the accepted items, one JSON line each, in
   /// blocks of about 1 MiB (and the rest at the end).
   public func run(_ reader: ChunkReader, emit: ([UInt8]) -> Void, progress: ((Int) -> Void)? = nil) throws {
@@ -141,95 +183,121 @@ public final class Runner {
         output.removeAll(keepingCapacity: true)
       }
     }
-    let decoder = self.decoder
+    let scanner = makeScanner()
     let jobs = max(1, self.jobs)
+    if jobs == 1 {
+      // One job: each line is decoded into the same reused events and evaluated at once, while its
+      // bytes are still in cache.
+      var events: [Event] = []
+      try reader.forEachBlock { block, lines in
+        defer {
+          if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
+        }
+        for line in lines {
+          let outcome: LineOutcome
+          var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+          switch line {
+          case .tooLong(let number, let length):
+            report.lines = number
+            try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
+            continue
+          case .bytes(let number, let range):
+            report.lines = number
+            bytes = UnsafeBufferPointer(rebasing: block[range])
+            outcome = Self.decode(scanner, bytes, number, into: &events)
+          }
+          try handle(outcome, events, bytes, line, verdicts: nil)
+          if output.count >= Self.outputBlock {
+            emit(output)
+            output.removeAll(keepingCapacity: true)
+          }
+        }
+      }
+      return
+    }
+    // Several jobs: each decodes a contiguous share of a block's lines into its own reused events
+    // (and evaluates the collectors whose outcome depends on the event alone); the main thread then
+    // goes through the lines in file order, so the output and the report do not depend on `jobs`.
+    let precompute = explainInput == nil && pure.contains(true)
+    var pools = [[[Event]]](repeating: [], count: jobs)
     try reader.forEachBlock { block, lines in
-      // Decode in parallel: each job takes a contiguous share of the block's lines. With several jobs,
-      // the collectors whose outcome depends on the event alone are evaluated there too.
-      var decoded = [Result<[Event], DecodeError>?](repeating: nil, count: lines.count)
-      let precompute = jobs > 1 && explainInput == nil && pure.contains(true)
+      var outcomes = [LineOutcome](repeating: .blank, count: lines.count)
       var verdicts = [[[Verdict]]](repeating: [], count: precompute ? lines.count : 0)
+      let share = (lines.count + jobs - 1) / jobs
       let shared = UnsafeSendableRunner(self)
-      verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
-      let verdictSlots = UnsafeSendableBuffer(verdictBuffer)
-      decoded.withUnsafeMutableBufferPointer { results in
-        let results = UnsafeSendableBuffer(results)
-        let block = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
-        let share = (lines.count + jobs - 1) / jobs
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
-          let lo = job * share
-          let hi = min(lines.count, lo + share)
-          guard lo < hi else { return }
-          var engines = precompute ? shared.runner.engines : nil
-          defer {
-            if precompute {
+      let blockBytes = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
+      pools.withUnsafeMutableBufferPointer { poolBuffer in
+        verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
+          outcomes.withUnsafeMutableBufferPointer { outcomeBuffer in
+            let pools = UnsafeSendableBuffer(poolBuffer)
+            let verdictSlots = UnsafeSendableBuffer(verdictBuffer)
+            let results = UnsafeSendableBuffer(outcomeBuffer)
+            DispatchQueue.concurrentPerform(iterations: jobs) { job in
+              let lo = job * share
+              let hi = min(lines.count, lo + share)
+              guard lo < hi else { return }
+              var pool = pools[job]
+              pools[job] = []
+              defer { pools[job] = pool }
+              while pool.count < hi - lo { pool.append([]) }
+              var engines = precompute ? shared.runner.engines : nil
               for k in lo..<hi {
-                if case .success(let events)? = results[k], case .bytes(_, let range) = lines[k] {
-                  let bytes = UnsafeBufferPointer(rebasing: block.base[range])
-                  verdictSlots[k] = events.map { shared.runner.verdicts(for: $0, line: bytes, engines: &engines) }
+                guard case .bytes(let number, let range) = lines[k] else { continue }
+                let bytes = UnsafeBufferPointer(rebasing: blockBytes.base[range])
+                let outcome = Self.decode(scanner, bytes, number, into: &pool[k - lo])
+                results[k] = outcome
+                if precompute, case .events(let count) = outcome {
+                  verdictSlots[k] = pool[k - lo][0..<count].map {
+                    shared.runner.verdicts(for: $0, line: bytes, engines: &engines)
+                  }
                 }
               }
             }
           }
-          for k in lo..<hi {
-            guard case .bytes(let number, let range) = lines[k] else { continue }
-            let bytes = UnsafeBufferPointer(rebasing: block.base[range])
-            if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) {
-              results[k] = .success([])
-              continue
-            }
-            do throws(DecodeError) {
-              results[k] = .success(try decoder.decode(line: bytes, lineNumber: number))
-            } catch {
-              results[k] = .failure(error)
-            }
-          }
         }
-      }
       }
       defer {
         if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
       }
-      // Evaluate in file order.
       for (k, line) in lines.enumerated() {
+        var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         switch line {
         case .tooLong(let number, let length):
           report.lines = number
           try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
+          continue
         case .bytes(let number, let range):
           report.lines = number
-          switch decoded[k]! {
-          case .failure(let error): try bad(number, error.description)
-          case .success(let events):
-            let bytes = UnsafeBufferPointer(rebasing: block[range])
-            for (e, event) in events.enumerated() {
-              process(event, line: bytes, verdicts: precompute ? verdicts[k][e] : nil)
-            }
-          }
+          bytes = UnsafeBufferPointer(rebasing: block[range])
         }
+        let job = k / share
+        try handle(outcomes[k], pools[job][k - job * share], bytes, line, verdicts: precompute ? verdicts[k] : nil)
         if output.count >= Self.outputBlock {
           emit(output)
           output.removeAll(keepingCapacity: true)
         }
       }
-      // Free the block's events on the jobs too: tearing down a million events' arrays on the main
-      // thread alone was a large part of what `--jobs` could not share.
-      if jobs > 1 {
-        decoded.withUnsafeMutableBufferPointer { results in
-          let results = UnsafeSendableBuffer(results)
-          let share = (lines.count + jobs - 1) / jobs
-          DispatchQueue.concurrentPerform(iterations: jobs) { job in
-            for k in (job * share)..<min(lines.count, job * share + share) { results[k] = nil }
-          }
-        }
-        verdicts.withUnsafeMutableBufferPointer { slots in
-          let slots = UnsafeSendableBuffer(slots)
-          let share = (slots.base.count + jobs - 1) / jobs
-          DispatchQueue.concurrentPerform(iterations: jobs) { job in
-            for k in (job * share)..<min(slots.base.count, job * share + share) { slots[k] = [] }
-          }
-        }
-      }
+    }
+  }
+
+  /// Decodes one line (a blank line holds no output).
+  static func decode(_ scanner: OutputScanner, _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, into events: inout [Event]) -> LineOutcome {
+    if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return .blank }
+    do throws(DecodeError) {
+      return .events(try scanner.decode(line: bytes, lineNumber: number, into: &events))
+    } catch {
+      return .failed(error)
+    }
+  }
+
+  /// Counts a bad line, or sends a line's outputs on.
+  func handle(_ outcome: LineOutcome, _ events: [Event], _ bytes: UnsafeBufferPointer<UInt8>, _ line: ChunkReader.Line, verdicts: [[Verdict]]?) throws {
+    switch outcome {
+    case .blank: break
+    case .failed(let error):
+      if case .bytes(let number, _) = line { try bad(number, error.description) }
+    case .events(let count):
+      for e in 0..<count { process(events[e], line: bytes, verdicts: verdicts?[e]) }
     }
   }
 
@@ -300,8 +368,8 @@ public final class Runner {
       }
     } else {
       (passed, probability) = evaluate(index, event, eventTime)
-      if passed, let top = event.concepts.max(by: { $0.value < $1.value }) {
-        report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
+      if passed, let top = event.topConceptIndex {
+        report.collectors[index].classMix[event.conceptLabel(top, line: line), default: 0] += 1
       }
     }
     guard passed else { return true }
@@ -347,7 +415,7 @@ public final class Runner {
           into: &item, collector: c, event: event, line: line,
           id: ForwardItem.destinationID(collector: c.id, input: inputKey), inclusionProbability: probability)
         verdict.item = item
-        if let top = mapped.concepts.max(by: { $0.value < $1.value }) { verdict.topConcept = top.name.isEmpty ? top.id : top.name }
+        if let top = mapped.topConceptIndex { verdict.topConcept = mapped.conceptLabel(top, line: line) }
       }
       out.append(verdict)
     }
@@ -366,11 +434,13 @@ public final class Runner {
       if engines != nil {
         if stage == .preQueue { engines![index].begin(event) }
         outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
-          self.count(index, base + i, ok, explaining ? event : nil)
+          self.count(index, base + i, ok)
+          if explaining { self.explain(index, base + i, event, ok) }
         }
       } else {
         outcome = evaluators[index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
-          self.count(index, base + i, ok, explaining ? event : nil)
+          self.count(index, base + i, ok)
+          if explaining { self.explain(index, base + i, event, ok) }
         }
       }
       passed = outcome.passed
@@ -380,13 +450,12 @@ public final class Runner {
     return (passed, probability)
   }
 
-  @inline(__always) func count(_ collector: Int, _ statement: Int, _ passed: Bool, _ explain: Event?) {
+  @inline(__always) func count(_ collector: Int, _ statement: Int, _ passed: Bool) {
     if passed {
       report.collectors[collector].statements[statement].passed += 1
     } else {
       report.collectors[collector].statements[statement].dropped += 1
     }
-    if let explain { self.explain(collector, statement, explain, passed) }
   }
 
   /// One line per statement met: its text, the values its comparisons saw, and the outcome.

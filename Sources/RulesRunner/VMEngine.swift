@@ -21,7 +21,7 @@ public struct VMEngine: Sendable {
 
   /// Starts an event: resolves its top-level concepts to keys once and forgets cached results.
   public mutating func begin(_ event: Event) {
-    interpreter.prepare(event.concepts, into: &prepared)
+    interpreter.prepare(event, into: &prepared)
     cache.newEvent()
   }
 

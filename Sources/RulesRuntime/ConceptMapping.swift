@@ -29,6 +29,11 @@ extension ConceptMap {
   /// Applies the map to every concept list of an event: the output's, each region's and each frame's.
   public func apply(to event: inout Event) {
     event.concepts = apply(event.concepts)
+    // Keys the scanner resolved belong to the names before the map.
+    event.conceptKeyTable = 0
+    event.conceptNameKeys = []
+    event.conceptIDKeys = []
+    event.conceptTextRanges = []
     for i in event.regions.indices { event.regions[i].concepts = apply(event.regions[i].concepts) }
     for i in event.frames.indices {
       event.frames[i].concepts = apply(event.frames[i].concepts)

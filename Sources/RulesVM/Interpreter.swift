@@ -78,6 +78,9 @@ enum ScopeElement {
 public final class Interpreter: @unchecked Sendable {
   public let program: Program
   let keyIndex: [String: Int32]
+  /// The identity of the program's key table: events whose keys the scanner resolved against the
+  /// same table are used as they are.
+  let keyTableID: UInt64
 
   /// Verifies the program; only a verified program can be run.
   public init(_ program: Program) throws(VerificationError) {
@@ -86,11 +89,25 @@ public final class Interpreter: @unchecked Sendable {
     var keys: [String: Int32] = [:]
     for (i, k) in program.conceptKeys.enumerated() where keys[k] == nil { keys[k] = Int32(i) }
     keyIndex = keys
+    keyTableID = ConceptKeyMatcher.tableID(of: program.conceptKeys)
   }
 
   /// Prepares the output's top-level concept list for this program.
   public func prepare(_ concepts: [ConceptValue], into prepared: inout PreparedConcepts) {
     prepared.prepare(concepts, keys: keyIndex, few: program.conceptKeys)
+  }
+
+  /// Prepares an event's top-level concepts: takes the keys the scanner resolved when they were
+  /// resolved against this program's key table (R4: 361 → ? ns a collector-event), else resolves
+  /// them from the strings.
+  public func prepare(_ event: Event, into prepared: inout PreparedConcepts) {
+    if event.conceptKeyTable == keyTableID && event.conceptNameKeys.count == event.concepts.count {
+      prepared.concepts = event.concepts
+      prepared.nameKey = event.conceptNameKeys
+      prepared.idKey = event.conceptIDKeys
+    } else {
+      prepare(event.concepts, into: &prepared)
+    }
   }
 
   /// Evaluates a condition block on an event whose top-level concepts are `top`.

@@ -76,3 +76,39 @@ public struct Program: @unchecked Sendable {
   /// The number of registers no block may exceed.
   public static let registerLimit = 255
 }
+
+extension Program {
+  /// Renumbers the concept keys into a table shared by every program of a run (a linker's
+  /// relocation), so the decoder resolves each concept's name and id once for all collectors.
+  /// `table` grows with this program's keys; afterwards `conceptKeys` is the table as it stands.
+  public mutating func relocateConceptKeys(into table: inout [String]) {
+    var index: [String: Int32] = [:]
+    for (i, k) in table.enumerated() where index[k] == nil { index[k] = Int32(i) }
+    let map: [Int32] = conceptKeys.map { key in
+      if let i = index[key] { return i }
+      table.append(key)
+      index[key] = Int32(table.count - 1)
+      return Int32(table.count - 1)
+    }
+    code = code.map { instruction in
+      if case .loadConcept(let r, let key) = instruction { return .loadConcept(r, map[Int(key)]) }
+      return instruction
+    }
+    keyLists = keyLists.map { list in list.map { map[Int($0)] } }
+    conceptKeys = table
+  }
+
+  /// The string sources the code reads (for what the decoder must keep).
+  public var sourcesRead: [StringSource] {
+    code.flatMap { instruction -> [StringSource] in
+      switch instruction {
+      case .loadLength(_, let s), .string(_, let s, _, _, _), .typeIn(let s, _, _, _): [s]
+      case .valuesEqual(_, let a, let b, _, _): [a, b]
+      default: []
+      }
+    }
+  }
+
+  /// Whether any rule reads regions or frames.
+  public var readsRegionsOrFrames: Bool { collections.contains { $0.kind != .concepts } }
+}

@@ -1,0 +1,834 @@
+import Foundation
+import RulesSource
+
+/// The fast path of `OutputDecoder`: decodes the usual line in one tight pass over raw bytes into
+/// events that are reused from line to line, reading only what the rules need.
+///
+/// `OutputDecoder` defines what a line means. The scanner handles the common shapes and, on anything
+/// it does not handle or that is not valid, hands the line to the decoder, which gives the same
+/// events or the exact error (`ScannerTests` checks that the two agree). What it saves on every line:
+/// no closures or thrown errors, concept names and ids resolved to keys from the bytes instead of
+/// made into strings, strings that repeat (model ids) reused, and no arrays allocated once the reused
+/// events have grown.
+public struct OutputScanner: Sendable {
+  /// The definition, and the fallback.
+  public let decoder: OutputDecoder
+  public let keys: ConceptKeyMatcher
+  let tables: Tables
+
+  /// The metadata projection as a flat trie of byte keys (node 0 is `metadata` itself).
+  final class Tables: Sendable {
+    struct Edge: Sendable {
+      let key: [UInt8]
+      let node: Int
+    }
+    struct Node: Sendable {
+      var slot: Int
+      var edges: [Edge]
+    }
+    let nodes: [Node]
+    let slotCount: Int
+
+    init(_ projection: MetadataProjection) {
+      var nodes: [Node] = []
+      func add(_ n: MetadataProjection.Node) -> Int {
+        let index = nodes.count
+        nodes.append(Node(slot: n.slot ?? -1, edges: []))
+        var edges: [Edge] = []
+        for (name, child) in n.children.sorted(by: { $0.key < $1.key }) {
+          edges.append(Edge(key: Array(name.utf8), node: add(child)))
+        }
+        nodes[index].edges = edges
+        return index
+      }
+      _ = add(projection.root)
+      self.nodes = nodes
+      slotCount = projection.slotCount
+    }
+  }
+
+  public init(projection: MetadataProjection, conceptKeys: [String], needs: DecodeNeeds = .everything) {
+    decoder = OutputDecoder(projection: projection, needs: needs)
+    keys = ConceptKeyMatcher(keys: conceptKeys)
+    tables = Tables(projection)
+  }
+
+  public var needs: DecodeNeeds { decoder.needs }
+
+  /// Decodes one line into `events[0..<count]` and returns `count`, reusing the events' storage.
+  public func decode(line: UnsafeBufferPointer<UInt8>, lineNumber: Int, into events: inout [Event]) throws(DecodeError) -> Int {
+    if events.isEmpty { events.append(Event()) }
+    if let base = line.baseAddress, line.count > 0 {
+      var c = ByteCursor(p: base, n: line.count)
+      if let count = scanLine(&c, lineNumber, &events) { return count }
+    }
+    // Not the usual shape, or not valid: the decoder decides (and words the error).
+    let decoded = try decoder.decode(line: line, lineNumber: lineNumber)
+    for (k, e) in decoded.enumerated() {
+      if k < events.count { events[k] = e } else { events.append(e) }
+      resolveKeys(&events[k])
+    }
+    return decoded.count
+  }
+
+  /// Resolves the keys of a decoded event's concepts from their strings.
+  func resolveKeys(_ e: inout Event) {
+    e.conceptNameKeys = e.concepts.map { keys.key($0.name) }
+    e.conceptIDKeys = e.concepts.map { keys.key($0.id) }
+    e.conceptTextRanges = []
+    e.conceptKeyTable = keys.tableID
+  }
+
+  // MARK: Lines and outputs
+
+  /// Bits of the string fields an output object set (the others are cleared when it ends).
+  struct Seen: OptionSet {
+    let rawValue: UInt32
+    static let outputID = Seen(rawValue: 1 << 8)
+    static let modelID = Seen(rawValue: 1 << 9)
+    static let modelUser = Seen(rawValue: 1 << 10)
+    static let modelApp = Seen(rawValue: 1 << 11)
+    static let modelVersion = Seen(rawValue: 1 << 12)
+    static let inputID = Seen(rawValue: 1 << 13)
+  }
+
+  func scanLine(_ c: inout ByteCursor, _ lineNumber: Int, _ events: inout [Event]) -> Int? {
+    guard c.peek() == UInt8(ascii: "{") else { return nil }
+    c.i += 1
+    reset(&events[0], lineNumber, 0)
+    // Bits 0–6 as in `OutputDecoder.decode` (outputs, id, status, created_at, model, input, data).
+    var seen: UInt32 = 0
+    var count = -1
+    var sawOutputField = false
+    var singleFields: UInt32 = 0
+    if c.peek() == UInt8(ascii: "}") {
+      c.i += 1
+    } else {
+      while true {
+        guard c.peek() == UInt8(ascii: "\"") else { return nil }
+        var key = 0..<0
+        guard c.key(&key) else { return nil }
+        if c.matches(key, "outputs") {
+          guard seen & 1 == 0, c.peek() == UInt8(ascii: "[") else { return nil }
+          seen |= 1
+          c.i += 1
+          count = 0
+          if c.peek() == UInt8(ascii: "]") {
+            c.i += 1
+          } else {
+            while true {
+              if count == events.count { events.append(Event()) }
+              reset(&events[count], lineNumber, count)
+              guard output(&c, &events[count]) else { return nil }
+              count += 1
+              guard c.peek() != 0 else { return nil }
+              let next = c.p[c.i]
+              c.i += 1
+              if next == UInt8(ascii: "]") { break }
+              guard next == UInt8(ascii: ",") else { return nil }
+            }
+          }
+        } else {
+          switch outputField(&c, key, &events[0], &seen, &singleFields) {
+          case .failed: return nil
+          case .read:
+            // A field of the line itself after its `outputs` would land on an output: leave it to the decoder.
+            guard count < 0 else { return nil }
+            sawOutputField = true
+          case .other:
+            guard c.skip(0) else { return nil }
+          }
+        }
+        guard c.peek() != 0 else { return nil }
+        let next = c.p[c.i]
+        c.i += 1
+        if next == UInt8(ascii: "}") { break }
+        guard next == UInt8(ascii: ",") else { return nil }
+      }
+    }
+    c.ws()
+    guard c.i == c.n else { return nil }
+    if count >= 0 { return count }
+    guard sawOutputField else { return nil }
+    clearUnset(&events[0], singleFields)
+    return 1
+  }
+
+  /// Prepares a reused event for a new output (its strings are kept until the output sets or clears them).
+  @inline(__always) func reset(_ e: inout Event, _ line: Int, _ index: Int) {
+    e.line = line
+    e.indexInLine = index
+    e.statusCode = nil
+    e.statusName = nil
+    e.createdAt = nil
+    e.inputKind = nil
+    e.inputText = nil
+    e.inputURL = nil
+    e.mediaRange = nil
+    e.metadataRange = nil
+    e.metadataHasRulecKey = false
+    if e.metadata.count != tables.slotCount {
+      e.metadata = Array(repeating: nil, count: tables.slotCount)
+    } else {
+      for k in 0..<tables.slotCount { e.metadata[k] = nil }
+    }
+    e.concepts.removeAll(keepingCapacity: true)
+    e.conceptNameKeys.removeAll(keepingCapacity: true)
+    e.conceptIDKeys.removeAll(keepingCapacity: true)
+    e.conceptTextRanges.removeAll(keepingCapacity: true)
+    e.conceptKeyTable = keys.tableID
+    if !e.regions.isEmpty { e.regions.removeAll(keepingCapacity: true) }
+    if !e.frames.isEmpty { e.frames.removeAll(keepingCapacity: true) }
+  }
+
+  func output(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
+    guard c.peek() == UInt8(ascii: "{") else { return false }
+    c.i += 1
+    var seen: UInt32 = 0
+    var fields: UInt32 = 0
+    defer { clearUnset(&e, fields) }
+    if c.peek() == UInt8(ascii: "}") {
+      c.i += 1
+      return true
+    }
+    while true {
+      guard c.peek() == UInt8(ascii: "\"") else { return false }
+      var key = 0..<0
+      guard c.key(&key) else { return false }
+      switch outputField(&c, key, &e, &seen, &fields) {
+      case .failed: return false
+      case .read: break
+      case .other: guard c.skip(1) else { return false }
+      }
+      guard c.peek() != 0 else { return false }
+      let next = c.p[c.i]
+      c.i += 1
+      if next == UInt8(ascii: "}") { return true }
+      guard next == UInt8(ascii: ",") else { return false }
+    }
+  }
+
+  /// Clears the strings an output did not set (`fields` holds the `Seen` bits of those it did).
+  @inline(__always) func clearUnset(_ e: inout Event, _ fields: UInt32) {
+    if fields & Seen.outputID.rawValue == 0 { e.outputID = nil }
+    if fields & Seen.modelID.rawValue == 0 { e.modelID = nil }
+    if fields & Seen.modelUser.rawValue == 0 { e.modelUser = nil }
+    if fields & Seen.modelApp.rawValue == 0 { e.modelApp = nil }
+    if fields & Seen.modelVersion.rawValue == 0 { e.modelVersion = nil }
+    if fields & Seen.inputID.rawValue == 0 { e.inputID = nil }
+  }
+
+  enum FieldResult { case read, other, failed }
+
+  /// Reads one field of an output object (the cursor is after the key).
+  func outputField(_ c: inout ByteCursor, _ key: Range<Int>, _ e: inout Event, _ seen: inout UInt32, _ fields: inout UInt32) -> FieldResult {
+    @inline(__always) func once(_ bit: UInt32) -> Bool {
+      guard seen & bit == 0 else { return false }
+      seen |= bit
+      return true
+    }
+    switch key.count {
+    case 2 where c.matches(key, "id"):
+      guard once(1 << 1), c.optionalText(&e.outputID, &fields, Seen.outputID.rawValue) else { return .failed }
+    case 6 where c.matches(key, "status"):
+      guard once(1 << 2), status(&c, &e) else { return .failed }
+    case 10 where c.matches(key, "created_at"):
+      guard once(1 << 3) else { return .failed }
+      if c.peek() == UInt8(ascii: "n") {
+        guard c.null() else { return .failed }
+      } else {
+        guard c.peek() == UInt8(ascii: "\"") else { return .failed }
+        var s = ByteCursor.StringSpan()
+        guard c.string(&s), !s.escaped, let t = Timestamp.parse(UnsafeBufferPointer(start: c.p + s.start, count: s.count)) else {
+          return .failed
+        }
+        e.createdAt = t
+      }
+    case 5 where c.matches(key, "model"):
+      guard once(1 << 4), model(&c, &e, &fields) else { return .failed }
+    case 5 where c.matches(key, "input"):
+      guard once(1 << 5), input(&c, &e, &fields) else { return .failed }
+    case 4 where c.matches(key, "data"):
+      guard once(1 << 6), data(&c, &e) else { return .failed }
+    default:
+      return .other
+    }
+    return .read
+  }
+
+  func status(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
+    guard c.openObject() else { return false }
+    if c.isNullObject { return true }
+    var seen = false
+    return c.fields { (c, key) in
+      guard c.matches(key, "code") else { return c.skip(2) }
+      guard !seen else { return false }
+      seen = true
+      if c.peek() == UInt8(ascii: "\"") {
+        var s = ByteCursor.StringSpan()
+        guard c.string(&s) else { return false }
+        e.statusName = c.text(s)
+        return true
+      }
+      var v = 0.0
+      guard c.number(&v), v == v.rounded(), abs(v) < 1e9 else { return false }
+      e.statusCode = Int(v)
+      return true
+    }
+  }
+
+  func model(_ c: inout ByteCursor, _ e: inout Event, _ fields: inout UInt32) -> Bool {
+    guard c.openObject() else { return false }
+    if c.isNullObject { return true }
+    var seen: UInt32 = 0
+    return c.fields { (c, key) in
+      switch key.count {
+      case 2 where c.matches(key, "id"):
+        guard seen & 1 == 0 else { return false }
+        seen |= 1
+        return c.optionalText(&e.modelID, &fields, Seen.modelID.rawValue)
+      case 7 where c.matches(key, "user_id"):
+        guard seen & 2 == 0 else { return false }
+        seen |= 2
+        return c.optionalText(&e.modelUser, &fields, Seen.modelUser.rawValue)
+      case 6 where c.matches(key, "app_id"):
+        guard seen & 4 == 0 else { return false }
+        seen |= 4
+        return c.optionalText(&e.modelApp, &fields, Seen.modelApp.rawValue)
+      case 13 where c.matches(key, "model_version"):
+        guard seen & 8 == 0 else { return false }
+        seen |= 8
+        guard c.openObject() else { return false }
+        if c.isNullObject { return true }
+        var versionSeen = false
+        return c.fields { (c, key) in
+          guard c.matches(key, "id") else { return c.skip(3) }
+          guard !versionSeen else { return false }
+          versionSeen = true
+          return c.optionalText(&e.modelVersion, &fields, Seen.modelVersion.rawValue)
+        }
+      default:
+        return c.skip(2)
+      }
+    }
+  }
+
+  func input(_ c: inout ByteCursor, _ e: inout Event, _ fields: inout UInt32) -> Bool {
+    guard c.openObject() else { return false }
+    if c.isNullObject { return true }
+    var seen: UInt32 = 0
+    return c.fields { (c, key) in
+      if c.matches(key, "id") {
+        guard seen & 1 == 0 else { return false }
+        seen |= 1
+        return c.optionalText(&e.inputID, &fields, Seen.inputID.rawValue)
+      }
+      guard c.matches(key, "data") else { return c.skip(2) }
+      guard seen & 2 == 0 else { return false }
+      seen |= 2
+      guard c.openObject() else { return false }
+      if c.isNullObject { return true }
+      var dataSeen: UInt32 = 0
+      return c.fields { (c, key) in
+        if c.matches(key, "metadata") {
+          guard dataSeen & 1 == 0 else { return false }
+          dataSeen |= 1
+          c.ws()
+          let start = c.i
+          guard c.openObject() else { return false }
+          if c.isNullObject { return true }
+          guard metadataObject(&c, 0, &e, 0, top: true) else { return false }
+          let root = tables.nodes[0].slot
+          if root >= 0 { e.metadata[root] = .object }
+          e.metadataRange = start..<c.i
+          return true
+        }
+        for (bit, kind) in InputKind.allCases.enumerated() where c.matches(key, kind.staticName) {
+          guard dataSeen & (2 << UInt32(bit)) == 0 else { return false }
+          dataSeen |= 2 << UInt32(bit)
+          c.ws()
+          let start = c.i
+          guard c.openObject() else { return false }
+          if c.isNullObject { return true }
+          guard c.fields({ (c, key) in
+            let isURL = c.matches(key, "url")
+            guard isURL || (kind == .text && c.matches(key, "raw")) else { return c.skip(4) }
+            guard decoder.needs.mediaText else { return c.optionalStringSkipped() }
+            var unused: UInt32 = 0
+            return isURL ? c.optionalText(&e.inputURL, &unused, 0) : c.optionalText(&e.inputText, &unused, 0)
+          }) else { return false }
+          if e.inputKind == nil { e.inputKind = kind }
+          e.mediaRange = start..<c.i
+          return true
+        }
+        return c.skip(3)
+      }
+    }
+  }
+
+  /// Walks a metadata object (its `{` already read) along the projection trie.
+  func metadataObject(_ c: inout ByteCursor, _ node: Int, _ e: inout Event, _ depth: Int, top: Bool = false) -> Bool {
+    guard depth < ByteCursor.depthLimit else { return false }
+    let edges = tables.nodes[node].edges
+    // Keys read at this level, as bits of `edges` (a key read twice is left to the decoder's error).
+    var read: UInt64 = 0
+    guard edges.count <= 64 else { return false }
+    return c.fieldsAfterOpen { (c, key) in
+      if top && c.matches(key, "rulec") { e.metadataHasRulecKey = true }
+      var edge = -1
+      for (k, candidate) in edges.enumerated() where candidate.key.count == key.count {
+        if candidate.key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, c.p + key.lowerBound, key.count) == 0 }) {
+          edge = k
+          break
+        }
+      }
+      guard edge >= 0 else { return c.skip(depth + 1) }
+      guard read & (1 << UInt64(edge)) == 0 else { return false }
+      read |= 1 << UInt64(edge)
+      let child = edges[edge].node
+      let slot = tables.nodes[child].slot
+      if tables.nodes[child].edges.isEmpty {
+        var v = MetadataValue.null
+        guard metadataValue(&c, &v, depth + 1) else { return false }
+        e.metadata[slot] = v
+      } else if c.peek() == UInt8(ascii: "{") {
+        c.i += 1
+        guard metadataObject(&c, child, &e, depth + 1) else { return false }
+        if slot >= 0 { e.metadata[slot] = .object }
+      } else {
+        var v = MetadataValue.null
+        guard metadataValue(&c, &v, depth + 1) else { return false }
+        if slot >= 0 { e.metadata[slot] = v }
+      }
+      return true
+    }
+  }
+
+  func metadataValue(_ c: inout ByteCursor, _ v: inout MetadataValue, _ depth: Int) -> Bool {
+    guard depth < ByteCursor.depthLimit else { return false }
+    switch c.peek() {
+    case UInt8(ascii: "\""):
+      var s = ByteCursor.StringSpan()
+      guard c.string(&s) else { return false }
+      v = .string(c.text(s))
+    case UInt8(ascii: "{"):
+      guard c.skip(depth) else { return false }
+      v = .object
+    case UInt8(ascii: "["):
+      c.i += 1
+      var items: [MetadataValue] = []
+      if c.peek() == UInt8(ascii: "]") {
+        c.i += 1
+      } else {
+        while true {
+          var item = MetadataValue.null
+          guard metadataValue(&c, &item, depth + 1) else { return false }
+          items.append(item)
+          guard c.peek() != 0 else { return false }
+          let next = c.p[c.i]
+          c.i += 1
+          if next == UInt8(ascii: "]") { break }
+          guard next == UInt8(ascii: ",") else { return false }
+        }
+      }
+      v = .list(items)
+    case UInt8(ascii: "t"):
+      guard c.word("true") else { return false }
+      v = .bool(true)
+    case UInt8(ascii: "f"):
+      guard c.word("false") else { return false }
+      v = .bool(false)
+    case UInt8(ascii: "n"):
+      guard c.null() else { return false }
+      v = .null
+    default:
+      var n = 0.0
+      guard c.number(&n) else { return false }
+      v = .number(n)
+    }
+    return true
+  }
+
+  /// The output's `data` (top level): concepts read, regions and frames read by the decoder when
+  /// the rules use them, and skipped as JSON otherwise.
+  func data(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
+    guard c.openObject() else { return false }
+    if c.isNullObject { return true }
+    var seen: UInt32 = 0
+    return c.fields { (c, key) in
+      switch key.count {
+      case 8 where c.matches(key, "concepts"):
+        guard seen & 1 == 0 else { return false }
+        seen |= 1
+        return concepts(&c, &e)
+      case 7 where c.matches(key, "regions"), 6 where c.matches(key, "frames"):
+        let bit: UInt32 = key.count == 7 ? 2 : 4
+        guard seen & bit == 0, !decoder.needs.regionsAndFrames else { return false }
+        seen |= bit
+        return c.skip(2)
+      default:
+        return c.skip(2)
+      }
+    }
+  }
+
+  /// A top-level concept list: values, keys resolved from the bytes, text only when asked for.
+  func concepts(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
+    guard c.peek() == UInt8(ascii: "[") else { return false }
+    c.i += 1
+    if c.peek() == UInt8(ascii: "]") {
+      c.i += 1
+      return true
+    }
+    let text = decoder.needs.conceptText
+    while true {
+      guard c.peek() == UInt8(ascii: "{") else { return false }
+      c.i += 1
+      var name = ByteCursor.StringSpan()
+      var id = ByteCursor.StringSpan()
+      var value = 0.0
+      var seen: UInt8 = 0
+      if c.peek() == UInt8(ascii: "}") {
+        c.i += 1
+      } else {
+        while true {
+          guard c.peek() == UInt8(ascii: "\"") else { return false }
+          var key = 0..<0
+          guard c.key(&key) else { return false }
+          var which: UInt8 = 0
+          let k = c.p + key.lowerBound
+          switch key.count {
+          case 2 where k[0] == UInt8(ascii: "i") && k[1] == UInt8(ascii: "d"): which = 1
+          case 4 where memcmp(k, "name", 4) == 0: which = 2
+          case 5 where memcmp(k, "value", 5) == 0: which = 4
+          default: break
+          }
+          if which == 0 {
+            guard c.skip(3) else { return false }
+          } else {
+            guard seen & which == 0 else { return false }
+            seen |= which
+            let b = c.peek()
+            if b == UInt8(ascii: "n") {
+              guard c.null() else { return false }
+            } else if which == 4 {
+              guard c.number(&value) else { return false }
+            } else {
+              guard b == UInt8(ascii: "\"") else { return false }
+              var s = ByteCursor.StringSpan()
+              guard c.string(&s), !s.escaped else { return false }
+              if which == 1 { id = s } else { name = s }
+            }
+          }
+          guard c.peek() != 0 else { return false }
+          let next = c.p[c.i]
+          c.i += 1
+          if next == UInt8(ascii: "}") { break }
+          guard next == UInt8(ascii: ",") else { return false }
+        }
+      }
+      if text {
+        e.concepts.append(ConceptValue(id: c.text(id), name: c.text(name), value: value))
+      } else {
+        e.concepts.append(ConceptValue(id: "", name: "", value: value))
+        e.conceptTextRanges.append(
+          ConceptTextRange(nameStart: Int32(name.start), nameCount: Int32(name.count), idStart: Int32(id.start), idCount: Int32(id.count)))
+      }
+      e.conceptNameKeys.append(keys.key(c.p + name.start, name.count, ascii: name.ascii))
+      e.conceptIDKeys.append(keys.key(c.p + id.start, id.count, ascii: id.ascii))
+      guard c.peek() != 0 else { return false }
+      let next = c.p[c.i]
+      c.i += 1
+      if next == UInt8(ascii: "]") { return true }
+      guard next == UInt8(ascii: ",") else { return false }
+    }
+  }
+}
+
+/// A forward-only reader over one line for `OutputScanner`: every method returns false on anything
+/// it does not handle or that is not valid JSON (the caller then hands the line to `OutputDecoder`).
+/// The line is at least one byte long and bounds are checked against `n`.
+struct ByteCursor {
+  let p: UnsafePointer<UInt8>
+  let n: Int
+  var i = 0
+  /// Deeper nesting is left to the decoder (which allows 256 levels).
+  static let depthLimit = 64
+
+  /// Set by `openObject` when the value was `null` (consumed).
+  var isNullObject = false
+
+  init(p: UnsafePointer<UInt8>, n: Int) {
+    self.p = p
+    self.n = n
+  }
+
+  /// A string's contents: `start..<start+count` between the quotes.
+  struct StringSpan {
+    var start = 0
+    var count = 0
+    var escaped = false
+    var ascii = true
+  }
+
+  @inline(__always) mutating func ws() {
+    while i < n {
+      let b = p[i]
+      guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+      i += 1
+    }
+  }
+
+  /// The next byte after whitespace, or 0 at the end (0 is never valid there).
+  @inline(__always) mutating func peek() -> UInt8 {
+    if i < n, p[i] > 0x20 { return p[i] }
+    ws()
+    return i < n ? p[i] : 0
+  }
+
+  @inline(__always) func matches(_ key: Range<Int>, _ word: StaticString) -> Bool {
+    key.count == word.utf8CodeUnitCount && memcmp(p + key.lowerBound, word.utf8Start, key.count) == 0
+  }
+
+  func text(_ s: StringSpan) -> String {
+    if s.escaped { return JSONCursor.unescape(UnsafeBufferPointer(start: p, count: n), s.start..<(s.start + s.count)) }
+    return String(decoding: UnsafeBufferPointer(start: p + s.start, count: s.count), as: UTF8.self)
+  }
+
+  /// Reads a key and its `:`; the key's raw range (compared raw, as the decoder does).
+  @inline(__always) mutating func key(_ range: inout Range<Int>) -> Bool {
+    var s = StringSpan()
+    guard string(&s) else { return false }
+    range = s.start..<(s.start + s.count)
+    guard peek() == UInt8(ascii: ":") else { return false }
+    i += 1
+    return true
+  }
+
+  /// Reads a string (at its opening quote), validating escapes and UTF-8.
+  mutating func string(_ s: inout StringSpan) -> Bool {
+    i += 1
+    s.start = i
+    while true {
+      // Plain ASCII eight bytes at a time: stop at a quote, backslash, control byte or high bit.
+      while i + 8 <= n {
+        let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+        let q = w ^ 0x2222_2222_2222_2222
+        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        let stop =
+          (w | ((w &- 0x2020_2020_2020_2020) & ~w) | ((q &- 0x0101_0101_0101_0101) & ~q)
+            | ((b &- 0x0101_0101_0101_0101) & ~b)) & 0x8080_8080_8080_8080
+        if stop != 0 {
+          i += stop.trailingZeroBitCount >> 3
+          break
+        }
+        i += 8
+      }
+      guard i < n else { return false }
+      let c = p[i]
+      if c == UInt8(ascii: "\"") {
+        s.count = i - s.start
+        i += 1
+        return true
+      }
+      if c == UInt8(ascii: "\\") {
+        s.escaped = true
+        guard i + 1 < n else { return false }
+        switch p[i + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+          i += 2
+        case UInt8(ascii: "u"):
+          guard i + 5 < n else { return false }
+          for k in 2...5 where Bytes.hexValue(p[i + k]) == nil { return false }
+          i += 6
+        default:
+          return false
+        }
+      } else if c < 0x20 {
+        return false
+      } else if c >= 0x80 {
+        s.ascii = false
+        let length = Bytes.utf8Length(p, at: i, end: n)
+        guard length > 0 else { return false }
+        i += length
+      } else {
+        i += 1
+      }
+    }
+  }
+
+  /// Reads a number exactly as `JSONCursor.number` does (the short decimals here, the rest there).
+  mutating func number(_ v: inout Double) -> Bool {
+    let start = i
+    var k = i
+    let negative = k < n && p[k] == UInt8(ascii: "-")
+    if negative { k += 1 }
+    guard k < n, p[k] &- 48 < 10 else { return false }
+    var mantissa: Int64 = 0
+    var digits = 0
+    if p[k] == UInt8(ascii: "0") {
+      k += 1
+      digits = 1
+    } else {
+      while k < n, p[k] &- 48 < 10 {
+        mantissa = mantissa &* 10 &+ Int64(p[k] &- 48)
+        digits += 1
+        k += 1
+      }
+    }
+    var fraction = -1
+    if k < n && p[k] == UInt8(ascii: ".") {
+      k += 1
+      fraction = 0
+      while k < n, p[k] &- 48 < 10 {
+        mantissa = mantissa &* 10 &+ Int64(p[k] &- 48)
+        digits += 1
+        fraction += 1
+        k += 1
+      }
+      guard fraction > 0 else { return false }
+    }
+    let exponent = k < n && (p[k] == UInt8(ascii: "e") || p[k] == UInt8(ascii: "E"))
+    if exponent || digits > 15 {
+      // Exponents and long numbers: the decoder's own reader, which rounds and range-checks them.
+      var cursor = JSONCursor(UnsafeBufferPointer(start: p, count: n))
+      cursor.i = start
+      do throws(DecodeError) {
+        v = try cursor.number()
+      } catch {
+        return false
+      }
+      i = cursor.i
+      return true
+    }
+    i = k
+    if fraction < 0 {
+      v = Double(negative ? -mantissa : mantissa)
+    } else {
+      let d = Double(mantissa) / JSONCursor.powersOfTen[fraction]
+      v = negative ? -d : d
+    }
+    return true
+  }
+
+  @inline(__always) mutating func word(_ w: StaticString) -> Bool {
+    let count = w.utf8CodeUnitCount
+    guard i + count <= n, memcmp(p + i, w.utf8Start, count) == 0 else { return false }
+    i += count
+    return true
+  }
+
+  @inline(__always) mutating func null() -> Bool { word("null") }
+
+  /// Reads `{` or `null` (then `isNullObject` is set).
+  @inline(__always) mutating func openObject() -> Bool {
+    let b = peek()
+    if b == UInt8(ascii: "n") {
+      isNullObject = true
+      return null()
+    }
+    isNullObject = false
+    guard b == UInt8(ascii: "{") else { return false }
+    i += 1
+    return true
+  }
+
+  /// Reads an object's fields after its `{`, calling `field` with each key (its value not read).
+  @inline(__always) mutating func fields(_ field: (inout ByteCursor, Range<Int>) -> Bool) -> Bool {
+    fieldsAfterOpen(field)
+  }
+
+  @inline(__always) mutating func fieldsAfterOpen(_ field: (inout ByteCursor, Range<Int>) -> Bool) -> Bool {
+    if peek() == UInt8(ascii: "}") {
+      i += 1
+      return true
+    }
+    while true {
+      guard peek() == UInt8(ascii: "\"") else { return false }
+      var key = 0..<0
+      guard self.key(&key) else { return false }
+      guard field(&self, key) else { return false }
+      guard peek() != 0 else { return false }
+      let next = p[i]
+      i += 1
+      if next == UInt8(ascii: "}") { return true }
+      guard next == UInt8(ascii: ",") else { return false }
+    }
+  }
+
+  /// A string or null, kept in `field` (reused when it already holds the same text).
+  @inline(__always) mutating func optionalText(_ field: inout String?, _ fields: inout UInt32, _ bit: UInt32) -> Bool {
+    let b = peek()
+    if b == UInt8(ascii: "n") {
+      field = nil
+      fields |= bit
+      return null()
+    }
+    guard b == UInt8(ascii: "\"") else { return false }
+    var s = StringSpan()
+    guard string(&s) else { return false }
+    fields |= bit
+    if !s.escaped, var old = field {
+      let same = old.withUTF8 { o in o.count == s.count && (s.count == 0 || memcmp(o.baseAddress!, p + s.start, s.count) == 0) }
+      if same { return true }
+    }
+    field = text(s)
+    return true
+  }
+
+  /// A string or null whose text no rule reads.
+  @inline(__always) mutating func optionalStringSkipped() -> Bool {
+    let b = peek()
+    if b == UInt8(ascii: "n") { return null() }
+    guard b == UInt8(ascii: "\"") else { return false }
+    var s = StringSpan()
+    return string(&s)
+  }
+
+  /// Skips any value, checking that it is JSON.
+  mutating func skip(_ depth: Int) -> Bool {
+    guard depth < ByteCursor.depthLimit else { return false }
+    switch peek() {
+    case UInt8(ascii: "\""):
+      var s = StringSpan()
+      return string(&s)
+    case UInt8(ascii: "{"):
+      i += 1
+      if peek() == UInt8(ascii: "}") {
+        i += 1
+        return true
+      }
+      while true {
+        guard peek() == UInt8(ascii: "\"") else { return false }
+        var s = StringSpan()
+        guard string(&s), peek() == UInt8(ascii: ":") else { return false }
+        i += 1
+        guard skip(depth + 1), peek() != 0 else { return false }
+        let next = p[i]
+        i += 1
+        if next == UInt8(ascii: "}") { return true }
+        guard next == UInt8(ascii: ",") else { return false }
+      }
+    case UInt8(ascii: "["):
+      i += 1
+      if peek() == UInt8(ascii: "]") {
+        i += 1
+        return true
+      }
+      while true {
+        guard skip(depth + 1), peek() != 0 else { return false }
+        let next = p[i]
+        i += 1
+        if next == UInt8(ascii: "]") { return true }
+        guard next == UInt8(ascii: ",") else { return false }
+      }
+    case UInt8(ascii: "t"): return word("true")
+    case UInt8(ascii: "f"): return word("false")
+    case UInt8(ascii: "n"): return null()
+    default:
+      var v = 0.0
+      return number(&v)
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import PropertyBased
+@testable import RulesEvents
+import Testing
+
+/// The scanner is the decoder's fast path: on every line, valid or broken, it must give the decoder's
+/// events or the decoder's error.
+@Suite struct ScannerTests {
+  static let projection: MetadataProjection = {
+    var p = MetadataProjection()
+    for path in [["source"], ["country"], ["tags"], ["nested", "device", "os"], ["nested"], ["upload", "bytes"], ["missing"]] {
+      p.slot(for: path)
+    }
+    return p
+  }()
+  static let keys = ["dog", "cat", "ai_9e5e43a8", "café", "no person"]
+
+  /// Everything an event holds, as text (numbers by bit pattern).
+  static func describe(_ e: Event) -> String {
+    var parts: [String] = []
+    func add(_ name: String, _ v: Any?) { parts.append("\(name)=\(v.map { "\($0)" } ?? "nil")") }
+    add("line", e.line)
+    add("index", e.indexInLine)
+    add("status", e.statusCode)
+    add("statusName", e.statusName)
+    add("outputID", e.outputID)
+    add("createdAt", e.createdAt?.bitPattern)
+    add("model", [e.modelID, e.modelUser, e.modelApp, e.modelVersion].map { $0 ?? "nil" }.joined(separator: ","))
+    add("inputID", e.inputID)
+    add("kind", e.inputKind)
+    add("text", e.inputText)
+    add("url", e.inputURL)
+    add("media", e.mediaRange)
+    add("metadataRange", e.metadataRange)
+    add("rulecKey", e.metadataHasRulecKey)
+    add("metadata", e.metadata.map { "\($0.map { "\($0)" } ?? "absent")" }.joined(separator: ";"))
+    add("concepts", e.concepts.map { "\($0.id)|\($0.name)|\($0.value.bitPattern)" }.joined(separator: ";"))
+    add("regions", e.regions.count)
+    add("frames", e.frames.count)
+    return parts.joined(separator: " ")
+  }
+
+  /// The decoder's reading of a line, and the scanner's (into events reused from `previous`).
+  static func both(_ line: [UInt8], needs: DecodeNeeds, previous: [Event] = []) -> (decoder: String, scanner: String, keys: String) {
+    let decoder = OutputDecoder(projection: projection, needs: needs)
+    let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: needs)
+    return line.withUnsafeBufferPointer { bytes in
+      let expected: String
+      var expectedKeys = ""
+      do {
+        let events = try decoder.decode(line: bytes, lineNumber: 7)
+        expected = events.map(describe).joined(separator: "\n")
+        expectedKeys = events.map { e in e.concepts.map { "\(scanner.keys.key($0.name)),\(scanner.keys.key($0.id))" }.joined(separator: ";") }
+          .joined(separator: "/")
+      } catch {
+        expected = "error: \(error)"
+      }
+      var events = previous
+      do {
+        let count = try scanner.decode(line: bytes, lineNumber: 7, into: &events)
+        let got = events[0..<count].map(describe).joined(separator: "\n")
+        let keys = events[0..<count].map { e in
+          zip(e.conceptNameKeys, e.conceptIDKeys).map { "\($0),\($1)" }.joined(separator: ";")
+        }.joined(separator: "/")
+        return (expected, got, keys == expectedKeys ? "same" : "keys \(keys) != \(expectedKeys)")
+      } catch {
+        return (expected, "error: \(error)", "same")
+      }
+    }
+  }
+
+  static let sample: [[UInt8]] = {
+    let text = try! String(contentsOfFile: TestPaths.path("samples/recording.jsonl"), encoding: .utf8)
+    return text.split(separator: "\n").prefix(400).map { Array($0.utf8) }
+  }()
+
+  @Test func everySampleLineReadsTheSame() {
+    var reused: [Event] = []
+    for line in Self.sample {
+      let (d, s, k) = Self.both(line, needs: .everything, previous: reused)
+      #expect(d == s)
+      #expect(k == "same")
+      // Reuse the events of the previous line, as the runner does.
+      let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys)
+      _ = line.withUnsafeBufferPointer { try? scanner.decode(line: $0, lineNumber: 1, into: &reused) }
+    }
+  }
+
+  static let fragments: [String] = [
+    "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "e", "E5", "-", "0", "9", ".", "null", "true", "\"é\"", "\u{00}",
+    "\\u00e9", "\\x", "\"id\":\"dup\",", "\"value\":1e999,", "\"name\":null,", "\"rulec\":1,", "\"outputs\":[{}],",
+    "\"status\":{\"code\":\"FAILURE\"},", "\"regions\":[{\"id\":3}],", "\u{FF}", "12345678901234567",
+  ]
+
+  /// Random edits of real lines (bytes deleted, inserted, lines cut short): the scanner gives the
+  /// decoder's events or its error, with all needs and with the fewest.
+  @Test func brokenAndOddLinesReadTheSame() async {
+    await propertyCheck(count: 1500, input: Gen.uint64()) { seed in
+      var rng = SplitMix(state: seed)
+      var line = Self.sample[Int.random(in: 0..<Self.sample.count, using: &rng)]
+      let everything = Bool.random(using: &rng)
+      for _ in 0..<Int.random(in: 1...3, using: &rng) {
+        let position = Int.random(in: 0...line.count, using: &rng)
+        switch Int.random(in: 0...5, using: &rng) {
+        case 0...3: line.insert(contentsOf: Array(Self.fragments.randomElement(using: &rng)!.utf8), at: position)
+        case 4: if position < line.count { line.remove(at: position) }
+        default: line = Array(line.prefix(position))
+        }
+      }
+      var needs = DecodeNeeds()
+      if !everything {
+        needs.regionsAndFrames = false
+      }
+      let (d, s, k) = Self.both(line, needs: needs)
+      #expect(d == s, "\(String(decoding: line, as: UTF8.self))")
+      #expect(k == "same")
+    }
+  }
+
+  /// Without concept text the scanner keeps where names lie, and labels read from the line.
+  @Test func conceptLabelsComeFromTheLine() {
+    var needs = DecodeNeeds()
+    needs.conceptText = false
+    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, needs: needs)
+    let line = Array(#"{"id":"o","data":{"concepts":[{"id":"ai_1","name":"dog","value":0.2},{"id":"ai_2","value":0.9}]}}"#.utf8)
+    var events: [Event] = []
+    line.withUnsafeBufferPointer { bytes in
+      #expect((try? scanner.decode(line: bytes, lineNumber: 1, into: &events)) == 1)
+      #expect(events[0].concepts.map(\.name) == ["", ""])
+      #expect(events[0].conceptLabel(0, line: bytes) == "dog")
+      #expect(events[0].conceptLabel(1, line: bytes) == "ai_2")
+      #expect(events[0].topConceptIndex == 1)
+      #expect(events[0].conceptNameKeys == [0, -1])
+    }
+  }
+
+  /// Keys resolve by exact text, with more keys than the linear search handles too.
+  @Test func keyMatcherFindsEveryKey() {
+    let many = (0..<40).map { "concept-\($0)" } + ["café", ""]
+    for keys in [Self.keys, many, (0..<40).map { "k\($0)" }] {
+      let matcher = ConceptKeyMatcher(keys: keys)
+      for (i, k) in keys.enumerated() {
+        let bytes = Array(k.utf8)
+        let found = bytes.withUnsafeBufferPointer { matcher.key($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count, ascii: bytes.allSatisfy { $0 < 0x80 }) }
+        #expect(found == Int32(i))
+      }
+      #expect(matcher.key("not-a-key") == -1)
+      // "é" as e and a combining accent is the same name as the one-scalar "é".
+      #expect(matcher.key("cafe\u{301}") == matcher.key("café"))
+    }
+  }
+}
