@@ -224,6 +224,9 @@ struct BlockLowering {
         emit(.metadataBool(slot: builder.metadataSlot(p, &projection), b != negated, t, f))
       } else if case .bool(let b)? = l, let p = StatementWalker.metadataPath(rhs) {
         emit(.metadataBool(slot: builder.metadataSlot(p, &projection), b != negated, t, f))
+      } else if case .string(let s)? = r ?? l, let field = conceptTextField(l == nil ? lhs : rhs) {
+        // A concept's name or id against a string: a key test (its text is never missing).
+        emit(.conceptKeyIn(id: field, keyList: keyList([s]), negated ? f : t, negated ? t : f))
       } else if case .string(let s)? = r, let src = source(lhs, &projection) {
         emit(.string(negated ? .notEqual : .equal, src, builder.string(s), t, f))
       } else if case .string(let s)? = l, let src = source(rhs, &projection) {
@@ -256,6 +259,12 @@ struct BlockLowering {
           emit(.compare(.eq, r, r, t, f))
         }
         top = r
+        return
+      }
+      if let field = conceptTextField(lhs) {
+        // Only strings can equal a concept's name or id.
+        let keys = items.compactMap { item -> String? in if case .string(let s)? = literal(item) { s } else { nil } }
+        emit(.conceptKeyIn(id: field, keyList: keyList(keys), op == .in ? t : f, op == .in ? f : t))
         return
       }
       guard let src = source(lhs, &projection) else { return emit(.jump(f)) }
@@ -470,6 +479,22 @@ struct BlockLowering {
     builder.program.cacheSize += 1
     builder.cacheIndex[key] = slot
     return slot
+  }
+
+  /// Whether `e` is the name (false) or id (true) of the concept in scope, or nil.
+  func conceptTextField(_ e: Expr) -> Bool? {
+    guard builder.options.conceptNamesAsKeys, scopes.last == .concepts else { return nil }
+    switch Folding.strip(e).kind {
+    case .name("name"): return false
+    case .name("id"): return true
+    default: return nil
+    }
+  }
+
+  /// A key list of concept names or ids.
+  mutating func keyList(_ names: [String]) -> Int32 {
+    builder.program.keyLists.append(names.map { builder.key($0) })
+    return Int32(builder.program.keyLists.count - 1)
   }
 
   /// Where a string-valued (or metadata) expression is read from.

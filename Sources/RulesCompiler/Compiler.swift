@@ -13,6 +13,9 @@ public struct CompilerOptions: Sendable {
   public var orderTests = true
   /// Compute top-level aggregates (`max(concepts)`, `entropy(concepts)`) once per event.
   public var shareSubexpressions = true
+  /// Turn `name == "dog"` and `id in [...]` inside a concept filter into key tests, so the decoder
+  /// never makes a string of a concept's name (R4: 0.48 → 0.43 s on 100k outputs).
+  public var conceptNamesAsKeys = true
 
   public init() {}
 
@@ -21,6 +24,7 @@ public struct CompilerOptions: Sendable {
     o.foldConstants = false
     o.orderTests = false
     o.shareSubexpressions = false
+    o.conceptNamesAsKeys = false
     return o
   }()
 }

@@ -375,7 +375,8 @@ struct JSONCursor {
       if b == UInt8(ascii: ".") {
         fraction = 0
       } else if isDigit(b) {
-        mantissa = mantissa * 10 + Int64(b - 48)
+        // Wrapping: a long number overflows here but is rejected below (more than 15 digits).
+        mantissa = mantissa &* 10 &+ Int64(b - 48)
         digits += 1
         if fraction >= 0 { fraction += 1 }
       } else {

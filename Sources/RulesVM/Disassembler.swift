@@ -101,6 +101,8 @@ public enum Disassembler {
     case .typeIn(let s, let bits, _, _):
       return "type(\(source(s, p))) in {" + JSONType.allCases.filter { bits & $0.bit != 0 }.map { "\($0)" }.joined(separator: ", ") + "}"
     case .quantifier(_, let c, _, _): return collection(c, p)
+    case .conceptKeyIn(let id, let list, _, _):
+      return (id ? "id" : "name") + " in {" + p.keyLists[Int(list)].map { p.conceptKeys[Int($0)] }.joined(separator: ", ") + "}"
     }
   }
 }

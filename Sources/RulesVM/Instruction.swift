@@ -148,6 +148,9 @@ public enum Instruction: Sendable, Equatable {
   case typeIn(StringSource, UInt8, Target, Target)
   /// `any`/`all` over a collection (its filter is a block).
   case quantifier(all: Bool, collection: Int32, Target, Target)
+  /// The concept in scope has its name (or its id) in a key list: `name == "dog"` and `name in [...]`
+  /// inside a concept filter, resolved to keys when compiled, so no concept's text is read at run time.
+  case conceptKeyIn(id: Bool, keyList: Int32, Target, Target)
 
   public var mnemonic: String {
     switch self {
@@ -172,6 +175,7 @@ public enum Instruction: Sendable, Equatable {
     case .exists: "br.exists"
     case .typeIn: "br.type"
     case .quantifier(let all, _, _, _): all ? "br.all" : "br.any"
+    case .conceptKeyIn: "br.key"
     }
   }
 
@@ -202,7 +206,7 @@ public enum Instruction: Sendable, Equatable {
     case .compare(_, _, _, let t, let f), .compareConst(_, _, _, let t, let f), .string(_, _, _, let t, let f),
       .kindIn(_, let t, let f), .metadataBool(_, _, let t, let f), .metadataContains(_, _, let t, let f),
       .valuesEqual(_, _, _, let t, let f), .exists(_, let t, let f), .quantifier(_, _, let t, let f),
-      .typeIn(_, _, let t, let f):
+      .typeIn(_, _, let t, let f), .conceptKeyIn(_, _, let t, let f):
       [t, f]
     default: []
     }
@@ -222,6 +226,7 @@ public enum Instruction: Sendable, Equatable {
     case .exists(let slot, let t, let e): .exists(slot: slot, f(t), f(e))
     case .typeIn(let s, let bits, let t, let e): .typeIn(s, bits, f(t), f(e))
     case .quantifier(let all, let c, let t, let e): .quantifier(all: all, collection: c, f(t), f(e))
+    case .conceptKeyIn(let id, let list, let t, let e): .conceptKeyIn(id: id, keyList: list, f(t), f(e))
     default: self
     }
   }

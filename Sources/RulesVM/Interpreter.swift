@@ -8,6 +8,8 @@ public struct PreparedConcepts: Sendable {
   public var concepts: [ConceptValue] = []
   public var nameKey: [Int32] = []
   public var idKey: [Int32] = []
+  /// The event's own concepts and keys are used instead (the scanner resolved them).
+  public var fromEvent = false
 
   public init() {}
 
@@ -38,6 +40,28 @@ public struct PreparedConcepts: Sendable {
       for c in list {
         nameKey.append(keys[c.name] ?? -1)
         idKey.append(keys[c.id] ?? -1)
+      }
+    }
+  }
+}
+
+/// The concept list a block runs over, as raw buffers that live for one evaluation: taking the
+/// event's own arrays this way costs no reference counting (copying three arrays into a prepared
+/// list cost six atomic operations a collector-event).
+struct ConceptScope {
+  let concepts: UnsafeBufferPointer<ConceptValue>
+  let nameKey: UnsafeBufferPointer<Int32>
+  let idKey: UnsafeBufferPointer<Int32>
+
+  /// Calls `body` with a scope over three arrays of equal length.
+  @inline(__always) static func with<R>(
+    _ concepts: [ConceptValue], _ nameKey: [Int32], _ idKey: [Int32], _ body: (UnsafePointer<ConceptScope>) -> R
+  ) -> R {
+    concepts.withUnsafeBufferPointer { c in
+      nameKey.withUnsafeBufferPointer { n in
+        idKey.withUnsafeBufferPointer { i in
+          withUnsafePointer(to: ConceptScope(concepts: c, nameKey: n, idKey: i)) { body($0) }
+        }
       }
     }
   }
@@ -97,28 +121,34 @@ public final class Interpreter: @unchecked Sendable {
     prepared.prepare(concepts, keys: keyIndex, few: program.conceptKeys)
   }
 
-  /// Prepares an event's top-level concepts: takes the keys the scanner resolved when they were
-  /// resolved against this program's key table (R4: 361 → ? ns a collector-event), else resolves
-  /// them from the strings.
+  /// Prepares an event's top-level concepts: when the scanner resolved their keys against this
+  /// program's key table the event's own arrays are used as they are, else keys are resolved from
+  /// the strings into `prepared`.
   public func prepare(_ event: Event, into prepared: inout PreparedConcepts) {
-    if event.conceptKeyTable == keyTableID && event.conceptNameKeys.count == event.concepts.count {
-      prepared.concepts = event.concepts
-      prepared.nameKey = event.conceptNameKeys
-      prepared.idKey = event.conceptIDKeys
+    if event.conceptKeyTable == keyTableID && event.conceptNameKeys.count == event.concepts.count
+      && event.conceptIDKeys.count == event.concepts.count
+    {
+      prepared.fromEvent = true
     } else {
+      prepared.fromEvent = false
       prepare(event.concepts, into: &prepared)
     }
   }
 
-  /// Evaluates a condition block on an event whose top-level concepts are `top`.
+  /// Evaluates a condition block on an event prepared into `top`.
   public func evaluate(block: Int, event: Event, top: PreparedConcepts, cache: inout EventCache) -> Bool {
     // The event and the concept list are handed down the recursion by pointer: passing the structs
     // themselves retained and released every field at each filter call (callgrind: R4 spent more on
     // that than on its tests).
     withUnsafePointer(to: event) { e in
-      withUnsafePointer(to: top) { t in
-        program.code.withUnsafeBufferPointer { code in
-          run(block, code, e, t, e.pointee.regions, .none, &cache)
+      program.code.withUnsafeBufferPointer { code in
+        if top.fromEvent {
+          return ConceptScope.with(e.pointee.concepts, e.pointee.conceptNameKeys, e.pointee.conceptIDKeys) { scope in
+            run(block, code, e, scope, e.pointee.regions, .none, &cache)
+          }
+        }
+        return ConceptScope.with(top.concepts, top.nameKey, top.idKey) { scope in
+          run(block, code, e, scope, e.pointee.regions, .none, &cache)
         }
       }
     }
@@ -127,8 +157,7 @@ public final class Interpreter: @unchecked Sendable {
   /// The sampling key a source gives: strings as they are, numbers without a trailing `.0`, bools as
   /// words; nil when missing or a list or object (then the input id is used).
   public func samplingKey(_ s: StringSource, _ event: Event) -> String? {
-    let empty = PreparedConcepts()
-    let found = withUnsafePointer(to: event) { e in withUnsafePointer(to: empty) { scalar(s, e, .none, $0) } }
+    let found = withUnsafePointer(to: event) { e in ConceptScope.with([], [], []) { scalar(s, e, .none, $0) } }
     switch found {
     case .string(let v)?: return v
     case .bool(let b)?: return b ? "true" : "false"
@@ -140,7 +169,7 @@ public final class Interpreter: @unchecked Sendable {
   // MARK: The loop
 
   func run(
-    _ blockIndex: Int, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>, _ concepts: UnsafePointer<PreparedConcepts>,
+    _ blockIndex: Int, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>, _ concepts: UnsafePointer<ConceptScope>,
     _ regions: [RegionValue], _ element: ScopeElement, _ cache: inout EventCache
   ) -> Bool {
     let block = program.blocks[blockIndex]
@@ -259,6 +288,14 @@ public final class Interpreter: @unchecked Sendable {
           }
           pc = block.start + Int((type.map { bits & $0.bit != 0 } ?? false) ? t : e)
           continue
+        case .conceptKeyIn(let id, let list, let t, let e):
+          var ok = false
+          if case .concept(let i) = element {
+            let key = id ? concepts.pointee.idKey[i] : concepts.pointee.nameKey[i]
+            ok = key >= 0 && program.keyLists[Int(list)].contains(key)
+          }
+          pc = block.start + Int(ok ? t : e)
+          continue
         case .quantifier(let all, let c, let t, let e):
           let ok = quantifier(all, c, code, event, concepts, regions, &cache)
           pc = block.start + Int(ok ? t : e)
@@ -272,7 +309,7 @@ public final class Interpreter: @unchecked Sendable {
   // MARK: Concepts and collections
 
   /// The value of the concept with this key: matches by name first, then by id; the largest on ties.
-  func conceptValue(_ key: Int32, _ c: UnsafePointer<PreparedConcepts>) -> Double {
+  func conceptValue(_ key: Int32, _ c: UnsafePointer<ConceptScope>) -> Double {
     var byName = -Double.infinity
     var byID = -Double.infinity
     var foundName = false
@@ -290,7 +327,7 @@ public final class Interpreter: @unchecked Sendable {
     return foundID ? byID : .nan
   }
 
-  func inKeyList(_ list: Int32, _ c: UnsafePointer<PreparedConcepts>, _ i: Int) -> Bool {
+  func inKeyList(_ list: Int32, _ c: UnsafePointer<ConceptScope>, _ i: Int) -> Bool {
     guard list >= 0 else { return true }
     let keys = program.keyLists[Int(list)]
     return keys.contains(c.pointee.nameKey[i]) || keys.contains(c.pointee.idKey[i])
@@ -298,7 +335,7 @@ public final class Interpreter: @unchecked Sendable {
 
   /// How many elements a collection has after its key list, and how many pass its filter.
   func select(
-    _ c: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>, _ concepts: UnsafePointer<PreparedConcepts>,
+    _ c: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>, _ concepts: UnsafePointer<ConceptScope>,
     _ regions: [RegionValue], _ cache: inout EventCache
   ) -> (count: Int, passing: Int) {
     let spec = program.collections[Int(c)]
@@ -333,11 +370,11 @@ public final class Interpreter: @unchecked Sendable {
   ) -> Bool {
     var prepared = PreparedConcepts()
     prepared.prepare(list, keys: keyIndex, few: program.conceptKeys)
-    return withUnsafePointer(to: prepared) { run(Int(block), code, event, $0, regions, element, &cache) }
+    return ConceptScope.with(prepared.concepts, prepared.nameKey, prepared.idKey) { run(Int(block), code, event, $0, regions, element, &cache) }
   }
 
   func quantifier(
-    _ all: Bool, _ c: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>, _ concepts: UnsafePointer<PreparedConcepts>,
+    _ all: Bool, _ c: Int32, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>, _ concepts: UnsafePointer<ConceptScope>,
     _ regions: [RegionValue], _ cache: inout EventCache
   ) -> Bool {
     let spec = program.collections[Int(c)]
@@ -363,7 +400,7 @@ public final class Interpreter: @unchecked Sendable {
 
   func aggregate(
     _ kind: AggregateKind, _ c: Int32, _ rank: Int, _ code: UnsafeBufferPointer<Instruction>, _ event: UnsafePointer<Event>,
-    _ concepts: UnsafePointer<PreparedConcepts>, _ regions: [RegionValue], _ cache: inout EventCache
+    _ concepts: UnsafePointer<ConceptScope>, _ regions: [RegionValue], _ cache: inout EventCache
   ) -> Double {
     let spec = program.collections[Int(c)]
     let n = concepts.pointee.concepts.count
@@ -381,7 +418,7 @@ public final class Interpreter: @unchecked Sendable {
 
   // MARK: Fields and strings
 
-  func fieldValue(_ field: ElementField, _ element: ScopeElement, _ concepts: UnsafePointer<PreparedConcepts>) -> Double {
+  func fieldValue(_ field: ElementField, _ element: ScopeElement, _ concepts: UnsafePointer<ConceptScope>) -> Double {
     switch element {
     case .concept(let i):
       return field == .value ? concepts.pointee.concepts[i].value : .nan
@@ -425,7 +462,7 @@ public final class Interpreter: @unchecked Sendable {
     }
   }
 
-  func scalar(_ s: StringSource, _ event: UnsafePointer<Event>, _ element: ScopeElement, _ concepts: UnsafePointer<PreparedConcepts>) -> Scalar? {
+  func scalar(_ s: StringSource, _ event: UnsafePointer<Event>, _ element: ScopeElement, _ concepts: UnsafePointer<ConceptScope>) -> Scalar? {
     if case .metadata(let slot) = s {
       switch event.pointee.metadata[Int(slot)] {
       case .string(let v)?: return .string(v)
@@ -438,7 +475,7 @@ public final class Interpreter: @unchecked Sendable {
   }
 
   /// The text of a source; nil when missing or not a string.
-  func text(_ s: StringSource, _ event: UnsafePointer<Event>, _ element: ScopeElement, _ concepts: UnsafePointer<PreparedConcepts>) -> String? {
+  func text(_ s: StringSource, _ event: UnsafePointer<Event>, _ element: ScopeElement, _ concepts: UnsafePointer<ConceptScope>) -> String? {
     switch s {
     case .inputID: return event.pointee.inputID
     case .inputText: return event.pointee.inputText
@@ -460,7 +497,7 @@ public final class Interpreter: @unchecked Sendable {
     }
   }
 
-  func length(_ s: StringSource, _ event: UnsafePointer<Event>, _ element: ScopeElement, _ concepts: UnsafePointer<PreparedConcepts>) -> Double {
+  func length(_ s: StringSource, _ event: UnsafePointer<Event>, _ element: ScopeElement, _ concepts: UnsafePointer<ConceptScope>) -> Double {
     if case .metadata(let slot) = s, case .list(let items)? = event.pointee.metadata[Int(slot)] { return Double(items.count) }
     guard let t = text(s, event, element, concepts) else { return .nan }
     return Double(t.unicodeScalars.count)
@@ -468,7 +505,7 @@ public final class Interpreter: @unchecked Sendable {
 
   func stringTest(
     _ test: StringTest, _ source: StringSource, _ k: Int32, _ event: UnsafePointer<Event>, _ element: ScopeElement,
-    _ concepts: UnsafePointer<PreparedConcepts>
+    _ concepts: UnsafePointer<ConceptScope>
   ) -> Bool {
     switch test {
     case .inSet, .notInSet:

@@ -46,6 +46,12 @@ import Testing
     assertGolden(unshared, "disasm/passes.no-share.disasm")
     #expect(all.contains(", cache 0") && !unshared.contains(", cache "))
     #expect(all.contains("br.in.set     metadata.country, {\"CA\", \"MX\", \"US\"}"))
+    var noKeys = CompilerOptions()
+    noKeys.conceptNamesAsKeys = false
+    let byText = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noKeys)
+    assertGolden(byText, "disasm/passes.no-keys.disasm")
+    #expect(all.contains("br.key        name in {dog}") && !all.contains("br.str.eq     name"))
+    #expect(byText.contains("br.str.eq     name, \"dog\"") && !byText.contains("br.key"))
   }
 
   @Test func compileSummary() {
@@ -76,6 +82,10 @@ import Testing
       ("metadata slot out of range", Self.program([.exists(slot: 0, 1, 2), .ret(true), .ret(false)])),
       ("collection out of range", Self.program([.quantifier(all: false, collection: 3, 1, 2), .ret(true), .ret(false)])),
       ("block outside the code", Self.program([.ret(true)], blocks: [Block(start: 0, count: 4, registers: 0, role: .condition)])),
+      ("key test outside a concept filter", Self.program([.conceptKeyIn(id: false, keyList: 0, 1, 2), .ret(true), .ret(false)])),
+      ("key list out of range", Self.program(
+        [.conceptKeyIn(id: false, keyList: 4, 1, 2), .ret(true), .ret(false)],
+        blocks: [Block(start: 0, count: 3, registers: 0, role: .filter(.concepts))])),
     ]
     for (name, p) in cases {
       #expect(throws: VerificationError.self, "\(name)") { try Verifier.verify(p) }
