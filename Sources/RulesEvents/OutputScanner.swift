@@ -10,7 +10,7 @@ import RulesSource
 /// no closures or thrown errors, concept names and ids resolved to keys from the bytes instead of
 /// made into strings, strings that repeat (model ids) reused, and no arrays allocated once the reused
 /// events have grown.
-public struct OutputScanner: Sendable {
+public final class OutputScanner: Sendable {
   /// The definition, and the fallback.
   public let decoder: OutputDecoder
   public let keys: ConceptKeyMatcher
@@ -488,7 +488,18 @@ public struct OutputScanner: Sendable {
       var id = ByteCursor.StringSpan()
       var value = 0.0
       var seen: UInt8 = 0
-      if c.peek() == UInt8(ascii: "}") {
+      let objectStart = c.i
+      if c.plainConcept(&id, &name, &value) {
+        // The usual layout, read without looking keys up.
+      } else {
+        c.i = objectStart
+        id = ByteCursor.StringSpan()
+        name = ByteCursor.StringSpan()
+        value = 0
+      }
+      if c.i > objectStart {
+        // Read by `plainConcept`.
+      } else if c.peek() == UInt8(ascii: "}") {
         c.i += 1
       } else {
         while true {
@@ -709,6 +720,39 @@ struct ByteCursor {
       let d = Double(mantissa) / JSONCursor.powersOfTen[fraction]
       v = negative ? -d : d
     }
+    return true
+  }
+
+  /// The bytes at the cursor are `w` (a short key pattern, compared in place).
+  @inline(__always) func at(_ w: StaticString) -> Bool {
+    let count = w.utf8CodeUnitCount
+    guard i + count <= n else { return false }
+    let s = w.utf8Start
+    for k in 0..<count where p[i + k] != s[k] { return false }
+    return true
+  }
+
+  /// Reads the usual concept after its `{`: `"id":"…","name":"…","value":N` in that order without
+  /// spaces, then `}` or `,"app_id":"…"}`. Anything else returns false (the cursor is then anywhere
+  /// in the object: the caller goes back and reads it key by key). Not looking keys up made the
+  /// concept list about a third cheaper.
+  @inline(__always) mutating func plainConcept(_ id: inout StringSpan, _ name: inout StringSpan, _ value: inout Double) -> Bool {
+    guard at("\"id\":"), i + 5 < n, p[i + 5] == UInt8(ascii: "\"") else { return false }
+    i += 5
+    guard string(&id), !id.escaped, at(",\"name\":"), i + 8 < n, p[i + 8] == UInt8(ascii: "\"") else { return false }
+    i += 8
+    guard string(&name), !name.escaped, at(",\"value\":") else { return false }
+    i += 9
+    guard i < n, p[i] == UInt8(ascii: "-") || p[i] &- 48 < 10, number(&value), i < n else { return false }
+    if p[i] == UInt8(ascii: "}") {
+      i += 1
+      return true
+    }
+    guard at(",\"app_id\":"), i + 10 < n, p[i + 10] == UInt8(ascii: "\"") else { return false }
+    i += 10
+    var app = StringSpan()
+    guard string(&app), i < n, p[i] == UInt8(ascii: "}") else { return false }
+    i += 1
     return true
   }
 

@@ -333,8 +333,9 @@ public final class Runner {
   func offer(
     _ index: Int, _ event: Event, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: [Verdict]?
   ) -> Bool {
-    let c = collectors[index]
-    guard c.source.matches(event) else { return false }
+    // The collector is read in place: binding it to a local copied it and retained its fields on
+    // every event (it is copied below only for an accepted input).
+    guard collectors[index].source.matches(event) else { return false }
     report.collectors[index].events += 1
     let inputKey = event.forwardingKey
     // Inputs are remembered by their source id; the destination id is derived only on acceptance.
@@ -354,17 +355,18 @@ public final class Runner {
       report.collectors[index].accepted += 1
       if let top = verdict.topConcept { report.collectors[index].classMix[top, default: 0] += 1 }
       output.append(contentsOf: item)
+      let c = collectors[index]
       onAccept?(c, ForwardItem.destinationID(collector: c.id, input: inputKey), item[...])
       return true
     }
     var passed = true
     var probability = 1.0
-    if let map = c.conceptMap {
+    if let map = collectors[index].conceptMap {
       var mapped = event
       map.apply(to: &mapped)
       (passed, probability) = evaluate(index, mapped, eventTime)
-      if passed, let top = mapped.concepts.max(by: { $0.value < $1.value }) {
-        report.collectors[index].classMix[top.name.isEmpty ? top.id : top.name, default: 0] += 1
+      if passed, let top = mapped.topConceptIndex {
+        report.collectors[index].classMix[mapped.conceptLabel(top, line: line), default: 0] += 1
       }
     } else {
       (passed, probability) = evaluate(index, event, eventTime)
@@ -374,6 +376,7 @@ public final class Runner {
     }
     guard passed else { return true }
     acceptedIDs[index].insert(fingerprint)
+    let c = collectors[index]
     let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
     report.collectors[index].accepted += 1
     let start = output.count
@@ -433,9 +436,16 @@ public final class Runner {
       let outcome: StageOutcome
       if engines != nil {
         if stage == .preQueue { engines![index].begin(event) }
-        outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
-          self.count(index, base + i, ok)
-          if explaining { self.explain(index, base + i, event, ok) }
+        if explaining {
+          outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
+            self.count(index, base + i, ok)
+            self.explain(index, base + i, event, ok)
+          }
+        } else {
+          // No capture of the event here: capturing it copied it (and retained its fields) per statement.
+          outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
+            self.count(index, base + i, ok)
+          }
         }
       } else {
         outcome = evaluators[index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
