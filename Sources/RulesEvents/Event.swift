@@ -1,6 +1,16 @@
 /// The kind of media an input holds.
 public enum InputKind: String, Sendable, CaseIterable {
   case image, video, text, audio
+
+  /// This kind's bit in a set of kinds (bit i = `allCases[i]`).
+  @inline(__always) public var bit: UInt8 {
+    switch self {
+    case .image: 1
+    case .video: 2
+    case .text: 4
+    case .audio: 8
+    }
+  }
 }
 
 /// One concept of a model output: `{id, name, value}`.

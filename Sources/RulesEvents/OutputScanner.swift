@@ -343,7 +343,22 @@ public final class OutputScanner: Sendable {
           e.metadataRange = start..<c.i
           return true
         }
-        for (bit, kind) in InputKind.allCases.enumerated() where c.matches(key, kind.staticName) {
+        let kind: InputKind
+        let bit: Int
+        // Spelled out rather than a walk over `InputKind.allCases`, a shared array whose reference
+        // count every event (on every job) touched.
+        if c.matches(key, "image") {
+          (kind, bit) = (.image, 0)
+        } else if c.matches(key, "video") {
+          (kind, bit) = (.video, 1)
+        } else if c.matches(key, "text") {
+          (kind, bit) = (.text, 2)
+        } else if c.matches(key, "audio") {
+          (kind, bit) = (.audio, 3)
+        } else {
+          return c.skip(3)
+        }
+        do {
           guard dataSeen & (2 << UInt32(bit)) == 0 else { return false }
           dataSeen |= 2 << UInt32(bit)
           c.ws()
@@ -361,7 +376,6 @@ public final class OutputScanner: Sendable {
           e.mediaRange = start..<c.i
           return true
         }
-        return c.skip(3)
       }
     }
   }
@@ -717,7 +731,7 @@ struct ByteCursor {
     if fraction < 0 {
       v = Double(negative ? -mantissa : mantissa)
     } else {
-      let d = Double(mantissa) / JSONCursor.powersOfTen[fraction]
+      let d = Double(mantissa) / JSONCursor.powersOfTenTable[fraction]
       v = negative ? -d : d
     }
     return true

@@ -32,17 +32,72 @@ extension SourcePattern {
   public func matches(_ e: Event) -> Bool {
     matches(user: e.modelUser ?? "", app: e.modelApp ?? "", model: e.modelID ?? "", version: e.modelVersion)
   }
+
+  /// `matches` for an event lent by pointer: reads only the fields the pattern names (handing
+  /// `pointee` to a function that takes an `Event` copied the whole event).
+  @inline(__always) func matches(_ e: UnsafePointer<Event>) -> Bool {
+    if let user, user != (e.pointee.modelUser ?? "") { return false }
+    if let app, app != (e.pointee.modelApp ?? "") { return false }
+    if let model, model != (e.pointee.modelID ?? "") { return false }
+    if let version, version != e.pointee.modelVersion { return false }
+    return true
+  }
 }
 
-/// The outcome of one pure collector on one event (`droppedAt`: the statement that dropped it, counted
-/// across both stages, or -1).
+extension UnsafePointer where Pointee == Event {
+  /// `Event.isSuccess` and `Event.forwardingKey`, read field by field from the lent event.
+  @inline(__always) var isSuccess: Bool {
+    if let code = pointee.statusCode { return code == 10000 }
+    if let name = pointee.statusName { return name == "SUCCESS" }
+    return true
+  }
+
+  @inline(__always) var forwardingKey: String {
+    pointee.inputID ?? pointee.outputID ?? "line\(pointee.line)-\(pointee.indexInLine)"
+  }
+}
+
+/// The outcome of one pure collector on one output of a line, computed on a decoding job
+/// (`droppedAt`: the statement that dropped it, counted across both stages, or -1).
 public struct Verdict: Sendable {
-  var collector: Int
+  var collector: Int32
+  /// The output's index in its line.
+  var output: Int32
   var droppedAt: Int32
-  var probability: Double
-  /// For an accepted input: its PostInputs item and the top concept for the class mix.
-  var item: [UInt8]?
+  /// For an accepted input: where its PostInputs item lies in the job's item buffer, and the top
+  /// concept for the class mix.
+  var item: Range<Int> = 0..<0
   var topConcept: String?
+}
+
+/// What one decoding job computed for its share of a block, kept from block to block so the
+/// steady state allocates nothing: its events, its verdicts and their items, flat.
+final class JobOutput: @unchecked Sendable {
+  /// Each line's outputs (reused events).
+  var events: [[Event]] = []
+  var verdicts: [Verdict] = []
+  /// Each line's verdicts, as a range of `verdicts`.
+  var lineVerdicts: [Range<Int>] = []
+  var items: [UInt8] = []
+}
+
+/// What a decoding job reads, made for it alone: its own scanner, engines and copies of the
+/// collectors' sources (objects the jobs shared had their reference counts written from both cores
+/// on every event).
+struct JobContext {
+  let scanner: OutputScanner
+  var engines: [VMEngine]?
+  let pureIndices: [Int]
+  let sources: [SourcePattern]
+  let preCounts: [Int]
+  let collectors: [CheckedCollector]
+}
+
+/// A line's verdicts as the main thread reads them.
+struct Precomputed {
+  let verdicts: ArraySlice<Verdict>
+  let items: UnsafeBufferPointer<UInt8>
+  let output: Int32
 }
 
 /// The runner as the decoding jobs see it: they only read what never changes during a run.
@@ -75,6 +130,7 @@ public final class Runner {
   let anyModel: [Int]
   /// Collectors without a `limit`: their outcome depends on the event alone.
   let pure: [Bool]
+  let pureIndices: [Int]
   var states: [CollectorState]
   /// Inputs each collector accepted in this run, by a 64-bit fingerprint of the input id. The set is
   /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
@@ -123,9 +179,11 @@ public final class Runner {
     }
     self.byModel = byModel
     self.anyModel = anyModel
-    pure = program.collectors.map { c in
+    let pure = program.collectors.map { c in
       ((c.preQueue ?? []) + (c.postQueue ?? [])).allSatisfy { if case .limit = $0.kind { false } else { true } }
     }
+    self.pure = pure
+    pureIndices = pure.indices.filter { pure[$0] }
     states = Array(repeating: CollectorState(), count: program.collectors.count)
     acceptedIDs = Array(repeating: [], count: program.collectors.count)
     report = RunReport(collectors: program.collectors)
@@ -206,7 +264,7 @@ public final class Runner {
             bytes = UnsafeBufferPointer(rebasing: block[range])
             outcome = Self.decode(scanner, bytes, number, into: &events)
           }
-          try handle(outcome, events, bytes, line, verdicts: nil)
+          try handle(outcome, events, bytes, line, verdicts: nil, items: nil)
           if output.count >= Self.outputBlock {
             emit(output)
             output.removeAll(keepingCapacity: true)
@@ -219,42 +277,55 @@ public final class Runner {
     // (and evaluates the collectors whose outcome depends on the event alone); the main thread then
     // goes through the lines in file order, so the output and the report do not depend on `jobs`.
     let precompute = explainInput == nil && pure.contains(true)
-    var pools = [[[Event]]](repeating: [], count: jobs)
+    let outputs = (0..<jobs).map { _ in JobOutput() }
+    // Each job has its own scanner and engines: objects shared by the jobs had their reference
+    // counts bumped from both cores on every event, and the cache line bounced between them.
+    var contexts = try (0..<jobs).map { _ throws in
+      JobContext(
+        scanner: makeScanner(), engines: try engines?.map { e throws in try VMEngine(isolating: e.compiled) },
+        pureIndices: pureIndices.map { $0 }, sources: collectors.map { $0.source },
+        preCounts: collectors.map { $0.preQueue?.count ?? 0 }, collectors: collectors.map { $0 })
+    }
     try reader.forEachBlock { block, lines in
       var outcomes = [LineOutcome](repeating: .blank, count: lines.count)
-      var verdicts = [[[Verdict]]](repeating: [], count: precompute ? lines.count : 0)
       let share = (lines.count + jobs - 1) / jobs
       let shared = UnsafeSendableRunner(self)
       let blockBytes = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
-      pools.withUnsafeMutableBufferPointer { poolBuffer in
-        verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
-          outcomes.withUnsafeMutableBufferPointer { outcomeBuffer in
-            let pools = UnsafeSendableBuffer(poolBuffer)
-            let verdictSlots = UnsafeSendableBuffer(verdictBuffer)
-            let results = UnsafeSendableBuffer(outcomeBuffer)
-            DispatchQueue.concurrentPerform(iterations: jobs) { job in
-              let lo = job * share
-              let hi = min(lines.count, lo + share)
-              guard lo < hi else { return }
-              var pool = pools[job]
-              pools[job] = []
-              defer { pools[job] = pool }
-              while pool.count < hi - lo { pool.append([]) }
-              var engines = precompute ? shared.runner.engines : nil
-              for k in lo..<hi {
-                guard case .bytes(let number, let range) = lines[k] else { continue }
-                let bytes = UnsafeBufferPointer(rebasing: blockBytes.base[range])
-                let outcome = Self.decode(scanner, bytes, number, into: &pool[k - lo])
-                results[k] = outcome
-                if precompute, case .events(let count) = outcome {
-                  verdictSlots[k] = pool[k - lo][0..<count].map {
-                    shared.runner.verdicts(for: $0, line: bytes, engines: &engines)
-                  }
+      contexts.withUnsafeMutableBufferPointer { contextBuffer in
+      let contexts = UnsafeSendableBuffer(contextBuffer)
+      outcomes.withUnsafeMutableBufferPointer { outcomeBuffer in
+        let results = UnsafeSendableBuffer(outcomeBuffer)
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+          let lo = job * share
+          let hi = min(lines.count, lo + share)
+          guard lo < hi else { return }
+          let out = outputs[job]
+          // The job's events are a local while it works: reached through the class they were checked
+          // for exclusive access and uniqueness (and copied) on every use.
+          var events = out.events
+          out.events = []
+          defer { out.events = events }
+          while events.count < hi - lo { events.append([]) }
+          out.verdicts.removeAll(keepingCapacity: true)
+          out.lineVerdicts.removeAll(keepingCapacity: true)
+          out.items.removeAll(keepingCapacity: true)
+          for k in lo..<hi {
+            let first = out.verdicts.count
+            defer { out.lineVerdicts.append(first..<out.verdicts.count) }
+            guard case .bytes(let number, let range) = lines[k] else { continue }
+            let bytes = UnsafeBufferPointer(rebasing: blockBytes.base[range])
+            let outcome = Self.decode(contexts[job].scanner, bytes, number, into: &events[k - lo])
+            results[k] = outcome
+            if precompute, case .events(let count) = outcome {
+              events[k - lo].withUnsafeBufferPointer { decoded in
+                for e in 0..<count {
+                  shared.runner.verdicts(for: decoded.baseAddress! + e, output: Int32(e), line: bytes, context: &contexts.base[job], into: out)
                 }
               }
             }
           }
         }
+      }
       }
       defer {
         if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
@@ -271,7 +342,15 @@ public final class Runner {
           bytes = UnsafeBufferPointer(rebasing: block[range])
         }
         let job = k / share
-        try handle(outcomes[k], pools[job][k - job * share], bytes, line, verdicts: precompute ? verdicts[k] : nil)
+        let out = outputs[job]
+        if precompute {
+          try out.items.withUnsafeBufferPointer { items in
+            let verdicts = out.verdicts[out.lineVerdicts[k - job * share]]
+            try handle(outcomes[k], out.events[k - job * share], bytes, line, verdicts: verdicts, items: items)
+          }
+        } else {
+          try handle(outcomes[k], out.events[k - job * share], bytes, line, verdicts: nil, items: nil)
+        }
         if output.count >= Self.outputBlock {
           emit(output)
           output.removeAll(keepingCapacity: true)
@@ -291,13 +370,26 @@ public final class Runner {
   }
 
   /// Counts a bad line, or sends a line's outputs on.
-  func handle(_ outcome: LineOutcome, _ events: [Event], _ bytes: UnsafeBufferPointer<UInt8>, _ line: ChunkReader.Line, verdicts: [[Verdict]]?) throws {
+  func handle(
+    _ outcome: LineOutcome, _ events: [Event], _ bytes: UnsafeBufferPointer<UInt8>, _ line: ChunkReader.Line,
+    verdicts: ArraySlice<Verdict>?, items: UnsafeBufferPointer<UInt8>?
+  ) throws {
     switch outcome {
     case .blank: break
     case .failed(let error):
       if case .bytes(let number, _) = line { try bad(number, error.description) }
     case .events(let count):
-      for e in 0..<count { process(events[e], line: bytes, verdicts: verdicts?[e]) }
+      // Through a buffer pointer each event is lent, not copied (an array element read was a copy
+      // that retained every field: 3.6% of a two-job run).
+      events.withUnsafeBufferPointer { events in
+        for e in 0..<count {
+          if let verdicts, let items {
+            process(events.baseAddress! + e, line: bytes, precomputed: Precomputed(verdicts: verdicts, items: items, output: Int32(e)))
+          } else {
+            process(events.baseAddress! + e, line: bytes, precomputed: nil)
+          }
+        }
+      }
     }
   }
 
@@ -308,17 +400,23 @@ public final class Runner {
 
   /// Sends one output to the collectors that watch its model; `line` holds the bytes it was read from.
   /// `verdicts`, when given, holds the outcome of the pure collectors computed on a decoding thread.
-  public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>, verdicts: [Verdict]? = nil) {
+  public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>) {
+    withUnsafePointer(to: event) { process($0, line: line, precomputed: nil) }
+  }
+
+  /// The runner's path: events are lent by pointer, never copied (a copy retained and released
+  /// every string and array of the event: 4% of a run, and contended between jobs).
+  func process(_ event: UnsafePointer<Event>, line: UnsafeBufferPointer<UInt8>, precomputed verdicts: Precomputed?) {
     report.events += 1
     guard event.isSuccess else {
       report.skippedStatus += 1
       return
     }
-    let eventTime = clock.time(of: event)
+    let eventTime = clock.time(of: event.pointee.createdAt)
     var matched = false
     // Collectors of this model and of any model, in definition order; an event pays nothing for
     // collectors that watch other models (and allocates nothing when only one list applies).
-    let specific = event.modelID.flatMap { byModel[$0] } ?? []
+    let specific = event.pointee.modelID.flatMap { byModel[$0] } ?? []
     if specific.isEmpty {
       for index in anyModel { matched = offer(index, event, line, eventTime, verdicts) || matched }
     } else if anyModel.isEmpty {
@@ -331,7 +429,7 @@ public final class Runner {
 
   /// Runs one collector on one event if it watches the event's model; returns whether it does.
   func offer(
-    _ index: Int, _ event: Event, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: [Verdict]?
+    _ index: Int, _ event: UnsafePointer<Event>, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: Precomputed?
   ) -> Bool {
     // The collector is read in place: binding it to a local copied it and retained its fields on
     // every event (it is copied below only for an accepted input).
@@ -344,34 +442,35 @@ public final class Runner {
       report.collectors[index].duplicates += 1
       return true
     }
-    if let verdict = verdicts?.first(where: { $0.collector == index }) {
+    if let verdicts, let verdict = verdicts.verdicts.first(where: { $0.collector == index && $0.output == verdicts.output }) {
       // Computed on a decoding thread: replay its statement counts.
       let total = report.collectors[index].statements.count
       let stop = verdict.droppedAt < 0 ? total : Int(verdict.droppedAt)
       for s in 0..<stop { report.collectors[index].statements[s].passed += 1 }
       if stop < total { report.collectors[index].statements[stop].dropped += 1 }
-      guard verdict.droppedAt < 0, let item = verdict.item else { return true }
+      guard verdict.droppedAt < 0 else { return true }
       acceptedIDs[index].insert(fingerprint)
       report.collectors[index].accepted += 1
       if let top = verdict.topConcept { report.collectors[index].classMix[top, default: 0] += 1 }
-      output.append(contentsOf: item)
+      let start = output.count
+      output.append(contentsOf: UnsafeBufferPointer(rebasing: verdicts.items[verdict.item]))
       let c = collectors[index]
-      onAccept?(c, ForwardItem.destinationID(collector: c.id, input: inputKey), item[...])
+      onAccept?(c, ForwardItem.destinationID(collector: c.id, input: inputKey), output[start...])
       return true
     }
     var passed = true
     var probability = 1.0
     if let map = collectors[index].conceptMap {
-      var mapped = event
+      var mapped = event.pointee
       map.apply(to: &mapped)
-      (passed, probability) = evaluate(index, mapped, eventTime)
+      (passed, probability) = withUnsafePointer(to: mapped) { evaluate(index, $0, eventTime) }
       if passed, let top = mapped.topConceptIndex {
         report.collectors[index].classMix[mapped.conceptLabel(top, line: line), default: 0] += 1
       }
     } else {
       (passed, probability) = evaluate(index, event, eventTime)
-      if passed, let top = event.topConceptIndex {
-        report.collectors[index].classMix[event.conceptLabel(top, line: line), default: 0] += 1
+      if passed, let top = event.pointee.topConceptIndex {
+        report.collectors[index].classMix[event.pointee.conceptLabel(top, line: line), default: 0] += 1
       }
     }
     guard passed else { return true }
@@ -380,58 +479,75 @@ public final class Runner {
     let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
     report.collectors[index].accepted += 1
     let start = output.count
-    ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
+    ForwardItem.write(into: &output, collector: c, event: event.pointee, line: line, id: id, inclusionProbability: probability)
     onAccept?(c, id, output[start...])
     return true
   }
 
   /// The outcomes of the pure collectors that watch this event's model, computed off the main thread
-  /// with the job's own engines. Reads only immutable state of the runner.
-  func verdicts(for event: Event, line: UnsafeBufferPointer<UInt8>, engines: inout [VMEngine]?) -> [Verdict] {
-    guard event.isSuccess else { return [] }
-    var out: [Verdict] = []
-    for (index, c) in collectors.enumerated() where pure[index] {
-      guard c.source.matches(event) else { continue }
-      var mapped = event
-      c.conceptMap?.apply(to: &mapped)
-      var state = CollectorState()
-      let preCount = c.preQueue?.count ?? 0
-      var probability = 1.0
-      var droppedAt: Int32 = -1
-      for stage in [StageKind.preQueue, .postQueue] where droppedAt < 0 {
-        let outcome: StageOutcome
-        if engines != nil {
-          if stage == .preQueue { engines![index].begin(mapped) }
-          outcome = engines![index].run(stage, event: mapped, eventTime: 0, state: &state)
-        } else {
-          outcome = evaluators[index].run(stage, event: mapped, eventTime: 0, state: &state)
-        }
-        probability *= outcome.inclusionProbability
-        if let d = outcome.droppedAt { droppedAt = Int32((stage == .preQueue ? 0 : preCount) + d) }
+  /// with the job's own engines into the job's output. Reads only immutable state of the runner.
+  func verdicts(
+    for event: UnsafePointer<Event>, output: Int32, line: UnsafeBufferPointer<UInt8>, context: inout JobContext, into out: JobOutput
+  ) {
+    guard event.isSuccess else { return }
+    for index in context.pureIndices where context.sources[index].matches(event) {
+      if let map = context.collectors[index].conceptMap {
+        var mapped = event.pointee
+        map.apply(to: &mapped)
+        withUnsafePointer(to: mapped) { verdict(index, $0, original: event, output, line, &context, out) }
+      } else {
+        verdict(index, event, original: event, output, line, &context, out)
       }
-      var verdict = Verdict(collector: index, droppedAt: droppedAt, probability: probability)
-      if droppedAt < 0 {
-        // The item is written here too; the main thread appends it unless the input is a repeat.
-        let inputKey = event.forwardingKey
-        var item: [UInt8] = []
-        ForwardItem.write(
-          into: &item, collector: c, event: event, line: line,
-          id: ForwardItem.destinationID(collector: c.id, input: inputKey), inclusionProbability: probability)
-        verdict.item = item
-        if let top = mapped.topConceptIndex { verdict.topConcept = mapped.conceptLabel(top, line: line) }
-      }
-      out.append(verdict)
     }
-    return out
+  }
+
+  /// One pure collector's verdict on an event (`original`: the event before its concept map).
+  func verdict(
+    _ index: Int, _ event: UnsafePointer<Event>, original: UnsafePointer<Event>, _ output: Int32, _ line: UnsafeBufferPointer<UInt8>,
+    _ context: inout JobContext, _ out: JobOutput
+  ) {
+    var state = CollectorState()
+    let preCount = context.preCounts[index]
+    var probability = 1.0
+    var droppedAt: Int32 = -1
+    // Both stages in order, by number: an array of stages here was built (or, as a shared constant,
+    // had its reference count written by every job) per event.
+    for ordinal in 0..<2 where droppedAt < 0 {
+      let stage: StageKind = ordinal == 0 ? .preQueue : .postQueue
+      let outcome: StageOutcome
+      if context.engines != nil {
+        if stage == .preQueue { context.engines![index].begin(event) }
+        outcome = context.engines![index].run(stage, event: event, eventTime: 0, state: &state)
+      } else {
+        outcome = evaluators[index].run(stage, event: event.pointee, eventTime: 0, state: &state)
+      }
+      probability *= outcome.inclusionProbability
+      if let d = outcome.droppedAt { droppedAt = Int32((stage == .preQueue ? 0 : preCount) + d) }
+    }
+    var verdict = Verdict(collector: Int32(index), output: output, droppedAt: droppedAt)
+    if droppedAt < 0 {
+      // The item is written here too; the main thread appends it unless the input is a repeat.
+      let c = context.collectors[index]
+      let start = out.items.count
+      ForwardItem.write(
+        into: &out.items, collector: c, event: original.pointee, line: line,
+        id: ForwardItem.destinationID(collector: c.id, input: original.forwardingKey), inclusionProbability: probability)
+      verdict.item = start..<out.items.count
+      if let top = event.pointee.topConceptIndex { verdict.topConcept = event.pointee.conceptLabel(top, line: line) }
+    }
+    out.verdicts.append(verdict)
   }
 
   /// Runs both stages of one collector on one (mapped) event, counting every statement met.
-  func evaluate(_ index: Int, _ event: Event, _ eventTime: Double) -> (passed: Bool, probability: Double) {
-    let explaining = explainInput != nil && explainInput == event.inputID
+  func evaluate(_ index: Int, _ event: UnsafePointer<Event>, _ eventTime: Double) -> (passed: Bool, probability: Double) {
+    let explaining = explainInput != nil && explainInput == event.pointee.inputID
     let preCount = collectors[index].preQueue?.count ?? 0
     var probability = 1.0
     var passed = true
-    for stage in [StageKind.preQueue, .postQueue] where passed {
+    // Both stages in order, by number: an array of stages here was built (or, as a shared constant,
+    // had its reference count written by every job) per event.
+    for ordinal in 0..<2 where passed {
+      let stage: StageKind = ordinal == 0 ? .preQueue : .postQueue
       let base = stage == .preQueue ? 0 : preCount
       let outcome: StageOutcome
       if engines != nil {
@@ -439,7 +555,7 @@ public final class Runner {
         if explaining {
           outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
             self.count(index, base + i, ok)
-            self.explain(index, base + i, event, ok)
+            self.explain(index, base + i, event.pointee, ok)
           }
         } else {
           // No capture of the event here: capturing it copied it (and retained its fields) per statement.
@@ -448,9 +564,9 @@ public final class Runner {
           }
         }
       } else {
-        outcome = evaluators[index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
+        outcome = evaluators[index].run(stage, event: event.pointee, eventTime: eventTime, state: &states[index]) { i, ok in
           self.count(index, base + i, ok)
-          if explaining { self.explain(index, base + i, event, ok) }
+          if explaining { self.explain(index, base + i, event.pointee, ok) }
         }
       }
       passed = outcome.passed

@@ -402,8 +402,11 @@ public struct EventClock: Sendable {
   public init() {}
 
   /// The time to count this event at; remembers its own timestamp.
-  public mutating func time(of event: Event) -> Double {
-    if let t = event.createdAt { latest = max(latest ?? t, t) }
-    return event.createdAt ?? latest ?? 0
+  public mutating func time(of event: Event) -> Double { time(of: event.createdAt) }
+
+  /// The time of an event created at `createdAt` (nil when it has none).
+  public mutating func time(of createdAt: Double?) -> Double {
+    if let t = createdAt { latest = max(latest ?? t, t) }
+    return createdAt ?? latest ?? 0
   }
 }

@@ -125,22 +125,32 @@ public final class Interpreter: @unchecked Sendable {
   /// program's key table the event's own arrays are used as they are, else keys are resolved from
   /// the strings into `prepared`.
   public func prepare(_ event: Event, into prepared: inout PreparedConcepts) {
-    if event.conceptKeyTable == keyTableID && event.conceptNameKeys.count == event.concepts.count
-      && event.conceptIDKeys.count == event.concepts.count
+    withUnsafePointer(to: event) { prepare($0, into: &prepared) }
+  }
+
+  /// `prepare(_:into:)` for an event lent by pointer (the runner's path: no copy of the event).
+  public func prepare(_ event: UnsafePointer<Event>, into prepared: inout PreparedConcepts) {
+    let e = event.pointee.conceptNameKeys.count
+    if event.pointee.conceptKeyTable == keyTableID && e == event.pointee.concepts.count
+      && event.pointee.conceptIDKeys.count == e
     {
       prepared.fromEvent = true
     } else {
       prepared.fromEvent = false
-      prepare(event.concepts, into: &prepared)
+      prepare(event.pointee.concepts, into: &prepared)
     }
   }
 
   /// Evaluates a condition block on an event prepared into `top`.
   public func evaluate(block: Int, event: Event, top: PreparedConcepts, cache: inout EventCache) -> Bool {
+    withUnsafePointer(to: event) { evaluate(block: block, event: $0, top: top, cache: &cache) }
+  }
+
+  /// `evaluate` for an event lent by pointer.
+  public func evaluate(block: Int, event e: UnsafePointer<Event>, top: PreparedConcepts, cache: inout EventCache) -> Bool {
     // The event and the concept list are handed down the recursion by pointer: passing the structs
     // themselves retained and released every field at each filter call (callgrind: R4 spent more on
     // that than on its tests).
-    withUnsafePointer(to: event) { e in
       program.code.withUnsafeBufferPointer { code in
         if top.fromEvent {
           return ConceptScope.with(e.pointee.concepts, e.pointee.conceptNameKeys, e.pointee.conceptIDKeys) { scope in
@@ -151,7 +161,6 @@ public final class Interpreter: @unchecked Sendable {
           run(block, code, e, scope, e.pointee.regions, .none, &cache)
         }
       }
-    }
   }
 
   /// The sampling key a source gives: strings as they are, numbers without a trailing `.0`, bools as
@@ -238,7 +247,7 @@ public final class Interpreter: @unchecked Sendable {
           continue
         case .kindIn(let bits, let t, let e):
           var ok = false
-          if let kind = event.pointee.inputKind { ok = bits & (1 << UInt8(InputKind.allCases.firstIndex(of: kind)!)) != 0 }
+          if let kind = event.pointee.inputKind { ok = bits & kind.bit != 0 }
           pc = block.start + Int(ok ? t : e)
           continue
         case .metadataBool(let slot, let value, let t, let e):

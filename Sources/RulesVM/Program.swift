@@ -112,3 +112,33 @@ extension Program {
   /// Whether any rule reads regions or frames.
   public var readsRegionsOrFrames: Bool { collections.contains { $0.kind != .concepts } }
 }
+
+extension Program {
+  /// A copy that shares no storage with this one, for a thread of its own. Arrays are shared
+  /// between copies of a value and their reference counts are written on every read of a pool, so
+  /// two jobs reading one program kept moving the same cache lines between their cores.
+  public func isolatedCopy() -> Program {
+    func fresh(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
+    var p = Program()
+    p.code = code.map { $0 }
+    p.blocks = blocks.map { $0 }
+    p.locations = locations.map { $0 }
+    p.numbers = numbers.map { $0 }
+    p.strings = strings.map(fresh)
+    p.sets = sets.map { s in
+      var copy = ConstantSet()
+      copy.strings = Set(s.strings.map(fresh))
+      copy.numbers = Set(s.numbers.map { $0 })
+      copy.bools = Set(s.bools.map { $0 })
+      return copy
+    }
+    p.regexSources = regexSources.map(fresh)
+    p.regexes = regexes
+    p.conceptKeys = conceptKeys.map(fresh)
+    p.keyLists = keyLists.map { $0.map { $0 } }
+    p.collections = collections.map { $0 }
+    p.metadataPaths = metadataPaths.map { $0.map(fresh) }
+    p.cacheSize = cacheSize
+    return p
+  }
+}
