@@ -23,84 +23,148 @@ public struct ChunkReader {
   }
 
   /// Calls `body` with each block's bytes and the lines in it, in order.
+  ///
+  /// A regular file is read ahead: while `body` works on one block, the next is read into a second
+  /// buffer on another thread, so copying the file out of the page cache (about 50 ms for 200 MB,
+  /// 15% of a one-job run) overlaps with the work instead of adding to it.
   public func forEachBlock(_ body: (UnsafeBufferPointer<UInt8>, [Line]) throws -> Void) throws {
-    // The file is read straight into one buffer that lives for the whole run (reading through
-    // `Data` and appending it copied every byte twice more: 5% of a run's time).
-    var buffer = [UInt8](repeating: 0, count: blockSize * 2)
-    var filled = 0
-    var number = 0
-    var skipping: Int?  // length so far of an over-long line being skipped
-    var atEnd = false
-    var lines: [Line] = []
     let fd = handle.fileDescriptor
     // A pipe or terminal hands over what it has: waiting for a whole block would stall a live stream.
     var info = stat()
     let regularFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    while !atEnd {
-      if buffer.count - filled < blockSize { buffer.append(contentsOf: repeatElement(0, count: blockSize)) }
-      let got = try buffer.withUnsafeMutableBufferPointer { b -> Int in
-        var total = 0
-        while total < blockSize {
-          let n = read(fd, b.baseAddress! + filled + total, blockSize - total)
-          if n < 0 {
-            if errno == EINTR { continue }
-            throw CocoaError(.fileReadUnknown)
-          }
-          if n == 0 { break }
-          total += n
-          if !regularFile { break }
-        }
-        return total
-      }
-      if got == 0 { atEnd = true }
-      filled += got
+    var current = ReadBuffer(capacity: blockSize * 2)
+    var spare = ReadBuffer(capacity: blockSize * 2)
+    let readAhead = regularFile ? ReadAhead() : nil
+    defer {
+      readAhead?.finish()
+      current.free()
+      spare.free()
+    }
+    var filled = try Self.read(fd, into: current.base, count: blockSize, whole: regularFile)
+    var atEnd = filled == 0
+    var number = 0
+    var skipping: Int?  // length so far of an over-long line being skipped
+    var lines: [Line] = []
+    while true {
       lines.removeAll(keepingCapacity: true)
       var start = 0
       var consumed = 0
-      try buffer.withUnsafeBufferPointer { whole in
-        let all = UnsafeBufferPointer(rebasing: whole[0..<filled])
-        while start < all.count {
-          let found = memchr(all.baseAddress! + start, 10, all.count - start)
-          let end: Int
-          if let found {
-            end = all.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-          } else if atEnd {
-            end = all.count
-          } else {
-            break
-          }
-          if let s = skipping {
-            number += 1
-            lines.append(.tooLong(number: number, length: s + end - start))
-            skipping = nil
-          } else {
-            var stop = end
-            if stop > start && all[stop - 1] == 13 { stop -= 1 }
-            number += 1
-            if stop - start > maxLineLength {
-              lines.append(.tooLong(number: number, length: stop - start))
-            } else {
-              lines.append(.bytes(number: number, range: start..<stop))
-            }
-          }
-          start = end + 1
-          consumed = min(start, all.count)
+      let all = UnsafeBufferPointer(start: UnsafePointer(current.base), count: filled)
+      while start < all.count {
+        let found = memchr(all.baseAddress! + start, 10, all.count - start)
+        let end: Int
+        if let found {
+          end = all.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        } else if atEnd {
+          end = all.count
+        } else {
+          break
         }
-        // A line that has not ended yet and is already too long is skipped rather than kept.
-        if !atEnd && all.count - consumed > maxLineLength {
-          skipping = (skipping ?? 0) + all.count - consumed
-          consumed = all.count
+        if let s = skipping {
+          number += 1
+          lines.append(.tooLong(number: number, length: s + end - start))
+          skipping = nil
+        } else {
+          var stop = end
+          if stop > start && all[stop - 1] == 13 { stop -= 1 }
+          number += 1
+          if stop - start > maxLineLength {
+            lines.append(.tooLong(number: number, length: stop - start))
+          } else {
+            lines.append(.bytes(number: number, range: start..<stop))
+          }
         }
-        if !lines.isEmpty { try body(all, lines) }
+        start = end + 1
+        consumed = min(start, all.count)
       }
-      // Keep the unfinished line at the front of the buffer.
+      // A line that has not ended yet and is already too long is skipped rather than kept.
+      if !atEnd && all.count - consumed > maxLineLength {
+        skipping = (skipping ?? 0) + all.count - consumed
+        consumed = all.count
+      }
+      // The next block starts with this one's unfinished line; its read runs alongside `body`.
       let rest = filled - consumed
-      if rest > 0 && consumed > 0 {
-        buffer.withUnsafeMutableBufferPointer { b in
-          _ = memmove(b.baseAddress!, b.baseAddress! + consumed, rest)
-        }
+      if !atEnd {
+        spare.reserve(rest + blockSize)
+        if rest > 0 { memcpy(spare.base, current.base + consumed, rest) }
+        readAhead?.start(fd, into: spare.base + rest, count: blockSize)
       }
-      filled = rest
+      if !lines.isEmpty { try body(all, lines) }
+      if atEnd { return }
+      let got = try readAhead?.wait() ?? Self.read(fd, into: spare.base + rest, count: blockSize, whole: false)
+      swap(&current, &spare)
+      filled = rest + got
+      atEnd = got == 0
     }
   }
+
+  /// Reads up to `count` bytes (all of them unless the file ends, when `whole`; else what one read gives).
+  static func read(_ fd: Int32, into p: UnsafeMutablePointer<UInt8>, count: Int, whole: Bool) throws -> Int {
+    var total = 0
+    while total < count {
+      let n = Glibc.read(fd, p + total, count - total)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw CocoaError(.fileReadUnknown)
+      }
+      if n == 0 { break }
+      total += n
+      if !whole { break }
+    }
+    return total
+  }
+}
+
+/// A growable byte buffer the reader and its read-ahead thread share (raw memory: the thread writes
+/// while `body` reads the other buffer).
+struct ReadBuffer {
+  private(set) var base: UnsafeMutablePointer<UInt8>
+  private(set) var capacity: Int
+
+  init(capacity: Int) {
+    base = .allocate(capacity: capacity)
+    self.capacity = capacity
+  }
+
+  /// Grows to at least `count` bytes, keeping nothing (it is only grown before being filled).
+  mutating func reserve(_ count: Int) {
+    guard count > capacity else { return }
+    base.deallocate()
+    base = .allocate(capacity: count)
+    capacity = count
+  }
+
+  func free() { base.deallocate() }
+}
+
+/// Reads the next block of a file on a thread of its own.
+final class ReadAhead: @unchecked Sendable {
+  private let queue = DispatchQueue(label: "rulec.read-ahead")
+  private let done = DispatchSemaphore(value: 0)
+  private var result: Result<Int, Error> = .success(0)
+  private var inFlight = false
+
+  func start(_ fd: Int32, into p: UnsafeMutablePointer<UInt8>, count: Int) {
+    inFlight = true
+    let target = UnsafeSendablePointer(p)
+    queue.async {
+      self.result = Result { try ChunkReader.read(fd, into: target.pointer, count: count, whole: true) }
+      self.done.signal()
+    }
+  }
+
+  func wait() throws -> Int {
+    guard inFlight else { return 0 }
+    done.wait()
+    inFlight = false
+    return try result.get()
+  }
+
+  /// Waits for a read still in flight (before its buffer is freed).
+  func finish() { _ = try? wait() }
+}
+
+struct UnsafeSendablePointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<UInt8>
+  init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
 }
