@@ -22,6 +22,58 @@ struct InputFingerprint: Hashable {
   }
 }
 
+/// The fingerprints a collector accepted: open addressing over the fingerprints themselves (already
+/// well mixed), instead of a `Set`, which hashed each one again with SipHash on every event.
+struct FingerprintSet {
+  private var slots: [UInt64] = Array(repeating: 0, count: 1024)
+  private var count = 0
+  /// Whether the fingerprint 0 (the empty-slot marker) is in the set.
+  private var hasZero = false
+
+  func contains(_ f: InputFingerprint) -> Bool {
+    if f.value == 0 { return hasZero }
+    let mask = slots.count - 1
+    var i = Int(truncatingIfNeeded: f.value ^ (f.value >> 32)) & mask
+    while true {
+      let v = slots[i]
+      if v == f.value { return true }
+      if v == 0 { return false }
+      i = (i + 1) & mask
+    }
+  }
+
+  mutating func insert(_ f: InputFingerprint) {
+    if f.value == 0 {
+      hasZero = true
+      return
+    }
+    if (count + 1) * 2 > slots.count { grow() }
+    let mask = slots.count - 1
+    var i = Int(truncatingIfNeeded: f.value ^ (f.value >> 32)) & mask
+    while true {
+      let v = slots[i]
+      if v == f.value { return }
+      if v == 0 {
+        slots[i] = f.value
+        count += 1
+        return
+      }
+      i = (i + 1) & mask
+    }
+  }
+
+  private mutating func grow() {
+    let old = slots
+    slots = Array(repeating: 0, count: old.count * 2)
+    count = 0
+    for v in old where v != 0 { insert(InputFingerprint(value: v)) }
+  }
+}
+
+extension InputFingerprint {
+  init(value: UInt64) { self.value = value }
+}
+
 extension Event {
   /// What identifies the input for dedupe and destination ids: its id, else the output's id, else its place.
   public var forwardingKey: String { inputID ?? outputID ?? "line\(line)-\(indexInLine)" }
@@ -135,7 +187,7 @@ public final class Runner {
   /// Inputs each collector accepted in this run, by a 64-bit fingerprint of the input id. The set is
   /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
   /// 105 MB keeping the ids, and is 80 MB with fingerprints.
-  var acceptedIDs: [Set<InputFingerprint>]
+  var acceptedIDs: [FingerprintSet]
   var clock = EventClock()
   public private(set) var report: RunReport
   /// Stop at the first bad line (`--strict`).
@@ -185,7 +237,7 @@ public final class Runner {
     self.pure = pure
     pureIndices = pure.indices.filter { pure[$0] }
     states = Array(repeating: CollectorState(), count: program.collectors.count)
-    acceptedIDs = Array(repeating: [], count: program.collectors.count)
+    acceptedIDs = Array(repeating: FingerprintSet(), count: program.collectors.count)
     report = RunReport(collectors: program.collectors)
   }
 
@@ -479,7 +531,7 @@ public final class Runner {
     let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
     report.collectors[index].accepted += 1
     let start = output.count
-    ForwardItem.write(into: &output, collector: c, event: event.pointee, line: line, id: id, inclusionProbability: probability)
+    ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
     onAccept?(c, id, output[start...])
     return true
   }
@@ -530,7 +582,7 @@ public final class Runner {
       let c = context.collectors[index]
       let start = out.items.count
       ForwardItem.write(
-        into: &out.items, collector: c, event: original.pointee, line: line,
+        into: &out.items, collector: c, event: original, line: line,
         id: ForwardItem.destinationID(collector: c.id, input: original.forwardingKey), inclusionProbability: probability)
       verdict.item = start..<out.items.count
       if let top = event.pointee.topConceptIndex { verdict.topConcept = event.pointee.conceptLabel(top, line: line) }
