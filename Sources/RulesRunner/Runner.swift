@@ -244,7 +244,7 @@ public final class Runner {
   /// What the decoder must keep for these compiled collectors: concept text only for `name`/`id`
   /// tests and concept maps, media text only for `input.url`/`input.text`, regions and frames only
   /// when a rule ranges over them.
-  static func needs(of compiled: [CompiledCollector]) -> DecodeNeeds {
+  public static func needs(of compiled: [CompiledCollector]) -> DecodeNeeds {
     var needs = DecodeNeeds()
     var sources: [StringSource] = compiled.flatMap { $0.program.sourcesRead }
     for c in compiled {
