@@ -102,6 +102,10 @@ struct BlockLowering {
           place(next)
         }
       }
+    case .quantifier(.any, let c) where fusedKeyValue(c) != nil:
+      // `any concept where (name == "dog" and value > 0.8)`: one loop over the keys, no filter block.
+      let (id, keys, op, bound) = fusedKeyValue(c)!
+      emit(.anyConceptWith(id: id, keyList: keyList(keys), op, number: builder.number(bound), t, f))
     case .quantifier(let q, let c):
       let spec = collection(c, &projection)
       location = e.range.start
@@ -479,6 +483,55 @@ struct BlockLowering {
     builder.program.cacheSize += 1
     builder.cacheIndex[key] = slot
     return slot
+  }
+
+  /// `concepts where (name|id == "s" | in [...]) and value OP number` (either order, no key list),
+  /// as the parts of one `br.any.key`; nil for anything else.
+  func fusedKeyValue(_ c: CollectionExpr) -> (id: Bool, keys: [String], CompareOp, Double)? {
+    guard builder.options.conceptNamesAsKeys, c.kind == .concepts, c.list == nil, case .where(let predicate)? = c.filter else {
+      return nil
+    }
+    let items = Folding.chain(Folding.strip(predicate), and: true)
+    guard items.count == 2 else { return nil }
+    func field(_ e: Expr) -> Bool? {
+      switch Folding.strip(e).kind {
+      case .name("name"): false
+      case .name("id"): true
+      default: nil
+      }
+    }
+    func keyTest(_ e: Expr) -> (Bool, [String])? {
+      guard case .binary(let op, let l, let r) = Folding.strip(e).kind, let id = field(l) else { return nil }
+      switch (op, Folding.strip(r).kind) {
+      case (.equal, .string(let s)): return (id, [s])
+      case (.in, .list(let list)):
+        var keys: [String] = []
+        for item in list {
+          switch item.kind {
+          case .string(let s): keys.append(s)
+          // A bare word is a string unless it names a field of the concept (`name in [id]`).
+          case .name(let s) where !["value", "name", "id"].contains(s): keys.append(s)
+          default: return nil
+          }
+        }
+        return (id, keys)
+      default: return nil
+      }
+    }
+    func valueTest(_ e: Expr) -> (CompareOp, Double)? {
+      guard case .binary(let op, let l, let r) = Folding.strip(e).kind else { return nil }
+      let ops: [BinaryOperator: (CompareOp, CompareOp)] = [
+        .less: (.lt, .gt), .lessEqual: (.le, .ge), .greater: (.gt, .lt), .greaterEqual: (.ge, .le), .equal: (.eq, .eq), .notEqual: (.ne, .ne),
+      ]
+      guard let (direct, mirrored) = ops[op] else { return nil }
+      if case .name("value") = Folding.strip(l).kind, let k = Constant.number(r) { return (direct, k) }
+      if case .name("value") = Folding.strip(r).kind, let k = Constant.number(l) { return (mirrored, k) }
+      return nil
+    }
+    for (a, b) in [(items[0], items[1]), (items[1], items[0])] {
+      if let (id, keys) = keyTest(a), let (op, k) = valueTest(b) { return (id, keys, op, k) }
+    }
+    return nil
   }
 
   /// Whether `e` is the name (false) or id (true) of the concept in scope, or nil.

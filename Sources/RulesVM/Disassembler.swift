@@ -101,6 +101,9 @@ public enum Disassembler {
     case .typeIn(let s, let bits, _, _):
       return "type(\(source(s, p))) in {" + JSONType.allCases.filter { bits & $0.bit != 0 }.map { "\($0)" }.joined(separator: ", ") + "}"
     case .quantifier(_, let c, _, _): return collection(c, p)
+    case .anyConceptWith(let id, let list, let op, let k, _, _):
+      return "concepts where " + (id ? "id" : "name") + " in {" + p.keyLists[Int(list)].map { p.conceptKeys[Int($0)] }.joined(separator: ", ")
+        + "} and value \(op.symbol) \(number(p.numbers[Int(k)]))"
     case .conceptKeyIn(let id, let list, _, _):
       return (id ? "id" : "name") + " in {" + p.keyLists[Int(list)].map { p.conceptKeys[Int($0)] }.joined(separator: ", ") + "}"
     }

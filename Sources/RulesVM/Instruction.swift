@@ -151,6 +151,9 @@ public enum Instruction: Sendable, Equatable {
   /// The concept in scope has its name (or its id) in a key list: `name == "dog"` and `name in [...]`
   /// inside a concept filter, resolved to keys when compiled, so no concept's text is read at run time.
   case conceptKeyIn(id: Bool, keyList: Int32, Target, Target)
+  /// Some concept in scope has its name (or id) in a key list and a value that compares with a
+  /// constant: `any concept where (name == "dog" and value > 0.8)` fused into one loop over keys.
+  case anyConceptWith(id: Bool, keyList: Int32, CompareOp, number: Int32, Target, Target)
 
   public var mnemonic: String {
     switch self {
@@ -176,6 +179,7 @@ public enum Instruction: Sendable, Equatable {
     case .typeIn: "br.type"
     case .quantifier(let all, _, _, _): all ? "br.all" : "br.any"
     case .conceptKeyIn: "br.key"
+    case .anyConceptWith: "br.any.key"
     }
   }
 
@@ -206,7 +210,7 @@ public enum Instruction: Sendable, Equatable {
     case .compare(_, _, _, let t, let f), .compareConst(_, _, _, let t, let f), .string(_, _, _, let t, let f),
       .kindIn(_, let t, let f), .metadataBool(_, _, let t, let f), .metadataContains(_, _, let t, let f),
       .valuesEqual(_, _, _, let t, let f), .exists(_, let t, let f), .quantifier(_, _, let t, let f),
-      .typeIn(_, _, let t, let f), .conceptKeyIn(_, _, let t, let f):
+      .typeIn(_, _, let t, let f), .conceptKeyIn(_, _, let t, let f), .anyConceptWith(_, _, _, _, let t, let f):
       [t, f]
     default: []
     }
@@ -227,6 +231,7 @@ public enum Instruction: Sendable, Equatable {
     case .typeIn(let s, let bits, let t, let e): .typeIn(s, bits, f(t), f(e))
     case .quantifier(let all, let c, let t, let e): .quantifier(all: all, collection: c, f(t), f(e))
     case .conceptKeyIn(let id, let list, let t, let e): .conceptKeyIn(id: id, keyList: list, f(t), f(e))
+    case .anyConceptWith(let id, let list, let op, let k, let t, let e): .anyConceptWith(id: id, keyList: list, op, number: k, f(t), f(e))
     default: self
     }
   }

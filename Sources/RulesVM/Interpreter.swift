@@ -325,6 +325,19 @@ public final class Interpreter: @unchecked Sendable {
           }
           pc = block.start + Int((type.map { bits & $0.bit != 0 } ?? false) ? t : e)
           continue
+        case .anyConceptWith(let id, let list, let op, let k, let t, let e):
+          let keys = program.keyLists[Int(list)]
+          let bound = program.numbers[Int(k)]
+          let table = id ? concepts.pointee.idKey : concepts.pointee.nameKey
+          var ok = false
+          for i in 0..<concepts.pointee.concepts.count where table[i] >= 0 && keys.contains(table[i]) {
+            if op.holds(concepts.pointee.concepts[i].value, bound) {
+              ok = true
+              break
+            }
+          }
+          pc = block.start + Int(ok ? t : e)
+          continue
         case .conceptKeyIn(let id, let list, let t, let e):
           var ok = false
           if case .concept(let i) = element {

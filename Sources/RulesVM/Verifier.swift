@@ -127,6 +127,10 @@ public enum Verifier {
       try source(a)
       try source(b)
     case .quantifier(_, let c, _, _): try collection(c)
+    case .anyConceptWith(_, let list, _, let k, _, _):
+      try index(list, p.keyLists.count, "key list")
+      for key in p.keyLists[Int(list)] { try index(key, p.conceptKeys.count, "concept key") }
+      try index(k, p.numbers.count, "number")
     case .conceptKeyIn(_, let list, _, _):
       guard p.blocks[block].role == .filter(.concepts) else { throw fail("a concept key test outside a concept filter") }
       try index(list, p.keyLists.count, "key list")

@@ -51,6 +51,7 @@ import Testing
     let byText = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noKeys)
     assertGolden(byText, "disasm/passes.no-keys.disasm")
     #expect(all.contains("br.key        name in {dog}") && !all.contains("br.str.eq     name"))
+    #expect(all.contains("br.any.key    concepts where name in {dog} and value > 0.8") && !byText.contains("br.any.key"))
     #expect(byText.contains("br.str.eq     name, \"dog\"") && !byText.contains("br.key"))
   }
 
@@ -83,6 +84,7 @@ import Testing
       ("collection out of range", Self.program([.quantifier(all: false, collection: 3, 1, 2), .ret(true), .ret(false)])),
       ("block outside the code", Self.program([.ret(true)], blocks: [Block(start: 0, count: 4, registers: 0, role: .condition)])),
       ("key test outside a concept filter", Self.program([.conceptKeyIn(id: false, keyList: 0, 1, 2), .ret(true), .ret(false)])),
+      ("fused key test with no key list", Self.program([.anyConceptWith(id: false, keyList: 0, .gt, number: 0, 1, 2), .ret(true), .ret(false)])),
       ("key list out of range", Self.program(
         [.conceptKeyIn(id: false, keyList: 4, 1, 2), .ret(true), .ret(false)],
         blocks: [Block(start: 0, count: 3, registers: 0, role: .filter(.concepts))])),
