@@ -134,6 +134,25 @@ import Testing
     }
   }
 
+  /// Grammar.md §9: regions and frames are type-checked only when a rule reads them.
+  @Test func regionsAreCheckedOnlyWhenRead() {
+    let line = Array(#"{"id":"o","data":{"concepts":[],"regions":5}}"#.utf8)
+    var needs = DecodeNeeds()
+    needs.regionsAndFrames = false
+    let lenient = OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs)
+    let strict = OutputScanner(projection: MetadataProjection(), conceptKeys: [])
+    var events: [Event] = []
+    line.withUnsafeBufferPointer { bytes in
+      #expect((try? lenient.decode(line: bytes, lineNumber: 1, into: &events)) == 1)
+      #expect(throws: DecodeError.self) { _ = try strict.decode(line: bytes, lineNumber: 1, into: &events) }
+      // Not JSON is a bad line either way.
+      let broken = Array(#"{"id":"o","data":{"regions":[1,}}"#.utf8)
+      broken.withUnsafeBufferPointer { b in
+        #expect(throws: DecodeError.self) { _ = try lenient.decode(line: b, lineNumber: 1, into: &events) }
+      }
+    }
+  }
+
   /// Keys resolve by exact text, with more keys than the linear search handles too.
   @Test func keyMatcherFindsEveryKey() {
     let many = (0..<40).map { "concept-\($0)" } + ["café", ""]
