@@ -81,16 +81,9 @@ import Testing
   }
 
   @Test func eventsInInputsOutCleanExit() async throws {
-    try #require(FileManager.default.fileExists(atPath: Self.binary), "build rulec first (swift build)")
-    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-serve-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: state) }
-    let destination = FakeDestination(keys: ["good": true])
-    let base = try destination.start()
-    defer { destination.stop() }
-    let (process, port, _) = try Self.start(state: state, apiBase: base, extra: ["--max-body", "100000"])
-    defer { if process.isRunning { process.terminate() } }
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    do {
+    try await ServeHarness.with("serve", keys: ["good": true]) { harness in
+      let (destination, client) = (harness.destination, harness.client)
+      let (process, port, _) = try harness.start(extra: ["--max-body", "100000"])
       let recording = read("Tests/RulesTests/Golden/run/recording.jsonl")
       let lines = recording.split(separator: "\n")
       let (status, reply) = try await Self.post(client, port, lines.prefix(30).joined(separator: "\n"))
@@ -130,11 +123,64 @@ import Testing
       process.terminate()  // SIGTERM
       process.waitUntilExit()
       #expect(process.terminationStatus == 0)
+    }
+  }
+}
+
+/// One serve test's surroundings, set up and torn down in one place: the binary built, a fresh folder,
+/// a PostInputs stand-in on 127.0.0.1 and an HTTP client. Every `rulec serve` started through the
+/// harness is stopped when the test ends, passing or failing, so a failed expectation leaves no server
+/// behind.
+final class ServeHarness: @unchecked Sendable {
+  let folder: String
+  let destination: FakeDestination
+  let apiBase: String
+  let client = HTTPClient(eventLoopGroupProvider: .singleton)
+  private var processes: [Process] = []
+
+  private init(folder: String, destination: FakeDestination, apiBase: String) {
+    self.folder = folder
+    self.destination = destination
+    self.apiBase = apiBase
+  }
+
+  /// The state folder `rulec serve` is given (inside the harness's folder).
+  var state: String { folder + "/state" }
+
+  static func with(_ name: String, keys: [String: Bool], _ body: (ServeHarness) async throws -> Void) async throws {
+    try #require(FileManager.default.fileExists(atPath: ServeTests.binary), "build rulec first (swift build)")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let destination = FakeDestination(keys: keys)
+    let harness = ServeHarness(folder: folder, destination: destination, apiBase: try destination.start())
+    do {
+      try await body(harness)
     } catch {
-      try await client.shutdown()
+      await harness.tearDown()
       throw error
     }
-    try await client.shutdown()
+    await harness.tearDown()
+  }
+
+  /// Starts `rulec serve` on the harness's state folder and destination (see `ServeTests.start`).
+  func start(
+    rules: String = TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), extra: [String] = [],
+    standardInput: Pipe? = nil, token: Bool = true
+  ) throws -> (Process, Int, ServeTests.Output) {
+    let started = try ServeTests.start(
+      state: state, apiBase: apiBase, rules: rules, extra: extra, standardInput: standardInput, token: token)
+    processes.append(started.0)
+    return started
+  }
+
+  private func tearDown() async {
+    for process in processes where process.isRunning {
+      process.terminate()
+      process.waitUntilExit()
+    }
+    try? await client.shutdown()
+    destination.stop()
+    try? FileManager.default.removeItem(atPath: folder)
   }
 }
 
@@ -142,22 +188,16 @@ import Testing
 /// the same state, and in the end every input acknowledged with 202 is delivered, each once.
 @Suite(.serialized) struct CrashTests {
   @Test func killNineAtRandomMomentsLosesNothing() async throws {
-    try #require(FileManager.default.fileExists(atPath: ServeTests.binary), "build rulec first (swift build)")
-    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-crash-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: state) }
-    let destination = FakeDestination(keys: ["good": true])
-    let base = try destination.start()
-    defer { destination.stop() }
-    let lines = read("samples/recording.jsonl").split(separator: "\n")
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    var acknowledgedInputs = Set<String>()  // source input ids of requests answered 202
-    var generator = SplitMix(state: 42)
-    var offset = 0
-    do {
+    try await ServeHarness.with("crash", keys: ["good": true]) { harness in
+      let (destination, client, state) = (harness.destination, harness.client, harness.state)
+      let lines = read("samples/recording.jsonl").split(separator: "\n")
+      var acknowledgedInputs = Set<String>()  // source input ids of requests answered 202
+      var generator = SplitMix(state: 42)
+      var offset = 0
       for round in 0..<10 {
         // Slow replies keep deliveries in flight when the kill comes.
         destination.queue(.slow(seconds: 0.02))
-        let (process, port, _) = try ServeTests.start(state: state, apiBase: base)
+        let (process, port, _) = try harness.start()
         for _ in 0..<3 {
           let chunk = lines[offset..<min(lines.count, offset + 25)]
           offset = (offset + 25) % lines.count
@@ -176,7 +216,7 @@ import Testing
         _ = round
       }
       // A last run drains the queue.
-      let (process, _, _) = try ServeTests.start(state: state, apiBase: base)
+      let (process, _, _) = try harness.start()
       let deadline = Date().addingTimeInterval(30)
       var queueEmpty = false
       while Date() < deadline && !queueEmpty {
@@ -193,33 +233,29 @@ import Testing
       process.terminate()
       process.waitUntilExit()
       #expect(queueEmpty)
-    } catch {
-      try await client.shutdown()
-      throw error
-    }
-    try await client.shutdown()
-    // Every acknowledged input that the rule accepts was delivered; ids are unique by construction.
-    let sources = destination.received.values.compactMap { item -> String? in
-      let json = try? JSONSerialization.jsonObject(with: Data(item.utf8)) as? [String: Any]
-      let metadata = (json?["data"] as? [String: Any])?["metadata"] as? [String: Any]
-      return (metadata?["rulec"] as? [String: Any])?["source_input_id"] as? String
-    }
-    let delivered = Set(sources)
-    #expect(!delivered.isEmpty)
-    #expect(sources.count == delivered.count, "an input was delivered twice under different ids")
-    // Replay the acknowledged inputs through the rule offline: each it accepts must have been delivered.
-    var expected = Set<String>()
-    for line in lines {
-      guard let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
-      for o in (json["outputs"] as? [[String: Any]]) ?? [json] {
-        guard let id = (o["input"] as? [String: Any])?["id"] as? String, acknowledgedInputs.contains(id),
-          (o["status"] as? [String: Any])?["code"] as? Int == 10000,
-          let concepts = (o["data"] as? [String: Any])?["concepts"] as? [[String: Any]], !concepts.isEmpty
-        else { continue }
-        if concepts.compactMap({ $0["value"] as? Double }).max()! < 0.5 { expected.insert(id) }
+      // Every acknowledged input that the rule accepts was delivered; ids are unique by construction.
+      let sources = destination.received.values.compactMap { item -> String? in
+        let json = try? JSONSerialization.jsonObject(with: Data(item.utf8)) as? [String: Any]
+        let metadata = (json?["data"] as? [String: Any])?["metadata"] as? [String: Any]
+        return (metadata?["rulec"] as? [String: Any])?["source_input_id"] as? String
       }
+      let delivered = Set(sources)
+      #expect(!delivered.isEmpty)
+      #expect(sources.count == delivered.count, "an input was delivered twice under different ids")
+      // Replay the acknowledged inputs through the rule offline: each it accepts must have been delivered.
+      var expected = Set<String>()
+      for line in lines {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+        for o in (json["outputs"] as? [[String: Any]]) ?? [json] {
+          guard let id = (o["input"] as? [String: Any])?["id"] as? String, acknowledgedInputs.contains(id),
+            (o["status"] as? [String: Any])?["code"] as? Int == 10000,
+            let concepts = (o["data"] as? [String: Any])?["concepts"] as? [[String: Any]], !concepts.isEmpty
+          else { continue }
+          if concepts.compactMap({ $0["value"] as? Double }).max()! < 0.5 { expected.insert(id) }
+        }
+      }
+      #expect(expected.isSubset(of: delivered), "lost: \(expected.subtracting(delivered).sorted().prefix(5))")
     }
-    #expect(expected.isSubset(of: delivered), "lost: \(expected.subtracting(delivered).sorted().prefix(5))")
   }
 }
 
@@ -241,21 +277,13 @@ import Testing
   }
 
   @Test func brokenRulesKeepServingAndAFixedKeyResumes() async throws {
-    try #require(FileManager.default.fileExists(atPath: ServeTests.binary), "build rulec first (swift build)")
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-reload-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let rules = dir + "/collectors.rule"
-    let keyFile = dir + "/key"
-    try "unscoped\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
-    try Self.rule(threshold: "0.5", keyFile: keyFile).write(toFile: rules, atomically: true, encoding: .utf8)
-    let destination = FakeDestination(keys: ["good": true, "unscoped": false])
-    let base = try destination.start()
-    defer { destination.stop() }
-    let (process, port, output) = try ServeTests.start(state: dir + "/state", apiBase: base, rules: rules)
-    defer { if process.isRunning { process.terminate() } }
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    do {
+    try await ServeHarness.with("reload", keys: ["good": true, "unscoped": false]) { harness in
+      let (destination, client) = (harness.destination, harness.client)
+      let rules = harness.folder + "/collectors.rule"
+      let keyFile = harness.folder + "/key"
+      try "unscoped\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+      try Self.rule(threshold: "0.5", keyFile: keyFile).write(toFile: rules, atomically: true, encoding: .utf8)
+      let (process, port, output) = try harness.start(rules: rules)
       let lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n")
       let (status, reply) = try await ServeTests.post(client, port, lines.prefix(20).joined(separator: "\n"))
       #expect(status == 202)
@@ -280,11 +308,7 @@ import Testing
       process.terminate()
       process.waitUntilExit()
       #expect(process.terminationStatus == 0)
-    } catch {
-      try await client.shutdown()
-      throw error
     }
-    try await client.shutdown()
   }
 }
 
@@ -292,34 +316,29 @@ import Testing
 /// is reported with its number and skipped.
 @Suite(.serialized) struct StandardInputTests {
   @Test func pipedEventsAreForwarded() async throws {
-    try #require(FileManager.default.fileExists(atPath: ServeTests.binary), "build rulec first (swift build)")
-    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-stdin-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: state) }
-    let destination = FakeDestination(keys: ["good": true])
-    let base = try destination.start()
-    defer { destination.stop() }
-    // What a dry run of the same rule accepts from the same lines.
-    var items = ""
-    var err = Capture()
-    _ = Run.execute(
-      rules: TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")],
-      out: nil, report: nil, strict: false, explain: nil, err: &err, stdout: { items += $0 })
-    let expected = items.split(separator: "\n").count
-    let input = Pipe()
-    let (process, _, output) = try ServeTests.start(
-      state: state, apiBase: base, extra: ["--events", "-"], standardInput: input, token: false)
-    defer { if process.isRunning { process.terminate() } }
-    var lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").map(String.init)
-    lines.insert("{\"id\": truncated", at: 3)  // line 4
-    input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    try input.fileHandleForWriting.close()
-    #expect(output.wait(for: "end of standard input"))
-    #expect(output.value.contains("line=4"))
-    let deadline = Date().addingTimeInterval(15)
-    while destination.received.count < expected && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
-    #expect(destination.received.count == expected)
-    process.terminate()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    try await ServeHarness.with("stdin", keys: ["good": true]) { harness in
+      let destination = harness.destination
+      // What a dry run of the same rule accepts from the same lines.
+      var items = ""
+      var err = Capture()
+      _ = Run.execute(
+        rules: TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")],
+        out: nil, report: nil, strict: false, explain: nil, err: &err, stdout: { items += $0 })
+      let expected = items.split(separator: "\n").count
+      let input = Pipe()
+      let (process, _, output) = try harness.start(extra: ["--events", "-"], standardInput: input, token: false)
+      var lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").map(String.init)
+      lines.insert("{\"id\": truncated", at: 3)  // line 4
+      input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+      try input.fileHandleForWriting.close()
+      #expect(output.wait(for: "end of standard input"))
+      #expect(output.value.contains("line=4"))
+      let deadline = Date().addingTimeInterval(15)
+      while destination.received.count < expected && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+      #expect(destination.received.count == expected)
+      process.terminate()
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+    }
   }
 }
