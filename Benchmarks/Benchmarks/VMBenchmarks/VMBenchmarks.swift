@@ -86,6 +86,38 @@ let benchmarks: @Sendable () -> Void = {
     }
   }
 
+  // Reading a line: the general decoder against the projecting scanner, on the same 2,000 lines, for
+  // R4's projection (one metadata path, one concept key); one iteration is one line.
+  for fast in [false, true] {
+    Benchmark(fast ? "scanner R4 per line" : "decoder R4 per line", configuration: .init(metrics: metrics, scalingFactor: .kilo)) {
+      benchmark in
+      let sink = DiagnosticSink()
+      let program = try! RuleLoader.load(["../rules/bench/R4.rule"], options: CheckOptions(), sink: sink).program
+      var projection = MetadataProjection()
+      var compiled = program.collectors.map { Compiler().compile($0, projection: &projection) }
+      var keys: [String] = []
+      for i in compiled.indices { compiled[i].program.relocateConceptKeys(into: &keys) }
+      let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: Runner.needs(of: compiled))
+      let decoder = OutputDecoder(projection: projection)
+      let text = try! String(contentsOfFile: "../samples/recording.jsonl", encoding: .utf8)
+      let lines = text.split(separator: "\n").map { Array($0.utf8) }
+      var events: [Event] = []
+      var outputs = 0
+      benchmark.startMeasurement()
+      for i in benchmark.scaledIterations {
+        lines[i % lines.count].withUnsafeBufferPointer { bytes in
+          if fast {
+            outputs += (try? scanner.decode(line: bytes, lineNumber: i, into: &events)) ?? 0
+          } else {
+            outputs += (try? decoder.decode(line: bytes, lineNumber: i))?.count ?? 0
+          }
+        }
+      }
+      benchmark.stopMeasurement()
+      blackHole(outputs)
+    }
+  }
+
   // 1,000 collectors watching other models must cost an event nothing measurable.
   for extra in [0, 1000] {
     Benchmark("runner R4 with \(extra) other-model collectors", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
