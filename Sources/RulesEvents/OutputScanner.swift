@@ -172,7 +172,8 @@ public final class OutputScanner: Sendable {
     } else {
       for k in 0..<tables.slotCount { e.metadata[k] = nil }
     }
-    e.concepts.removeAll(keepingCapacity: true)
+    // `concepts` is overwritten in place and cut to length when the output ends (`clearUnset`):
+    // emptying it destroyed two strings per concept on every line.
     e.conceptNameKeys.removeAll(keepingCapacity: true)
     e.conceptIDKeys.removeAll(keepingCapacity: true)
     e.conceptTextRanges.removeAll(keepingCapacity: true)
@@ -210,6 +211,9 @@ public final class OutputScanner: Sendable {
 
   /// Clears the strings an output did not set (`fields` holds the `Seen` bits of those it did).
   @inline(__always) func clearUnset(_ e: inout Event, _ fields: UInt32) {
+    // One key per concept read: what is beyond is left from an earlier line.
+    let read = e.conceptNameKeys.count
+    if e.concepts.count > read { e.concepts.removeLast(e.concepts.count - read) }
     if fields & Seen.outputID.rawValue == 0 { e.outputID = nil }
     if fields & Seen.modelID.rawValue == 0 { e.modelID = nil }
     if fields & Seen.modelUser.rawValue == 0 { e.modelUser = nil }
@@ -552,10 +556,20 @@ public final class OutputScanner: Sendable {
           guard next == UInt8(ascii: ",") else { return false }
         }
       }
+      let index = e.conceptNameKeys.count
       if text {
-        e.concepts.append(ConceptValue(id: c.text(id), name: c.text(name), value: value))
+        let concept = ConceptValue(id: c.text(id), name: c.text(name), value: value)
+        if index < e.concepts.count { e.concepts[index] = concept } else { e.concepts.append(concept) }
       } else {
-        e.concepts.append(ConceptValue(id: "", name: "", value: value))
+        if index < e.concepts.count {
+          e.concepts[index].value = value
+          if !e.concepts[index].id.isEmpty || !e.concepts[index].name.isEmpty {
+            e.concepts[index].id = ""
+            e.concepts[index].name = ""
+          }
+        } else {
+          e.concepts.append(ConceptValue(id: "", name: "", value: value))
+        }
         e.conceptTextRanges.append(
           ConceptTextRange(nameStart: Int32(name.start), nameCount: Int32(name.count), idStart: Int32(id.start), idCount: Int32(id.count)))
       }

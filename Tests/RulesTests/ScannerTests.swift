@@ -86,6 +86,30 @@ import Testing
     }
   }
 
+  /// Without concept text, events reused from line to line hold each line's values, keys and labels
+  /// (the list is overwritten in place and cut to length).
+  @Test func reusedEventsWithoutTextMatchTheDecoder() {
+    var needs = DecodeNeeds()
+    needs.conceptText = false
+    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, needs: needs)
+    let decoder = OutputDecoder(projection: Self.projection)
+    var reused: [Event] = []
+    // Long lists, then short ones, then long again.
+    for line in Self.sample + Self.sample.reversed() {
+      line.withUnsafeBufferPointer { bytes in
+        guard let expected = try? decoder.decode(line: bytes, lineNumber: 1),
+          let count = try? scanner.decode(line: bytes, lineNumber: 1, into: &reused)
+        else { return }
+        #expect(count == expected.count)
+        for (e, want) in zip(reused.prefix(count), expected) {
+          #expect(e.concepts.map(\.value) == want.concepts.map(\.value))
+          #expect(e.concepts.indices.map { e.conceptLabel($0, line: bytes) } == want.concepts.map { $0.name.isEmpty ? $0.id : $0.name })
+          #expect(e.conceptNameKeys == want.concepts.map { scanner.keys.key($0.name) })
+        }
+      }
+    }
+  }
+
   static let fragments: [String] = [
     "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "e", "E5", "-", "0", "9", ".", "null", "true", "\"é\"", "\u{00}",
     "\\u00e9", "\\x", "\"id\":\"dup\",", "\"value\":1e999,", "\"name\":null,", "\"rulec\":1,", "\"outputs\":[{}],",
