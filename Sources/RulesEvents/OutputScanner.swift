@@ -391,7 +391,7 @@ public final class OutputScanner: Sendable {
     // Keys read at this level, as bits of `edges` (a key read twice is left to the decoder's error).
     var read: UInt64 = 0
     guard edges.count <= 64 else { return false }
-    return c.fieldsAfterOpen { (c, key) in
+    return c.fields { (c, key) in
       if top && c.matches(key, "rulec") { e.metadataHasRulecKey = true }
       var edge = -1
       for (k, candidate) in edges.enumerated() where candidate.key.count == key.count {
@@ -808,10 +808,6 @@ struct ByteCursor {
 
   /// Reads an object's fields after its `{`, calling `field` with each key (its value not read).
   @inline(__always) mutating func fields(_ field: (inout ByteCursor, Range<Int>) -> Bool) -> Bool {
-    fieldsAfterOpen(field)
-  }
-
-  @inline(__always) mutating func fieldsAfterOpen(_ field: (inout ByteCursor, Range<Int>) -> Bool) -> Bool {
     if peek() == UInt8(ascii: "}") {
       i += 1
       return true
