@@ -117,6 +117,7 @@ public final class OutputScanner: Sendable {
             c.i += 1
           } else {
             while true {
+              guard count < OutputDecoder.maxOutputsPerLine else { return nil }
               if count == events.count { events.append(Event()) }
               reset(&events[count], lineNumber, count)
               guard output(&c, &events[count]) else { return nil }

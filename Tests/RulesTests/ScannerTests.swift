@@ -158,6 +158,23 @@ import Testing
     }
   }
 
+  /// Grammar.md §9: a line holds at most 10,000 outputs (memory stays bounded whatever a line holds).
+  @Test func tooManyOutputsMakeABadLine() {
+    let scanner = OutputScanner(projection: MetadataProjection(), conceptKeys: [])
+    var events: [Event] = []
+    for (n, ok) in [(OutputDecoder.maxOutputsPerLine, true), (OutputDecoder.maxOutputsPerLine + 1, false)] {
+      let line = Array(("{\"outputs\":[" + Array(repeating: "{}", count: n).joined(separator: ",") + "]}").utf8)
+      line.withUnsafeBufferPointer { bytes in
+        do throws(DecodeError) {
+          let count = try scanner.decode(line: bytes, lineNumber: 1, into: &events)
+          #expect(ok && count == n)
+        } catch {
+          #expect(!ok && error.reason == "more than 10000 outputs in one line")
+        }
+      }
+    }
+  }
+
   /// Grammar.md §9: regions and frames are type-checked only when a rule reads them.
   @Test func regionsAreCheckedOnlyWhenRead() {
     let line = Array(#"{"id":"o","data":{"concepts":[],"regions":5}}"#.utf8)
