@@ -85,18 +85,22 @@ import Testing
     #expect(err.contains("→ pass") || err.contains("→ drop"))
   }
 
-  @Test func jobsDoNotChangeTheOutputOrTheReport() throws {
+  /// With `rules/bench/R6.rule` every collector is decided on the jobs (the summary path); the
+  /// 4 MB sample goes through in several rounds.
+  @Test(arguments: ["rules", "rules/bench/R6.rule"])
+  func jobsDoNotChangeTheOutputOrTheReport(rules: String) throws {
     for events in ["samples/recording.jsonl", "Tests/RulesTests/Golden/run/malformed.jsonl"] {
       var outputs: [String] = []
       for jobs in [1, 2, 3] {
         var items = ""
         var err = Capture()
         _ = Run.execute(
-          rules: TestPaths.path("rules"), events: [TestPaths.path(events)], out: nil, report: nil, strict: false,
+          rules: TestPaths.path(rules), events: [TestPaths.path(events)], out: nil, report: nil, strict: false,
           explain: nil, jobs: jobs, err: &err, stdout: { items += $0 })
         outputs.append(items + err.text)
       }
-      #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2], "\(events)")
+      #expect(!outputs[0].isEmpty)
+      #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2], "\(rules) on \(events)")
     }
   }
 
