@@ -144,7 +144,7 @@ struct BlockLowering {
     func add(_ x: Expr) {
       switch x.kind {
       case .name(let n), .string(let n):
-        if let k = InputKind(rawValue: n) { bits |= 1 << UInt8(InputKind.allCases.firstIndex(of: k)!) }
+        if let k = InputKind(rawValue: n) { bits |= k.bit }
       case .list(let items): items.forEach(add)
       case .paren(let inner): add(inner)
       default: break

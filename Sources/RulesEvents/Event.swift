@@ -181,9 +181,12 @@ public struct Event: Sendable {
   }
 
   /// Outputs whose own status is not success are skipped (Clarifai code 10000, or `"SUCCESS"`).
-  public var isSuccess: Bool {
-    if let statusCode { return statusCode == 10000 }
-    if let statusName { return statusName == "SUCCESS" }
+  public var isSuccess: Bool { Self.isSuccess(code: statusCode, name: statusName) }
+
+  /// Whether a status means success: code 10000, or the name `"SUCCESS"`; no status counts as success.
+  public static func isSuccess(code: Int?, name: String?) -> Bool {
+    if let code { return code == 10000 }
+    if let name { return name == "SUCCESS" }
     return true
   }
 }

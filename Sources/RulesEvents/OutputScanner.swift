@@ -652,12 +652,7 @@ struct ByteCursor {
     while true {
       // Plain ASCII eight bytes at a time: stop at a quote, backslash, control byte or high bit.
       while i + 8 <= n {
-        let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-        let q = w ^ 0x2222_2222_2222_2222
-        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-        let stop =
-          (w | ((w &- 0x2020_2020_2020_2020) & ~w) | ((q &- 0x0101_0101_0101_0101) & ~q)
-            | ((b &- 0x0101_0101_0101_0101) & ~b)) & 0x8080_8080_8080_8080
+        let stop = JSONCursor.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
         if stop != 0 {
           i += stop.trailingZeroBitCount >> 3
           break

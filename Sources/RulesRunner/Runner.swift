@@ -22,6 +22,16 @@ struct InputFingerprint: Hashable {
   }
 }
 
+/// An event's forwarding key and its fingerprint, worked out once for all the collectors it reaches.
+struct InputIdentity {
+  var key: String
+  var fingerprint: InputFingerprint
+  init(_ key: String) {
+    self.key = key
+    fingerprint = InputFingerprint(key)
+  }
+}
+
 /// The fingerprints a collector accepted: open addressing over the fingerprints themselves (already
 /// well mixed), instead of a `Set`, which hashed each one again with SipHash on every event.
 struct FingerprintSet {
@@ -76,14 +86,12 @@ extension InputFingerprint {
 
 extension Event {
   /// What identifies the input for dedupe and destination ids: its id, else the output's id, else its place.
-  public var forwardingKey: String { inputID ?? outputID ?? "line\(line)-\(indexInLine)" }
+  public var forwardingKey: String { withUnsafePointer(to: self) { $0.forwardingKey } }
 }
 
 extension SourcePattern {
   /// Whether an output of this model reaches the collector.
-  public func matches(_ e: Event) -> Bool {
-    matches(user: e.modelUser ?? "", app: e.modelApp ?? "", model: e.modelID ?? "", version: e.modelVersion)
-  }
+  public func matches(_ e: Event) -> Bool { withUnsafePointer(to: e) { matches($0) } }
 
   /// `matches` for an event lent by pointer: reads only the fields the pattern names (handing
   /// `pointee` to a function that takes an `Event` copied the whole event).
@@ -97,13 +105,11 @@ extension SourcePattern {
 }
 
 extension UnsafePointer where Pointee == Event {
-  /// `Event.isSuccess` and `Event.forwardingKey`, read field by field from the lent event.
-  @inline(__always) var isSuccess: Bool {
-    if let code = pointee.statusCode { return code == 10000 }
-    if let name = pointee.statusName { return name == "SUCCESS" }
-    return true
-  }
+  /// `Event.isSuccess` and `Event.forwardingKey`, read field by field from the lent event (handing
+  /// `pointee` to something that takes an `Event` copied the whole event).
+  @inline(__always) var isSuccess: Bool { Event.isSuccess(code: pointee.statusCode, name: pointee.statusName) }
 
+  /// The one definition of the forwarding key (`Event.forwardingKey` reads it through here).
   @inline(__always) var forwardingKey: String {
     pointee.inputID ?? pointee.outputID ?? "line\(pointee.line)-\(pointee.indexInLine)"
   }
@@ -304,23 +310,9 @@ public final class Runner {
           if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
         }
         for line in lines {
-          let outcome: LineOutcome
-          var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-          switch line {
-          case .tooLong(let number, let length):
-            report.lines = number
-            try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
-            continue
-          case .bytes(let number, let range):
-            report.lines = number
-            bytes = UnsafeBufferPointer(rebasing: block[range])
-            outcome = Self.decode(scanner, bytes, number, into: &events)
-          }
-          try handle(outcome, events, bytes, line, verdicts: nil, items: nil)
-          if output.count >= Self.outputBlock {
-            emit(output)
-            output.removeAll(keepingCapacity: true)
-          }
+          guard let (number, bytes) = try readable(line, in: block) else { continue }
+          try handle(Self.decode(scanner, bytes, number, into: &events), events, bytes, number, verdicts: nil, items: nil)
+          flushIfFull(emit)
         }
       }
       return
@@ -382,32 +374,26 @@ public final class Runner {
             defer { out.lineVerdicts.append(first..<out.verdicts.count) }
             guard case .bytes(let number, let range) = lines[k] else { continue }
             let bytes = UnsafeBufferPointer(rebasing: blockBytes.base[range])
-            if summarize {
-              // Every collector is decided here: decode into one event that stays in cache, and keep
-              // for the main thread only what it reads (status, time, model, ids). Keeping each
-              // line's full events until then walked megabytes of concept arrays per block, and two
-              // jobs cost 1.5 times the CPU of one.
-              let outcome = Self.decode(contexts[job].scanner, bytes, number, into: &scratch)
-              results[k] = outcome
-              if case .events(let count) = outcome {
-                scratch.withUnsafeBufferPointer { decoded in
-                  for e in 0..<count {
-                    shared.runner.verdicts(for: decoded.baseAddress! + e, output: Int32(e), line: bytes, context: &contexts.base[job], into: out)
-                  }
-                }
-                while events[k - lo].count < count { events[k - lo].append(Event()) }
-                for e in 0..<count { Self.summarize(scratch[e], into: &events[k - lo][e]) }
-              }
-              continue
-            }
-            let outcome = Self.decode(contexts[job].scanner, bytes, number, into: &events[k - lo])
+            // The line is decoded into `scratch`. When every collector is decided here it stays the
+            // one event in cache and the main thread gets only what it reads (status, time, model,
+            // ids): keeping each line's full events until then walked megabytes of concept arrays per
+            // block, and two jobs cost 1.5 times the CPU of one. Otherwise the line's own events are
+            // swapped in and back out (an O(1) swap of array buffers).
+            if !summarize { swap(&scratch, &events[k - lo]) }
+            let outcome = Self.decode(contexts[job].scanner, bytes, number, into: &scratch)
             results[k] = outcome
             if precompute, case .events(let count) = outcome {
-              events[k - lo].withUnsafeBufferPointer { decoded in
+              scratch.withUnsafeBufferPointer { decoded in
                 for e in 0..<count {
                   shared.runner.verdicts(for: decoded.baseAddress! + e, output: Int32(e), line: bytes, context: &contexts.base[job], into: out)
                 }
               }
+            }
+            if !summarize {
+              swap(&scratch, &events[k - lo])
+            } else if case .events(let count) = outcome {
+              while events[k - lo].count < count { events[k - lo].append(Event()) }
+              for e in 0..<count { Self.summarize(scratch[e], into: &events[k - lo][e]) }
             }
           }
         }
@@ -417,30 +403,18 @@ public final class Runner {
         if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
       }
       for (k, line) in lines.enumerated() {
-        var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        switch line {
-        case .tooLong(let number, let length):
-          report.lines = number
-          try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
-          continue
-        case .bytes(let number, let range):
-          report.lines = number
-          bytes = UnsafeBufferPointer(rebasing: block[range])
-        }
+        guard let (number, bytes) = try readable(line, in: block) else { continue }
         let job = k / share
         let out = outputs[job]
         if precompute {
           try out.items.withUnsafeBufferPointer { items in
             let verdicts = out.verdicts[out.lineVerdicts[k - job * share]]
-            try handle(outcomes[k], out.events[k - job * share], bytes, line, verdicts: verdicts, items: items)
+            try handle(outcomes[k], out.events[k - job * share], bytes, number, verdicts: verdicts, items: items)
           }
         } else {
-          try handle(outcomes[k], out.events[k - job * share], bytes, line, verdicts: nil, items: nil)
+          try handle(outcomes[k], out.events[k - job * share], bytes, number, verdicts: nil, items: nil)
         }
-        if output.count >= Self.outputBlock {
-          emit(output)
-          output.removeAll(keepingCapacity: true)
-        }
+        flushIfFull(emit)
       }
       }
     }
@@ -464,6 +438,26 @@ public final class Runner {
     s.inputID = e.inputID
   }
 
+  /// A line's number and bytes; nil for a line too long to read, which is counted as bad.
+  func readable(_ line: ChunkReader.Line, in block: UnsafeBufferPointer<UInt8>) throws -> (Int, UnsafeBufferPointer<UInt8>)? {
+    switch line {
+    case .tooLong(let number, let length):
+      report.lines = number
+      try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
+      return nil
+    case .bytes(let number, let range):
+      report.lines = number
+      return (number, UnsafeBufferPointer(rebasing: block[range]))
+    }
+  }
+
+  /// Hands the accepted items over once about 1 MiB has gathered.
+  @inline(__always) func flushIfFull(_ emit: ([UInt8]) -> Void) {
+    guard output.count >= Self.outputBlock else { return }
+    emit(output)
+    output.removeAll(keepingCapacity: true)
+  }
+
   /// Decodes one line (a blank line holds no output).
   static func decode(_ scanner: OutputScanner, _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, into events: inout [Event]) -> LineOutcome {
     if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return .blank }
@@ -476,13 +470,13 @@ public final class Runner {
 
   /// Counts a bad line, or sends a line's outputs on.
   func handle(
-    _ outcome: LineOutcome, _ events: [Event], _ bytes: UnsafeBufferPointer<UInt8>, _ line: ChunkReader.Line,
+    _ outcome: LineOutcome, _ events: [Event], _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int,
     verdicts: ArraySlice<Verdict>?, items: UnsafeBufferPointer<UInt8>?
   ) throws {
     switch outcome {
     case .blank: break
     case .failed(let error):
-      if case .bytes(let number, _) = line { try bad(number, error.description) }
+      try bad(number, error.description)
     case .events(let count):
       // Through a buffer pointer each event is lent, not copied (an array element read was a copy
       // that retained every field: 3.6% of a two-job run).
@@ -528,27 +522,30 @@ public final class Runner {
     // Collectors of this model and of any model, in definition order; an event pays nothing for
     // collectors that watch other models (and allocates nothing when only one list applies).
     let specific = event.pointee.modelID.flatMap { byModel[$0] } ?? []
+    var identity: InputIdentity?
     if specific.isEmpty {
-      for index in anyModel { matched = offer(index, event, line, eventTime, verdicts) || matched }
+      for index in anyModel { matched = offer(index, event, line, eventTime, verdicts, &identity) || matched }
     } else if anyModel.isEmpty {
-      for index in specific { matched = offer(index, event, line, eventTime, verdicts) || matched }
+      for index in specific { matched = offer(index, event, line, eventTime, verdicts, &identity) || matched }
     } else {
-      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime, verdicts) || matched }
+      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime, verdicts, &identity) || matched }
     }
     if !matched { report.skippedModel += 1 }
   }
 
   /// Runs one collector on one event if it watches the event's model; returns whether it does.
   func offer(
-    _ index: Int, _ event: UnsafePointer<Event>, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: Precomputed?
+    _ index: Int, _ event: UnsafePointer<Event>, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: Precomputed?,
+    _ identity: inout InputIdentity?
   ) -> Bool {
     // The collector is read in place: binding it to a local copied it and retained its fields on
     // every event (it is copied below only for an accepted input).
     guard collectors[index].source.matches(event) else { return false }
     report.collectors[index].events += 1
-    let inputKey = event.forwardingKey
+    if identity == nil { identity = InputIdentity(event.forwardingKey) }
+    let inputKey = identity!.key
     // Inputs are remembered by their source id; the destination id is derived only on acceptance.
-    let fingerprint = InputFingerprint(inputKey)
+    let fingerprint = identity!.fingerprint
     if acceptedIDs[index].contains(fingerprint) {
       report.collectors[index].duplicates += 1
       return true

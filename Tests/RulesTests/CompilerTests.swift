@@ -26,30 +26,26 @@ import Testing
   @Test func everyPassShowsItsEffect() {
     let all = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", CompilerOptions())
     assertGolden(all, "disasm/passes.disasm")
-    var noFold = CompilerOptions()
-    noFold.foldConstants = false
-    let unfolded = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noFold)
-    assertGolden(unfolded, "disasm/passes.no-fold.disasm")
+    /// The disassembly with one pass turned off, checked against its golden.
+    func without(_ golden: String, _ turnOff: (inout CompilerOptions) -> Void) -> String {
+      var options = CompilerOptions()
+      turnOff(&options)
+      let text = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", options)
+      assertGolden(text, "disasm/passes.\(golden).disasm")
+      return text
+    }
+    let unfolded = without("no-fold") { $0.foldConstants = false }
     #expect(all.contains("f0 < 0.6") && !unfolded.contains("f0 < 0.6"))
     #expect(unfolded.contains("add"))
-    var noOrder = CompilerOptions()
-    noOrder.orderTests = false
-    let unordered = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noOrder)
-    assertGolden(unordered, "disasm/passes.no-order.disasm")
+    let unordered = without("no-order") { $0.orderTests = false }
     // Ordered: the metadata test comes before the entropy; unordered: after.
     func position(_ text: String, _ needle: String) -> Int { text.range(of: needle).map { text.distance(from: text.startIndex, to: $0.lowerBound) } ?? -1 }
     #expect(position(all, "br.str.eq") < position(all, "ld.entropy"))
     #expect(position(unordered, "br.str.eq") > position(unordered, "ld.entropy"))
-    var noShare = CompilerOptions()
-    noShare.shareSubexpressions = false
-    let unshared = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noShare)
-    assertGolden(unshared, "disasm/passes.no-share.disasm")
+    let unshared = without("no-share") { $0.shareSubexpressions = false }
     #expect(all.contains(", cache 0") && !unshared.contains(", cache "))
     #expect(all.contains("br.in.set     metadata.country, {\"CA\", \"MX\", \"US\"}"))
-    var noKeys = CompilerOptions()
-    noKeys.conceptNamesAsKeys = false
-    let byText = Self.disassemble("Tests/RulesTests/Golden/disasm/passes.rule", noKeys)
-    assertGolden(byText, "disasm/passes.no-keys.disasm")
+    let byText = without("no-keys") { $0.conceptNamesAsKeys = false }
     #expect(all.contains("br.key        name in {dog}") && !all.contains("br.str.eq     name"))
     #expect(all.contains("br.any.key    concepts where name in {dog} and value > 0.8") && !byText.contains("br.any.key"))
     #expect(byText.contains("br.str.eq     name, \"dog\"") && !byText.contains("br.key"))
