@@ -75,6 +75,7 @@ public final class OutputScanner: Sendable {
   func resolveKeys(_ e: inout Event) {
     e.conceptNameKeys = e.concepts.map { keys.key($0.name) }
     e.conceptIDKeys = e.concepts.map { keys.key($0.id) }
+    e.conceptValues = e.concepts.map(\.value)
     e.conceptTextRanges = []
     e.conceptKeyTable = keys.tableID
   }
@@ -177,6 +178,7 @@ public final class OutputScanner: Sendable {
     // emptying it destroyed two strings per concept on every line.
     e.conceptNameKeys.removeAll(keepingCapacity: true)
     e.conceptIDKeys.removeAll(keepingCapacity: true)
+    e.conceptValues.removeAll(keepingCapacity: true)
     e.conceptTextRanges.removeAll(keepingCapacity: true)
     e.conceptKeyTable = keys.tableID
     if !e.regions.isEmpty { e.regions.removeAll(keepingCapacity: true) }
@@ -576,6 +578,7 @@ public final class OutputScanner: Sendable {
       }
       e.conceptNameKeys.append(keys.key(c.p + name.start, name.count, ascii: name.ascii))
       e.conceptIDKeys.append(keys.key(c.p + id.start, id.count, ascii: id.ascii))
+      e.conceptValues.append(value)
       guard c.peek() != 0 else { return false }
       let next = c.p[c.i]
       c.i += 1

@@ -33,6 +33,7 @@ extension ConceptMap {
     event.conceptKeyTable = 0
     event.conceptNameKeys = []
     event.conceptIDKeys = []
+    event.conceptValues = []
     event.conceptTextRanges = []
     for i in event.regions.indices { event.regions[i].concepts = apply(event.regions[i].concepts) }
     for i in event.frames.indices {

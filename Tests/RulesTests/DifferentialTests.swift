@@ -198,6 +198,26 @@ struct RandomCase {
     #expect(accepted > 0 && accepted < 800, "\(condition) accepted \(accepted) of 800")
   }
 
+  /// Aggregates over the whole top-level list, which the VM reads from the value column where it
+  /// lies (and `margin` in one pass instead of a sort), at thresholds where ties decide.
+  @Test(arguments: [
+    "margin(concepts) == 0", "margin(concepts) < 0.1", "margin(concepts) >= 0.25", "max(concepts) >= 0.5 and min(concepts) < 0.25",
+    "least_confidence(concepts) <= 0.4", "entropy(concepts) > 1.2", "top(concepts, 2) >= 0.5", "margin(concepts) + entropy(concepts) > 1",
+  ])
+  func wholeListAggregatesAgreeWithTheReference(_ condition: String) throws {
+    var accepted = 0
+    for (seed, map) in [(UInt64(5), ""), (6, "  map { dog, puppy -> canine }\n"), (7, ""), (8, "")] {
+      var random = RandomCase(rng: SplitMix(state: seed))
+      let rules = "collector whole {\n  source */*/*\n  destination me/x\n  key env K\n\(map)  pre_queue {\n    require \(condition)\n  }\n}\n"
+      let events = (0..<200).map { random.event($0) }.joined(separator: "\n") + "\n"
+      let vm = try Self.run(rules, events, engine: .vm)
+      let reference = try Self.run(rules, events, engine: .reference)
+      #expect(vm.0 == reference.0 && vm.1 == reference.1, "\(condition) with seed \(seed)")
+      accepted += vm.0.split(separator: "\n").count
+    }
+    #expect(accepted > 0 && accepted < 800, "\(condition) accepted \(accepted) of 800")
+  }
+
   @Test func vmAgreesWithTheReference() async throws {
     await propertyCheck(count: 400, input: Gen.uint64()) { seed in
       var random = RandomCase(rng: SplitMix(state: seed))
