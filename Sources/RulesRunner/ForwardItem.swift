@@ -11,37 +11,55 @@ public enum ForwardItem {
   public static func destinationID(collector: String, input: String) -> String {
     // Written straight into the string's storage (building it from pieces was 2.5% of a run that
     // accepts most inputs).
-    String(unsafeUninitializedCapacity: 48) { out in
-      var n = 0
-      func clean(_ s: String) {
-        for b in s.utf8.prefix(15) {
-          switch b {
-          case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"),
-            UInt8(ascii: "-"):
-            out[n] = b
-          case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[n] = b + 32
-          default: out[n] = UInt8(ascii: "-")
-          }
-          n += 1
+    String(unsafeUninitializedCapacity: maxIDLength) { writeDestinationID(collector: collector, input: input, to: $0.baseAddress!) }
+  }
+
+  /// The longest destination id.
+  static let maxIDLength = 48
+
+  /// Appends the destination id as a JSON string; it needs no escapes. The runner writes it so
+  /// instead of making a `String` of it per accepted input (a heap allocation each: 48 bytes).
+  static func appendDestinationID(collector: String, input: String, into out: inout [UInt8]) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxIDLength + 2) { buffer in
+      let p = buffer.baseAddress!
+      p[0] = UInt8(ascii: "\"")
+      let n = writeDestinationID(collector: collector, input: input, to: p + 1)
+      p[n + 1] = UInt8(ascii: "\"")
+      out.append(contentsOf: UnsafeBufferPointer(start: p, count: n + 2))
+    }
+  }
+
+  /// Writes the id (at most `maxIDLength` bytes) and returns its length.
+  static func writeDestinationID(collector: String, input: String, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    var n = 0
+    func clean(_ s: String) {
+      for b in s.utf8.prefix(15) {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"),
+          UInt8(ascii: "-"):
+          out[n] = b
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[n] = b + 32
+        default: out[n] = UInt8(ascii: "-")
         }
-      }
-      var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-      for b in collector.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-      hash = hash &* 0x0000_0100_0000_01b3  // the separating 0 byte
-      for b in input.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-      clean(collector)
-      out[n] = UInt8(ascii: "-")
-      n += 1
-      clean(input)
-      out[n] = UInt8(ascii: "-")
-      n += 1
-      let digits: [UInt8] = Array("0123456789abcdef".utf8)
-      for shift in stride(from: 60, through: 0, by: -4) {
-        out[n] = digits[Int((hash >> UInt64(shift)) & 0xF)]
         n += 1
       }
-      return n
     }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in collector.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    hash = hash &* 0x0000_0100_0000_01b3  // the separating 0 byte
+    for b in input.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    clean(collector)
+    out[n] = UInt8(ascii: "-")
+    n += 1
+    clean(input)
+    out[n] = UInt8(ascii: "-")
+    n += 1
+    for shift in stride(from: 60, through: 0, by: -4) {
+      let digit = UInt8(truncatingIfNeeded: (hash >> UInt64(shift)) & 0xF)
+      out[n] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+      n += 1
+    }
+    return n
   }
 
   /// Appends one JSON line to `out`:
@@ -56,14 +74,35 @@ public enum ForwardItem {
     }
   }
 
-  /// `write` for an event lent by pointer (the runner's path).
+  /// `write` for an event lent by pointer.
   static func write(
     into out: inout [UInt8], collector: CheckedCollector, event lent: UnsafePointer<Event>, line: UnsafeBufferPointer<UInt8>,
     id: String, inclusionProbability: Double
   ) {
+    write(
+      into: &out, collectorID: collector.id, datasetIDs: collector.datasetIDs, event: lent, line: line, id: .given(id),
+      inclusionProbability: inclusionProbability)
+  }
+
+  /// Where the item's id comes from.
+  enum IDSource {
+    case given(String)
+    /// Derived from the collector id and this source input key, written without a `String`.
+    case derived(input: String)
+  }
+
+  /// `write` with only the collector's fields it needs (the runner's path: copying the whole
+  /// collector retained every one of its fields per accepted input).
+  static func write(
+    into out: inout [UInt8], collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
+    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
+  ) {
     func slice(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[r]) }
     append(&out, "{\"id\":")
-    quote(id, into: &out)
+    switch id {
+    case .given(let id): quote(id, into: &out)
+    case .derived(let input): appendDestinationID(collector: collectorID, input: input, into: &out)
+    }
     append(&out, ",\"data\":{")
     if let kind = lent.pointee.inputKind, let media = lent.pointee.mediaRange {
       quote(kind.rawValue, into: &out)
@@ -76,7 +115,7 @@ public enum ForwardItem {
     // it was an allocation per accepted input).
     merge(metadata: lent.pointee.metadataRange.map(slice), hasRulecKey: lent.pointee.metadataHasRulecKey, into: &out) { out in
       append(&out, "{\"collector\":")
-      quote(collector.id, into: &out)
+      quote(collectorID, into: &out)
       append(&out, ",\"source_input_id\":")
       quote(lent.pointee.inputID, into: &out)
       append(&out, ",\"source_output_id\":")
@@ -94,7 +133,7 @@ public enum ForwardItem {
       out.append(UInt8(ascii: "}"))
     }
     append(&out, "},\"dataset_ids\":[")
-    for (i, d) in collector.datasetIDs.enumerated() {
+    for (i, d) in datasetIDs.enumerated() {
       if i > 0 { out.append(UInt8(ascii: ",")) }
       quote(d, into: &out)
     }

@@ -583,12 +583,19 @@ public final class Runner {
     }
     guard passed else { return true }
     acceptedIDs[index].insert(fingerprint)
-    let c = collectors[index]
-    let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
     report.collectors[index].accepted += 1
     let start = output.count
-    ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
-    onAccept?(c, id, output[start...])
+    if let onAccept {
+      let c = collectors[index]
+      let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
+      ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
+      onAccept(c, id, output[start...])
+    } else {
+      // A dry run: the collector's fields are read in place and the id written as bytes.
+      ForwardItem.write(
+        into: &output, collectorID: collectors[index].id, datasetIDs: collectors[index].datasetIDs, event: event, line: line,
+        id: .derived(input: inputKey), inclusionProbability: probability)
+    }
     return true
   }
 
@@ -635,11 +642,10 @@ public final class Runner {
     var verdict = Verdict(collector: Int32(index), output: output, droppedAt: droppedAt)
     if droppedAt < 0 {
       // The item is written here too; the main thread appends it unless the input is a repeat.
-      let c = context.collectors[index]
       let start = out.items.count
       ForwardItem.write(
-        into: &out.items, collector: c, event: original, line: line,
-        id: ForwardItem.destinationID(collector: c.id, input: original.forwardingKey), inclusionProbability: probability)
+        into: &out.items, collectorID: context.collectors[index].id, datasetIDs: context.collectors[index].datasetIDs,
+        event: original, line: line, id: .derived(input: original.forwardingKey), inclusionProbability: probability)
       verdict.item = start..<out.items.count
       if let top = event.pointee.topConceptIndex { verdict.topConcept = event.pointee.conceptLabel(top, line: line) }
     }
