@@ -393,7 +393,11 @@ public final class Runner {
               swap(&scratch, &events[k - lo])
             } else if case .events(let count) = outcome {
               while events[k - lo].count < count { events[k - lo].append(Event()) }
-              for e in 0..<count { Self.summarize(scratch[e], into: &events[k - lo][e]) }
+              // Lent by pointer: `scratch[e]` as an argument copied the event, retaining and releasing
+              // its every field (R4, two jobs: retain and release 5.1% → 4.1% of the profile).
+              scratch.withUnsafeBufferPointer { decoded in
+                for e in 0..<count { Self.summarize(decoded.baseAddress! + e, into: &events[k - lo][e]) }
+              }
             }
           }
         }
@@ -424,18 +428,18 @@ public final class Runner {
   static let roundBytes = 512 << 10
 
   /// Copies what the main thread reads of an event whose collectors were all decided on a job.
-  static func summarize(_ e: Event, into s: inout Event) {
-    s.line = e.line
-    s.indexInLine = e.indexInLine
-    s.statusCode = e.statusCode
-    s.statusName = e.statusName
-    s.outputID = e.outputID
-    s.createdAt = e.createdAt
-    s.modelID = e.modelID
-    s.modelUser = e.modelUser
-    s.modelApp = e.modelApp
-    s.modelVersion = e.modelVersion
-    s.inputID = e.inputID
+  static func summarize(_ e: UnsafePointer<Event>, into s: inout Event) {
+    s.line = e.pointee.line
+    s.indexInLine = e.pointee.indexInLine
+    s.statusCode = e.pointee.statusCode
+    s.statusName = e.pointee.statusName
+    s.outputID = e.pointee.outputID
+    s.createdAt = e.pointee.createdAt
+    s.modelID = e.pointee.modelID
+    s.modelUser = e.pointee.modelUser
+    s.modelApp = e.pointee.modelApp
+    s.modelVersion = e.pointee.modelVersion
+    s.inputID = e.pointee.inputID
   }
 
   /// A line's number and bytes; nil for a line too long to read, which is counted as bad.
