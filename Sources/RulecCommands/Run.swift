@@ -108,11 +108,15 @@ public struct Run: ParsableCommand {
 
     var output: FileHandle?
     if let out {
-      guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
-        err.write("rulec: cannot write \(out)\n")
+      // Opened in place, created or truncated: `FileManager.createFile` writes a new file and renames
+      // it over the path, which replaced a symlink with a file, and `--out /dev/null` run as root
+      // replaced the device itself.
+      let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+      guard fd >= 0 else {
+        err.write("rulec: cannot write \(out): \(String(cString: strerror(errno)))\n")
         return 2
       }
-      output = h
+      output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
     // The runner hands over items in blocks of about 1 MiB rather than one write per item.
     func write(_ block: [UInt8]) {

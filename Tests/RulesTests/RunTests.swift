@@ -37,6 +37,32 @@ import Testing
     #expect((parsed["bad_lines"] as? [Any])?.isEmpty == true)
   }
 
+  /// `--out` writes through what the path names: a symlink stays a symlink (and `/dev/null` a device).
+  @Test func outWritesThroughASymlink() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-out-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let target = dir.appendingPathComponent("items.jsonl").path
+    let link = dir.appendingPathComponent("link.jsonl").path
+    try Data("old contents that must go\n".utf8).write(to: URL(fileURLWithPath: target))
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path("rules"), events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")], out: link,
+      report: nil, strict: false, explain: nil, err: &err, stdout: { _ in })
+    #expect(status == 0)
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == target)
+    let (_, items, _) = Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"])
+    #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: target)), as: UTF8.self) == items)
+    // A path that cannot be opened is an error, not a crash.
+    var err2 = Capture()
+    let missing = Run.execute(
+      rules: TestPaths.path("rules"), events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")],
+      out: dir.appendingPathComponent("no/such/dir/items.jsonl").path, report: nil, strict: false, explain: nil, err: &err2,
+      stdout: { _ in })
+    #expect(missing == 2 && err2.text.contains("cannot write"))
+  }
+
   @Test func everyItemIsAValidPostInputsItem() throws {
     let (_, items, _) = Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"])
     var ids = Set<String>()
