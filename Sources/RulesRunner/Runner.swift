@@ -164,6 +164,12 @@ struct UnsafeSendableRunner: @unchecked Sendable {
   init(_ runner: Runner) { self.runner = runner }
 }
 
+/// The replay of a round as a task beside the decoding jobs: it runs on one thread at a time and
+/// the round's caller waits for it, so what it touches is not shared while it runs.
+struct ReplayTask: @unchecked Sendable {
+  let body: () -> Void
+}
+
 /// A buffer shared by the decoding jobs; each job writes only its own indices.
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
   let base: UnsafeMutableBufferPointer<T>
@@ -317,109 +323,185 @@ public final class Runner {
       }
       return
     }
-    // Several jobs: each decodes a contiguous share of a block's lines into its own reused events
-    // (and evaluates the collectors whose outcome depends on the event alone); the main thread then
-    // goes through the lines in file order, so the output and the report do not depend on `jobs`.
+    // Several jobs: each share of a round's lines is decoded into its own reused events (and the
+    // collectors whose outcome depends on the event alone are decided there); then the lines are
+    // replayed in file order, so the output and the report do not depend on `jobs`. Rounds overlap:
+    // round k is replayed as one more task beside the decoding of round k + 1 (replaying after the
+    // jobs had finished left a core idle meanwhile), and each round has two shares per job, so the
+    // tasks even out over the cores.
     let precompute = explainInput == nil && pure.contains(true)
     let summarize = precompute && pureIndices.count == collectors.count
-    let outputs = (0..<jobs).map { _ in JobOutput() }
+    let shares = 2 * jobs
+    // Two sets of share outputs: the one being filled and the one being replayed.
+    let outputSets = (0..<2).map { _ in (0..<shares).map { _ in JobOutput() } }
     // Each job has its own scanner and engines: objects shared by the jobs had their reference
     // counts bumped from both cores on every event, and the cache line bounced between them.
-    var contexts = try (0..<jobs).map { _ throws in
+    let made = try (0..<shares).map { _ throws in
       JobContext(
         scanner: makeScanner(), engines: try engines?.map { e throws in try VMEngine(isolating: e.compiled) },
         pureIndices: pureIndices.map { $0 }, sources: collectors.map { $0.source },
         preCounts: collectors.map { $0.preQueue?.count ?? 0 }, collectors: collectors.map { $0 })
     }
+    // In raw storage: each share's task works on its own context in place.
+    let contexts = UnsafeMutableBufferPointer<JobContext>.allocate(capacity: shares)
+    _ = contexts.initialize(from: made)
+    defer {
+      contexts.deinitialize()
+      contexts.deallocate()
+    }
+    let shared = UnsafeSendableRunner(self)
+    let jobContexts = UnsafeSendableBuffer(contexts)
     try reader.forEachBlock { block, blockLines in
+      let blockBytes = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
       // A block goes through in rounds of about 512 KiB: what the jobs hand over is held until the
       // main thread has replayed it, and 8 MiB of empty outputs (`{}` is 3 bytes) held 2.8 million
       // of them (1 GB; 119 MB in rounds). On ordinary outputs rounds cost nothing measurable (R4 with
       // two jobs: 0.24 s before, 0.22 s after); rounds of 256 KiB held 90 MB but were 5–10% slower.
+      var replaying: Round?
       var roundStart = 0
+      var parity = 0
       while roundStart < blockLines.count {
-      var roundEnd = roundStart
-      var roundBytes = 0
-      while roundEnd < blockLines.count && (roundEnd == roundStart || roundBytes < Self.roundBytes) {
-        if case .bytes(_, let r) = blockLines[roundEnd] { roundBytes += r.count + 1 }
-        roundEnd += 1
-      }
-      let lines = Array(blockLines[roundStart..<roundEnd])
-      roundStart = roundEnd
-      var outcomes = [LineOutcome](repeating: .blank, count: lines.count)
-      let share = (lines.count + jobs - 1) / jobs
-      let shared = UnsafeSendableRunner(self)
-      let blockBytes = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
-      contexts.withUnsafeMutableBufferPointer { contextBuffer in
-      let contexts = UnsafeSendableBuffer(contextBuffer)
-      outcomes.withUnsafeMutableBufferPointer { outcomeBuffer in
-        let results = UnsafeSendableBuffer(outcomeBuffer)
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
-          let lo = job * share
-          let hi = min(lines.count, lo + share)
-          guard lo < hi else { return }
-          let out = outputs[job]
-          // The job's events are a local while it works: reached through the class they were checked
-          // for exclusive access and uniqueness (and copied) on every use.
-          var events = out.events
-          out.events = []
-          defer { out.events = events }
-          while events.count < hi - lo { events.append([]) }
-          var scratch: [Event] = []
-          out.verdicts.removeAll(keepingCapacity: true)
-          out.lineVerdicts.removeAll(keepingCapacity: true)
-          out.items.removeAll(keepingCapacity: true)
-          for k in lo..<hi {
-            let first = out.verdicts.count
-            defer { out.lineVerdicts.append(first..<out.verdicts.count) }
-            guard case .bytes(let number, let range) = lines[k] else { continue }
-            let bytes = UnsafeBufferPointer(rebasing: blockBytes.base[range])
-            // The line is decoded into `scratch`. When every collector is decided here it stays the
-            // one event in cache and the main thread gets only what it reads (status, time, model,
-            // ids): keeping each line's full events until then walked megabytes of concept arrays per
-            // block, and two jobs cost 1.5 times the CPU of one. Otherwise the line's own events are
-            // swapped in and back out (an O(1) swap of array buffers).
-            if !summarize { swap(&scratch, &events[k - lo]) }
-            let outcome = Self.decode(contexts[job].scanner, bytes, number, into: &scratch)
-            results[k] = outcome
-            if precompute, case .events(let count) = outcome {
-              scratch.withUnsafeBufferPointer { decoded in
-                for e in 0..<count {
-                  shared.runner.verdicts(for: decoded.baseAddress! + e, output: Int32(e), line: bytes, context: &contexts.base[job], into: out)
-                }
-              }
-            }
-            if !summarize {
-              swap(&scratch, &events[k - lo])
-            } else if case .events(let count) = outcome {
-              while events[k - lo].count < count { events[k - lo].append(Event()) }
-              // Lent by pointer: `scratch[e]` as an argument copied the event, retaining and releasing
-              // its every field (R4, two jobs: retain and release 5.1% → 4.1% of the profile).
-              scratch.withUnsafeBufferPointer { decoded in
-                for e in 0..<count { Self.summarize(decoded.baseAddress! + e, into: &events[k - lo][e]) }
-              }
+        var roundEnd = roundStart
+        var roundBytes = 0
+        while roundEnd < blockLines.count && (roundEnd == roundStart || roundBytes < Self.roundBytes) {
+          if case .bytes(_, let r) = blockLines[roundEnd] { roundBytes += r.count + 1 }
+          roundEnd += 1
+        }
+        let round = Round(lines: Array(blockLines[roundStart..<roundEnd]), shares: shares, outputs: outputSets[parity])
+        roundStart = roundEnd
+        parity ^= 1
+        // The replay runs as one of the tasks (on whichever thread takes it; never two at once).
+        var stopped: Error?
+        withoutActuallyEscaping({
+          if let previous = replaying {
+            do { try self.replay(previous, block: block, progress: progress, emit: emit) } catch { stopped = error }
+          }
+        }) { replayPrevious in
+          let task = ReplayTask(body: replayPrevious)
+          DispatchQueue.concurrentPerform(iterations: shares + 1) { index in
+            if index < shares {
+              shared.runner.decode(
+                share: index, of: round, block: blockBytes, context: jobContexts.base.baseAddress! + index, precompute: precompute,
+                summarize: summarize)
+            } else {
+              task.body()
             }
           }
         }
+        if let stopped { throw stopped }
+        replaying = round
       }
-      }
-      defer {
-        if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
-      }
+      if let replaying { try replay(replaying, block: block, progress: progress, emit: emit) }
+    }
+  }
+
+  /// The lines of one round of `--jobs`, the jobs' shares of them, and what the jobs made of them.
+  final class Round: @unchecked Sendable {
+    let lines: [ChunkReader.Line]
+    /// Each line's outcome, written by the job whose share holds it.
+    let outcomes: UnsafeMutableBufferPointer<LineOutcome>
+    /// Share j is lines `bounds[j]..<bounds[j + 1]`: shares of about equal bytes (equal numbers of
+    /// lines left one job waiting for the other when one share held the long lines).
+    let bounds: [Int]
+    let outputs: [JobOutput]
+
+    init(lines: [ChunkReader.Line], shares: Int, outputs: [JobOutput]) {
+      self.lines = lines
+      self.outputs = outputs
+      outcomes = .allocate(capacity: max(1, lines.count))
+      outcomes.initialize(repeating: .blank)
+      var total = 0
+      for line in lines { if case .bytes(_, let r) = line { total += r.count + 1 } }
+      var bounds = [0]
+      var bytes = 0
       for (k, line) in lines.enumerated() {
-        guard let (number, bytes) = try readable(line, in: block) else { continue }
-        let job = k / share
-        let out = outputs[job]
-        if precompute {
+        if case .bytes(_, let r) = line { bytes += r.count + 1 }
+        while bounds.count < shares && bytes * shares >= total * bounds.count { bounds.append(k + 1) }
+      }
+      while bounds.count <= shares { bounds.append(lines.count) }
+      self.bounds = bounds
+    }
+
+    deinit {
+      outcomes.deinitialize()
+      outcomes.deallocate()
+    }
+  }
+
+  /// One job's share of a round: decodes its lines into the job's reused events and, when
+  /// `precompute`, decides the pure collectors on them. Reads only immutable state of the runner.
+  func decode(
+    share job: Int, of round: Round, block blockBytes: UnsafeSendableBuffer<UInt8>, context: UnsafeMutablePointer<JobContext>,
+    precompute: Bool, summarize: Bool
+  ) {
+    let lo = round.bounds[job]
+    let hi = round.bounds[job + 1]
+    let out = round.outputs[job]
+    out.verdicts.removeAll(keepingCapacity: true)
+    out.lineVerdicts.removeAll(keepingCapacity: true)
+    out.items.removeAll(keepingCapacity: true)
+    guard lo < hi else { return }
+    // The job's events are a local while it works: reached through the class they were checked
+    // for exclusive access and uniqueness (and copied) on every use.
+    var events = out.events
+    out.events = []
+    defer { out.events = events }
+    while events.count < hi - lo { events.append([]) }
+    var scratch: [Event] = []
+    for k in lo..<hi {
+      let first = out.verdicts.count
+      defer { out.lineVerdicts.append(first..<out.verdicts.count) }
+      guard case .bytes(let number, let range) = round.lines[k] else { continue }
+      let bytes = UnsafeBufferPointer(rebasing: blockBytes.base[range])
+      // The line is decoded into `scratch`. When every collector is decided here it stays the
+      // one event in cache and the main thread gets only what it reads (status, time, model,
+      // ids): keeping each line's full events until then walked megabytes of concept arrays per
+      // block, and two jobs cost 1.5 times the CPU of one. Otherwise the line's own events are
+      // swapped in and back out (an O(1) swap of array buffers).
+      if !summarize { swap(&scratch, &events[k - lo]) }
+      let outcome = Self.decode(context.pointee.scanner, bytes, number, into: &scratch)
+      round.outcomes[k] = outcome
+      if precompute, case .events(let count) = outcome {
+        scratch.withUnsafeBufferPointer { decoded in
+          for e in 0..<count {
+            verdicts(for: decoded.baseAddress! + e, output: Int32(e), line: bytes, context: &context.pointee, into: out)
+          }
+        }
+      }
+      if !summarize {
+        swap(&scratch, &events[k - lo])
+      } else if case .events(let count) = outcome {
+        while events[k - lo].count < count { events[k - lo].append(Event()) }
+        // Lent by pointer: `scratch[e]` as an argument copied the event, retaining and releasing
+        // its every field (R4, two jobs: retain and release 5.1% → 4.1% of the profile).
+        scratch.withUnsafeBufferPointer { decoded in
+          for e in 0..<count { Self.summarize(decoded.baseAddress! + e, into: &events[k - lo][e]) }
+        }
+      }
+    }
+  }
+
+  /// Goes through a decoded round's lines in file order on the main thread: counts, accepted
+  /// items and the report, exactly as one job would.
+  func replay(_ round: Round, block: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, emit: ([UInt8]) -> Void) throws {
+    defer {
+      if let progress, case .bytes(_, let r)? = round.lines.last { progress(r.upperBound + 1) }
+    }
+    let precomputed = explainInput == nil && pure.contains(true)
+    for job in 0..<(round.bounds.count - 1) {
+      let out = round.outputs[job]
+      let lo = round.bounds[job]
+      for k in lo..<round.bounds[job + 1] {
+        guard let (number, bytes) = try readable(round.lines[k], in: block) else { continue }
+        if precomputed {
           try out.items.withUnsafeBufferPointer { items in
-            let verdicts = out.verdicts[out.lineVerdicts[k - job * share]]
-            try handle(outcomes[k], out.events[k - job * share], bytes, number, verdicts: verdicts, items: items)
+            let verdicts = out.verdicts[out.lineVerdicts[k - lo]]
+            try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: verdicts, items: items)
           }
         } else {
-          try handle(outcomes[k], out.events[k - job * share], bytes, number, verdicts: nil, items: nil)
+          try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: nil, items: nil)
         }
         flushIfFull(emit)
-      }
       }
     }
   }
