@@ -353,10 +353,12 @@ public final class Runner {
     let jobContexts = UnsafeSendableBuffer(contexts)
     try reader.forEachBlock { block, blockLines in
       let blockBytes = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: block))
-      // A block goes through in rounds of about 512 KiB: what the jobs hand over is held until the
-      // main thread has replayed it, and 8 MiB of empty outputs (`{}` is 3 bytes) held 2.8 million
-      // of them (1 GB; 119 MB in rounds). On ordinary outputs rounds cost nothing measurable (R4 with
-      // two jobs: 0.24 s before, 0.22 s after); rounds of 256 KiB held 90 MB but were 5–10% slower.
+      // A block goes through in rounds of about 256 KiB: what the jobs hand over is held until it
+      // is replayed, and 8 MiB of empty outputs (`{}` is 3 bytes) held 2.8 million of them (1 GB).
+      // With two rounds alive at once (one decoded, one replayed), lines of 10,000 empty outputs
+      // peak at 136 MB in rounds of 256 KiB, 196 MB in rounds of 512 KiB, 104 MB in rounds of
+      // 128 KiB; on ordinary outputs 256 KiB is as fast as 512 KiB and 128 KiB 10% slower (R4, two
+      // jobs, 300k outputs: 0.56, 0.55 and 0.62 s).
       var replaying: Round?
       var roundStart = 0
       var parity = 0
@@ -507,7 +509,7 @@ public final class Runner {
   }
 
   /// The bytes of lines the jobs take in one round (see `run`).
-  static let roundBytes = 512 << 10
+  static let roundBytes = 256 << 10
 
   /// Copies what the main thread reads of an event whose collectors were all decided on a job.
   static func summarize(_ e: UnsafePointer<Event>, into s: inout Event) {
