@@ -176,26 +176,33 @@ struct RandomCase {
     }
   }
 
-  /// The fused key-and-value test (`br.any.key`) in each of its forms, with and without a map, on
-  /// random events: the generator above reaches these forms only now and then.
+  /// One condition as a collector's only statement, with and without a concept map, on 4 × 200
+  /// random events (seeds from `firstSeed` on): the VM and the reference must give the same items and
+  /// reports, and some inputs must pass and some not, or a wrong answer could go unseen.
+  static func checkAgainstTheReference(_ condition: String, firstSeed: UInt64) throws {
+    var accepted = 0
+    for (k, map) in ["", "  map { dog, puppy -> canine }\n", "", ""].enumerated() {
+      let seed = firstSeed + UInt64(k)
+      var random = RandomCase(rng: SplitMix(state: seed))
+      let rules = "collector one {\n  source */*/*\n  destination me/x\n  key env K\n\(map)  pre_queue {\n    require \(condition)\n  }\n}\n"
+      let events = (0..<200).map { random.event($0) }.joined(separator: "\n") + "\n"
+      let vm = try run(rules, events, engine: .vm)
+      let reference = try run(rules, events, engine: .reference)
+      #expect(vm.0 == reference.0 && vm.1 == reference.1, "\(condition) with seed \(seed)")
+      accepted += vm.0.split(separator: "\n").count
+    }
+    #expect(accepted > 0 && accepted < 800, "\(condition) accepted \(accepted) of 800")
+  }
+
+  /// The fused key-and-value test (`br.any.key`) in each of its forms: the generator above reaches
+  /// these forms only now and then.
   @Test(arguments: [
     "any concepts where (name == \"dog\" and value > 0.5)", "any concept where (value <= 0.6 and id in [cat, kitten])",
     "any concepts where (name in [dog, car] and 0.3 < value)", "any concept where (id == \"dog\" and value == 0.5)",
     "not (any concepts where (value != 0.25 and name in [puppy]))",
   ])
   func fusedConceptTestsAgreeWithTheReference(_ condition: String) throws {
-    var accepted = 0
-    for (seed, map) in [(UInt64(1), ""), (2, "  map { dog, puppy -> canine }\n"), (3, ""), (4, "")] {
-      var random = RandomCase(rng: SplitMix(state: seed))
-      let rules = "collector fused {\n  source */*/*\n  destination me/x\n  key env K\n\(map)  pre_queue {\n    require \(condition)\n  }\n}\n"
-      let events = (0..<200).map { random.event($0) }.joined(separator: "\n") + "\n"
-      let vm = try Self.run(rules, events, engine: .vm)
-      let reference = try Self.run(rules, events, engine: .reference)
-      #expect(vm.0 == reference.0 && vm.1 == reference.1, "\(condition) with seed \(seed)")
-      accepted += vm.0.split(separator: "\n").count
-    }
-    // Some inputs pass and some do not, or a wrong answer could go unseen.
-    #expect(accepted > 0 && accepted < 800, "\(condition) accepted \(accepted) of 800")
+    try Self.checkAgainstTheReference(condition, firstSeed: 1)
   }
 
   /// Aggregates over the whole top-level list, which the VM reads from the value column where it
@@ -205,17 +212,7 @@ struct RandomCase {
     "least_confidence(concepts) <= 0.4", "entropy(concepts) > 1.2", "top(concepts, 2) >= 0.5", "margin(concepts) + entropy(concepts) > 1",
   ])
   func wholeListAggregatesAgreeWithTheReference(_ condition: String) throws {
-    var accepted = 0
-    for (seed, map) in [(UInt64(5), ""), (6, "  map { dog, puppy -> canine }\n"), (7, ""), (8, "")] {
-      var random = RandomCase(rng: SplitMix(state: seed))
-      let rules = "collector whole {\n  source */*/*\n  destination me/x\n  key env K\n\(map)  pre_queue {\n    require \(condition)\n  }\n}\n"
-      let events = (0..<200).map { random.event($0) }.joined(separator: "\n") + "\n"
-      let vm = try Self.run(rules, events, engine: .vm)
-      let reference = try Self.run(rules, events, engine: .reference)
-      #expect(vm.0 == reference.0 && vm.1 == reference.1, "\(condition) with seed \(seed)")
-      accepted += vm.0.split(separator: "\n").count
-    }
-    #expect(accepted > 0 && accepted < 800, "\(condition) accepted \(accepted) of 800")
+    try Self.checkAgainstTheReference(condition, firstSeed: 5)
   }
 
   @Test func vmAgreesWithTheReference() async throws {
