@@ -112,17 +112,26 @@ import Testing
   }
 
   /// With `rules/bench/R6.rule` every collector is decided on the jobs (the summary path); the
-  /// 4 MB sample goes through in several rounds.
+  /// 4 MB sample goes through in several rounds, and lines of 10,000 empty outputs among sample lines
+  /// make rounds shrink (`Runner.roundOutputs`) and grow back.
   @Test(arguments: ["rules", "rules/bench/R6.rule"])
   func jobsDoNotChangeTheOutputOrTheReport(rules: String) throws {
-    for events in ["samples/recording.jsonl", "Tests/RulesTests/Golden/run/malformed.jsonl"] {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-dense-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let dense = dir.appendingPathComponent("dense.jsonl")
+    let sample = read("samples/recording.jsonl").split(separator: "\n").prefix(60)
+    let empties = "{\"outputs\":[" + Array(repeating: "{}", count: 10_000).joined(separator: ",") + "]}"
+    let mixed = sample.enumerated().map { k, line in k % 10 == 5 ? empties + "\n" + line : String(line) }
+    try Data((mixed.joined(separator: "\n") + "\n").utf8).write(to: dense)
+    for events in ["samples/recording.jsonl", "Tests/RulesTests/Golden/run/malformed.jsonl", dense.path] {
       var outputs: [String] = []
       for jobs in [1, 2, 3] {
         var items = ""
         var err = Capture()
         _ = Run.execute(
-          rules: TestPaths.path(rules), events: [TestPaths.path(events)], out: nil, report: nil, strict: false,
-          explain: nil, jobs: jobs, err: &err, stdout: { items += $0 })
+          rules: TestPaths.path(rules), events: [events.hasPrefix("/") ? events : TestPaths.path(events)], out: nil,
+          report: nil, strict: false, explain: nil, jobs: jobs, err: &err, stdout: { items += $0 })
         outputs.append(items + err.text)
       }
       #expect(!outputs[0].isEmpty)
