@@ -71,8 +71,8 @@ public struct VMEngine: @unchecked Sendable {
     _ kind: StageKind, event: UnsafePointer<Event>, eventTime: Double, state: inout CollectorState,
     observe: (Int, Bool) -> Void = { _, _ in }
   ) -> StageOutcome {
-    // The scope `begin` took views this event's concepts (see `ConceptScope`); a run without it would
-    // read another event's.
+    // The scope `begin` took is a view of this event's concepts (see `ConceptScope`); a run without
+    // it would read another event's.
     assert(prepared.scope.count == event.pointee.concepts.count, "run without begin(event)")
     let steps = kind == .preQueue ? preSteps : postSteps
     var probability = 1.0

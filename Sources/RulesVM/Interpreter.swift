@@ -29,7 +29,7 @@ public struct PreparedConcepts: Sendable {
     for c in list { values.append(c.value) }
     if keys.isEmpty {
       // No instruction reads keys (the verifier checks key operands against an empty table): the
-      // key columns are filled with "no key" only so the scope's three views have one length.
+      // key columns are filled with "no key" only so the scope's views all have one length.
       // R2 went from 316 to 213 ns a collector-event when keys were not resolved here (VMBenchmarks).
       nameKey.append(contentsOf: repeatElement(-1, count: list.count))
       idKey.append(contentsOf: repeatElement(-1, count: list.count))
