@@ -120,14 +120,18 @@ public struct Event: Sendable {
 
   /// The rules' concept key of each top-level concept's name and id (−1: none), when the scanner
   /// resolved them from the bytes against the key table `conceptKeyTable` (0: not resolved).
-  public var conceptKeyTable: UInt64 = 0
+  ///
+  /// Only this module writes the resolved columns (`forgetResolvedConcepts` clears them), so when
+  /// `conceptKeyTable` is not 0 the name keys, id keys and values have one length: a reader that
+  /// checks one of them against `concepts` may trust the others.
+  public internal(set) var conceptKeyTable: UInt64 = 0
   public var concepts: [ConceptValue] = []
-  public var conceptNameKeys: [Int32] = []
-  public var conceptIDKeys: [Int32] = []
+  public internal(set) var conceptNameKeys: [Int32] = []
+  public internal(set) var conceptIDKeys: [Int32] = []
   /// Each top-level concept's value again, end to end, under the same condition as the keys: the
   /// rules' aggregates read 8 bytes a concept here instead of one 40-byte `ConceptValue` each
   /// (VM, a collector-event: R2 55 → 39 ns, R6 130 → 100 ns).
-  public var conceptValues: [Double] = []
+  public internal(set) var conceptValues: [Double] = []
   /// Values at the projected metadata paths, by slot; nil where the path is absent.
   public var metadata: [MetadataValue?] = []
 
@@ -163,9 +167,19 @@ public struct Event: Sendable {
   public var frames: [FrameValue] = []
   /// Where each top-level concept's name and id lie in the line when the scanner did not make them
   /// into strings (`DecodeNeeds.conceptText` off); empty otherwise.
-  public var conceptTextRanges: [ConceptTextRange] = []
+  public internal(set) var conceptTextRanges: [ConceptTextRange] = []
 
   public init() {}
+
+  /// Drops what the scanner resolved from the concepts' text (after the concepts were changed, for
+  /// example renamed by a concept map).
+  public mutating func forgetResolvedConcepts() {
+    conceptKeyTable = 0
+    conceptNameKeys = []
+    conceptIDKeys = []
+    conceptValues = []
+    conceptTextRanges = []
+  }
 
   /// A top-level concept's label for reports: its name, or its id when it has no name. Reads the
   /// line when the scanner kept only the ranges.

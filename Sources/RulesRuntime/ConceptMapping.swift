@@ -30,11 +30,7 @@ extension ConceptMap {
   public func apply(to event: inout Event) {
     event.concepts = apply(event.concepts)
     // Keys the scanner resolved belong to the names before the map.
-    event.conceptKeyTable = 0
-    event.conceptNameKeys = []
-    event.conceptIDKeys = []
-    event.conceptValues = []
-    event.conceptTextRanges = []
+    event.forgetResolvedConcepts()
     for i in event.regions.indices { event.regions[i].concepts = apply(event.regions[i].concepts) }
     for i in event.frames.indices {
       event.frames[i].concepts = apply(event.frames[i].concepts)

@@ -78,6 +78,16 @@ public struct ConceptScope: @unchecked Sendable {
     values = UnsafeBufferPointer(start: nil, count: 0)
   }
 
+  /// Views of an event's concepts and the columns the scanner resolved, which have their length by
+  /// `Event`'s invariant (the name keys' length was checked by the caller).
+  init(resolved concepts: [ConceptValue], _ nameKey: [Int32], _ idKey: [Int32], _ values: [Double]) {
+    let count = nameKey.count
+    self.concepts = concepts.withUnsafeBufferPointer { $0 }
+    self.nameKey = nameKey.withUnsafeBufferPointer { $0 }
+    self.idKey = UnsafeBufferPointer(start: idKey.withUnsafeBufferPointer { $0.baseAddress }, count: count)
+    self.values = UnsafeBufferPointer(start: values.withUnsafeBufferPointer { $0.baseAddress }, count: count)
+  }
+
   /// Views of four arrays of equal length (see the type's note on how long they stay valid).
   init(_ concepts: [ConceptValue], _ nameKey: [Int32], _ idKey: [Int32], _ values: [Double]) {
     precondition(nameKey.count == concepts.count && idKey.count == concepts.count && values.count == concepts.count)
@@ -231,13 +241,15 @@ public final class Interpreter: @unchecked Sendable {
 
   /// `prepare(_:into:)` for an event lent by pointer (the runner's path: no copy of the event).
   public func prepare(_ event: UnsafePointer<Event>, into prepared: inout PreparedConcepts) {
-    let e = event.pointee.conceptNameKeys.count
-    if event.pointee.conceptKeyTable == keyTableID && e == event.pointee.concepts.count
-      && event.pointee.conceptIDKeys.count == e && event.pointee.conceptValues.count == e
-    {
+    let count = event.pointee.concepts.count
+    // The id keys and values are as long as the name keys whenever the table is set (`Event`'s
+    // invariant), so their lengths are not read: each read missed the cache on a new event (R4:
+    // 29.7 → 28.3 ns a collector-event).
+    if event.pointee.conceptKeyTable == keyTableID && event.pointee.conceptNameKeys.count == count {
+      assert(event.pointee.conceptIDKeys.count == count && event.pointee.conceptValues.count == count)
       prepared.fromEvent = true
       prepared.scope = ConceptScope(
-        event.pointee.concepts, event.pointee.conceptNameKeys, event.pointee.conceptIDKeys, event.pointee.conceptValues)
+        resolved: event.pointee.concepts, event.pointee.conceptNameKeys, event.pointee.conceptIDKeys, event.pointee.conceptValues)
     } else {
       prepared.fromEvent = false
       prepare(event.pointee.concepts, into: &prepared)
