@@ -110,8 +110,7 @@ public final class OutputScanner: Sendable {
         var key = 0..<0
         guard c.key(&key) else { return nil }
         if c.matches(key, "outputs") {
-          guard seen & 1 == 0, c.peek() == UInt8(ascii: "[") else { return nil }
-          seen |= 1
+          guard firstTime(&seen, 1), c.peek() == UInt8(ascii: "[") else { return nil }
           c.i += 1
           count = 0
           if c.peek() == UInt8(ascii: "]") {
@@ -229,18 +228,13 @@ public final class OutputScanner: Sendable {
 
   /// Reads one field of an output object (the cursor is after the key).
   func outputField(_ c: inout ByteCursor, _ key: Range<Int>, _ e: inout Event, _ seen: inout UInt32, _ fields: inout UInt32) -> FieldResult {
-    @inline(__always) func once(_ bit: UInt32) -> Bool {
-      guard seen & bit == 0 else { return false }
-      seen |= bit
-      return true
-    }
     switch key.count {
     case 2 where c.matches(key, "id"):
-      guard once(1 << 1), c.optionalText(&e.outputID, &fields, Seen.outputID.rawValue) else { return .failed }
+      guard firstTime(&seen, 1 << 1), c.optionalText(&e.outputID, &fields, Seen.outputID.rawValue) else { return .failed }
     case 6 where c.matches(key, "status"):
-      guard once(1 << 2), status(&c, &e) else { return .failed }
+      guard firstTime(&seen, 1 << 2), status(&c, &e) else { return .failed }
     case 10 where c.matches(key, "created_at"):
-      guard once(1 << 3) else { return .failed }
+      guard firstTime(&seen, 1 << 3) else { return .failed }
       if c.peek() == UInt8(ascii: "n") {
         guard c.null() else { return .failed }
       } else {
@@ -252,11 +246,11 @@ public final class OutputScanner: Sendable {
         e.createdAt = t
       }
     case 5 where c.matches(key, "model"):
-      guard once(1 << 4), model(&c, &e, &fields) else { return .failed }
+      guard firstTime(&seen, 1 << 4), model(&c, &e, &fields) else { return .failed }
     case 5 where c.matches(key, "input"):
-      guard once(1 << 5), input(&c, &e, &fields) else { return .failed }
+      guard firstTime(&seen, 1 << 5), input(&c, &e, &fields) else { return .failed }
     case 4 where c.matches(key, "data"):
-      guard once(1 << 6), data(&c, &e) else { return .failed }
+      guard firstTime(&seen, 1 << 6), data(&c, &e) else { return .failed }
     default:
       return .other
     }
@@ -291,20 +285,16 @@ public final class OutputScanner: Sendable {
     return c.fields { (c, key) in
       switch key.count {
       case 2 where c.matches(key, "id"):
-        guard seen & 1 == 0 else { return false }
-        seen |= 1
+        guard firstTime(&seen, 1) else { return false }
         return c.optionalText(&e.modelID, &fields, Seen.modelID.rawValue)
       case 7 where c.matches(key, "user_id"):
-        guard seen & 2 == 0 else { return false }
-        seen |= 2
+        guard firstTime(&seen, 2) else { return false }
         return c.optionalText(&e.modelUser, &fields, Seen.modelUser.rawValue)
       case 6 where c.matches(key, "app_id"):
-        guard seen & 4 == 0 else { return false }
-        seen |= 4
+        guard firstTime(&seen, 4) else { return false }
         return c.optionalText(&e.modelApp, &fields, Seen.modelApp.rawValue)
       case 13 where c.matches(key, "model_version"):
-        guard seen & 8 == 0 else { return false }
-        seen |= 8
+        guard firstTime(&seen, 8) else { return false }
         guard c.openObject() else { return false }
         if c.isNullObject { return true }
         var versionSeen = false
@@ -326,13 +316,11 @@ public final class OutputScanner: Sendable {
     var seen: UInt32 = 0
     return c.fields { (c, key) in
       if c.matches(key, "id") {
-        guard seen & 1 == 0 else { return false }
-        seen |= 1
+        guard firstTime(&seen, 1) else { return false }
         return c.optionalText(&e.inputID, &fields, Seen.inputID.rawValue)
       }
       guard c.matches(key, "data") else { return c.skip(2) }
-      guard seen & 2 == 0 else { return false }
-      seen |= 2
+      guard firstTime(&seen, 2) else { return false }
       guard c.openObject() else { return false }
       if c.isNullObject { return true }
       var dataSeen: UInt32 = 0
@@ -479,13 +467,11 @@ public final class OutputScanner: Sendable {
     return c.fields { (c, key) in
       switch key.count {
       case 8 where c.matches(key, "concepts"):
-        guard seen & 1 == 0 else { return false }
-        seen |= 1
+        guard firstTime(&seen, 1) else { return false }
         return concepts(&c, &e)
       case 7 where c.matches(key, "regions"), 6 where c.matches(key, "frames"):
         let bit: UInt32 = key.count == 7 ? 2 : 4
-        guard seen & bit == 0, !decoder.needs.regionsAndFrames else { return false }
-        seen |= bit
+        guard !decoder.needs.regionsAndFrames, firstTime(&seen, bit) else { return false }
         return c.skip(2)
       default:
         return c.skip(2)
@@ -508,7 +494,7 @@ public final class OutputScanner: Sendable {
       var name = ByteCursor.StringSpan()
       var id = ByteCursor.StringSpan()
       var value = 0.0
-      var seen: UInt8 = 0
+      var seen: UInt32 = 0
       let objectStart = c.i
       if c.plainConcept(&id, &name, &value) {
         // The usual layout, read without looking keys up.
@@ -527,7 +513,7 @@ public final class OutputScanner: Sendable {
           guard c.peek() == UInt8(ascii: "\"") else { return false }
           var key = 0..<0
           guard c.key(&key) else { return false }
-          var which: UInt8 = 0
+          var which: UInt32 = 0
           let k = c.p + key.lowerBound
           switch key.count {
           case 2 where k[0] == UInt8(ascii: "i") && k[1] == UInt8(ascii: "d"): which = 1
@@ -538,8 +524,7 @@ public final class OutputScanner: Sendable {
           if which == 0 {
             guard c.skip(3) else { return false }
           } else {
-            guard seen & which == 0 else { return false }
-            seen |= which
+            guard firstTime(&seen, which) else { return false }
             let b = c.peek()
             if b == UInt8(ascii: "n") {
               guard c.null() else { return false }
@@ -586,6 +571,14 @@ public final class OutputScanner: Sendable {
       guard next == UInt8(ascii: ",") else { return false }
     }
   }
+}
+
+/// Marks `bit` in `seen` and returns true the first time; false when it was already there (a key
+/// met twice in one object: the line goes to the decoder, which reports the duplicate).
+@inline(__always) func firstTime(_ seen: inout UInt32, _ bit: UInt32) -> Bool {
+  guard seen & bit == 0 else { return false }
+  seen |= bit
+  return true
 }
 
 /// A forward-only reader over one line for `OutputScanner`: every method returns false on anything
