@@ -232,14 +232,9 @@ public final class Interpreter: @unchecked Sendable {
     prepared.prepare(concepts, keys: keyIndex, few: program.conceptKeys)
   }
 
-  /// Prepares an event's top-level concepts: when the scanner resolved their keys against this
-  /// program's key table the event's own arrays are used as they are, else keys are resolved from
-  /// the strings into `prepared`.
-  public func prepare(_ event: Event, into prepared: inout PreparedConcepts) {
-    withUnsafePointer(to: event) { prepare($0, into: &prepared) }
-  }
-
-  /// `prepare(_:into:)` for an event lent by pointer (the runner's path: no copy of the event).
+  /// Prepares an event's top-level concepts, lent by pointer: when the scanner resolved their keys
+  /// against this program's key table the event's own arrays are used as they are, else keys are
+  /// resolved from the strings into `prepared`. The event must outlive its runs (`ConceptScope`).
   public func prepare(_ event: UnsafePointer<Event>, into prepared: inout PreparedConcepts) {
     let count = event.pointee.concepts.count
     // The id keys and values are as long as the name keys whenever the table is set (`Event`'s
@@ -256,23 +251,6 @@ public final class Interpreter: @unchecked Sendable {
     }
   }
 
-  /// Evaluates a condition block on an event prepared into `top`.
-  public func evaluate(block: Int, event: Event, top: PreparedConcepts, cache: inout EventCache) -> Bool {
-    withUnsafePointer(to: event) { e in withUnsafePointer(to: top.scope) { evaluate(block: block, event: e, scope: $0, cache: &cache) } }
-  }
-
-  /// `evaluate` for an event lent by pointer, over the scope `prepare` took for it.
-  public func evaluate(block: Int, event e: UnsafePointer<Event>, scope: UnsafePointer<ConceptScope>, cache: inout EventCache) -> Bool {
-    // The event and the concept list are handed down the recursion by pointer: passing the structs
-    // themselves retained and released every field at each filter call (callgrind: R4 spent more on
-    // that than on its tests). The register file lives on the stack for this evaluation, every
-    // block in a window of its own (a block never runs inside itself). The scope comes by pointer,
-    // not as a copy of its words per statement.
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { registers in
-      run(block, e, scope, nil, .none, registers.baseAddress!, &cache)
-    }
-  }
-
   /// Runs a stage's condition steps from `first` on: stops at the first that fails (`passed` false)
   /// or at a step that is not a condition (`passed` true), or after the last. Every condition met is
   /// reported to `observe` with its index. The loop sits here, beside `run`, so each condition costs
@@ -282,6 +260,10 @@ public final class Interpreter: @unchecked Sendable {
     _ steps: UnsafeBufferPointer<StageSteps.Step>, from first: Int, event: UnsafePointer<Event>, scope: UnsafePointer<ConceptScope>,
     cache: inout EventCache, observe: (Int, Bool) -> Void
   ) -> (stoppedAt: Int, passed: Bool) {
+    // The event and the concept list are handed down the recursion by pointer: passing the structs
+    // themselves retained and released every field at each filter call (callgrind: R4 spent more on
+    // that than on its tests). The register file lives on the stack for the stage, every block in
+    // a window of its own (a block never runs inside itself).
     withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { registers in
       var index = first
       while index < steps.count {
