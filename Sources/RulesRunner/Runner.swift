@@ -329,7 +329,7 @@ public final class Runner {
     // round k is replayed as one more task beside the decoding of round k + 1 (replaying after the
     // jobs had finished left a core idle meanwhile), and each round has two shares per job, so the
     // tasks even out over the cores.
-    let precompute = explainInput == nil && pure.contains(true)
+    let precompute = decidesOnJobs
     let summarize = precompute && pureIndices.count == collectors.count
     let shares = 2 * jobs
     // Two sets of share outputs: the one being filled and the one being replayed.
@@ -502,13 +502,13 @@ public final class Runner {
     defer {
       if let progress, case .bytes(_, let r)? = round.lines.last { progress(r.upperBound + 1) }
     }
-    let precomputed = explainInput == nil && pure.contains(true)
+    let decided = decidesOnJobs
     for job in 0..<(round.bounds.count - 1) {
       let out = round.outputs[job]
       let lo = round.bounds[job]
       for k in lo..<round.bounds[job + 1] {
         guard let (number, bytes) = try readable(round.lines[k], in: block) else { continue }
-        if precomputed {
+        if decided {
           try out.items.withUnsafeBufferPointer { items in
             let verdicts = out.verdicts[out.lineVerdicts[k - lo]]
             try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: verdicts, items: items)
@@ -520,6 +520,10 @@ public final class Runner {
       }
     }
   }
+
+  /// Whether `--jobs` decide the pure collectors on the decoding threads (not while explaining, which
+  /// follows each statement on the main thread).
+  var decidesOnJobs: Bool { explainInput == nil && pure.contains(true) }
 
   /// The bytes of lines the jobs take in one round (see `run`).
   static let roundBytes = 256 << 10
