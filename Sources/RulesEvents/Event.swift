@@ -184,18 +184,24 @@ public struct Event: Sendable {
   /// A top-level concept's label for reports: its name, or its id when it has no name. Reads the
   /// line when the scanner kept only the ranges.
   public func conceptLabel(_ i: Int, line: UnsafeBufferPointer<UInt8>) -> String {
-    let c = concepts[i]
-    if i < conceptTextRanges.count {
-      let r = conceptTextRanges[i]
-      let range = r.nameCount > 0 ? Int(r.nameStart)..<Int(r.nameStart + r.nameCount) : Int(r.idStart)..<Int(r.idStart + r.idCount)
+    if let range = conceptLabelRange(i) {
       guard range.upperBound <= line.count else { return "" }
       return String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
     }
-    return c.name.isEmpty ? c.id : c.name
+    return concepts[i].name.isEmpty ? concepts[i].id : concepts[i].name
+  }
+
+  /// Where `conceptLabel(i)` lies in the line, when the scanner kept only the ranges; nil when the
+  /// label is in `concepts[i]`. Inlinable, as `topConceptIndex`: called on an event lent by
+  /// pointer, the out-of-line form copied the whole event (and retained every field) per call.
+  @inlinable public func conceptLabelRange(_ i: Int) -> Range<Int>? {
+    guard i < conceptTextRanges.count else { return nil }
+    let r = conceptTextRanges[i]
+    return r.nameCount > 0 ? Int(r.nameStart)..<Int(r.nameStart + r.nameCount) : Int(r.idStart)..<Int(r.idStart + r.idCount)
   }
 
   /// The index of the top-level concept with the largest value (the first on ties), or nil.
-  public var topConceptIndex: Int? {
+  @inlinable public var topConceptIndex: Int? {
     guard !concepts.isEmpty else { return nil }
     var best = 0
     for i in 1..<concepts.count where concepts[i].value > concepts[best].value { best = i }

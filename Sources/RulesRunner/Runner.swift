@@ -125,7 +125,36 @@ public struct Verdict: Sendable {
   /// For an accepted input: where its PostInputs item lies in the job's item buffer, and the top
   /// concept for the class mix.
   var item: Range<Int> = 0..<0
-  var topConcept: String?
+  var topConcept: TopConcept?
+}
+
+/// An accepted input's top concept for the class mix: where its label lies in the line, or the
+/// label itself when it is not the line's text (a concept map renamed the concepts).
+enum TopConcept: Sendable {
+  case inLine(Range<Int>)
+  case text(String)
+
+  /// The top concept of a lent event; no `String` is made for a label in the line.
+  init?(_ event: UnsafePointer<Event>) {
+    guard let top = event.pointee.topConceptIndex else { return nil }
+    if let range = event.pointee.conceptLabelRange(top) {
+      self = .inLine(range)
+    } else {
+      let c = event.pointee.concepts[top]
+      self = .text(c.name.isEmpty ? c.id : c.name)
+    }
+  }
+}
+
+extension ClassMix {
+  mutating func add(_ top: TopConcept, line: UnsafeBufferPointer<UInt8>) {
+    switch top {
+    case .inLine(let range):
+      // As `Event.conceptLabel`: a range beyond the line (never made by the scanner) is the empty label.
+      add(range.upperBound <= line.count ? UnsafeBufferPointer(rebasing: line[range]) : UnsafeBufferPointer(start: nil, count: 0))
+    case .text(let label): add(label)
+    }
+  }
 }
 
 /// What one decoding job computed for its share of a block, kept from block to block so the
@@ -648,7 +677,9 @@ public final class Runner {
   ) -> Bool {
     // The collector is read in place: binding it to a local copied it and retained its fields on
     // every event (it is copied below only for an accepted input).
-    guard collectors[index].source.matches(event) else { return false }
+    // Through a buffer pointer: `collectors[index].source` copied the pattern (and retained its
+    // four strings) for every event.
+    guard collectors.withUnsafeBufferPointer({ $0[index].source.matches(event) }) else { return false }
     report.collectors[index].events += 1
     if identity == nil { identity = InputIdentity(event.forwardingKey) }
     let inputKey = identity!.key
@@ -667,7 +698,7 @@ public final class Runner {
       guard verdict.droppedAt < 0 else { return true }
       acceptedIDs[index].insert(fingerprint)
       report.collectors[index].accepted += 1
-      if let top = verdict.topConcept { report.collectors[index].classMix[top, default: 0] += 1 }
+      if let top = verdict.topConcept { report.collectors[index].mix.add(top, line: line) }
       let start = output.count
       output.append(contentsOf: UnsafeBufferPointer(rebasing: verdicts.items[verdict.item]))
       let c = collectors[index]
@@ -679,15 +710,14 @@ public final class Runner {
     if let map = collectors[index].conceptMap {
       var mapped = event.pointee
       map.apply(to: &mapped)
-      (passed, probability) = withUnsafePointer(to: mapped) { evaluate(index, $0, eventTime) }
-      if passed, let top = mapped.topConceptIndex {
-        report.collectors[index].classMix[mapped.conceptLabel(top, line: line), default: 0] += 1
+      (passed, probability) = withUnsafePointer(to: mapped) { mapped in
+        let outcome = evaluate(index, mapped, eventTime)
+        if outcome.passed, let top = TopConcept(mapped) { report.collectors[index].mix.add(top, line: line) }
+        return outcome
       }
     } else {
       (passed, probability) = evaluate(index, event, eventTime)
-      if passed, let top = event.pointee.topConceptIndex {
-        report.collectors[index].classMix[event.pointee.conceptLabel(top, line: line), default: 0] += 1
-      }
+      if passed, let top = TopConcept(event) { report.collectors[index].mix.add(top, line: line) }
     }
     guard passed else { return true }
     acceptedIDs[index].insert(fingerprint)
@@ -755,7 +785,7 @@ public final class Runner {
         into: &out.items, collectorID: context.collectors[index].id, datasetIDs: context.collectors[index].datasetIDs,
         event: original, line: line, id: .derived(input: original.forwardingKey), inclusionProbability: probability)
       verdict.item = start..<out.items.count
-      if let top = event.pointee.topConceptIndex { verdict.topConcept = event.pointee.conceptLabel(top, line: line) }
+      verdict.topConcept = TopConcept(event)
     }
     out.verdicts.append(verdict)
   }

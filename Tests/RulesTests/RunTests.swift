@@ -1,7 +1,11 @@
 import Foundation
 import RulecCommands
+import RulesDiagnostics
 import RulesEvents
 import RulesRunner
+import RulesSema
+import RulesSource
+import RulesSyntax
 import Testing
 
 /// `rulec run` in-process: accepted items and the report (golden), bad lines, exit statuses.
@@ -159,6 +163,35 @@ import Testing
         }
       }
       #expect(seen == ["1:alpha", "2:beta", "3:", "4:too long 100", "5:gamma-delta", "6:last"], "block size \(blockSize)")
+    }
+  }
+
+  /// The class mix counts labels from the line's bytes, yet as strings: canonically equivalent
+  /// labels ("é" as one scalar or as two) are one label, as they were when it was a dictionary, and
+  /// jobs count the same.
+  @Test func classMixCountsLabelsAsStrings() throws {
+    let rules = "collector all {\n  source */*/*\n  destination d/d\n  key env RULEC_TEST_KEY\n  pre_queue {\n    require count(concepts) > 0\n  }\n}\n"
+    // 40 distinct labels (the table grows past its first 16 slots), then the two spellings of "é".
+    var lines: [String] = []
+    for k in 0..<40 {
+      lines.append("{\"input\":{\"id\":\"i\(k)\"},\"data\":{\"concepts\":[{\"id\":\"c\(k % 20)\",\"name\":\"label\(k % 20)\",\"value\":0.9}]}}")
+    }
+    for (k, name) in ["\u{E9}", "e\u{301}", "\u{E9}"].enumerated() {
+      lines.append("{\"input\":{\"id\":\"e\(k)\"},\"data\":{\"concepts\":[{\"id\":\"x\",\"name\":\"\(name)\",\"value\":0.5},{\"name\":\"low\",\"value\":0.1}]}}")
+    }
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "mix.rule", text: rules), sink: sink)])
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-mix-\(UUID().uuidString).jsonl")
+    try Data(lines.joined(separator: "\n").utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    for jobs in [1, 2] {
+      let runner = try Runner(program: program)
+      runner.jobs = jobs
+      try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file))) { _ in }
+      let mix = runner.report.collectors[0].classMix
+      #expect(mix.count == 21, "jobs \(jobs)")
+      #expect(mix["\u{E9}"] == 3, "jobs \(jobs)")
+      #expect((0..<20).allSatisfy { mix["label\($0)"] == 2 }, "jobs \(jobs)")
     }
   }
 
