@@ -594,9 +594,14 @@ struct ByteCursor {
   /// Set by `openObject` when the value was `null` (consumed).
   var isNullObject = false
 
+  /// `JSONCursor.powersOfTenTable`, read once a line: reading the global itself called
+  /// `swift_once` for every number (1% of R4).
+  let powersOfTen: UnsafePointer<Double>
+
   init(p: UnsafePointer<UInt8>, n: Int) {
     self.p = p
     self.n = n
+    powersOfTen = JSONCursor.powersOfTenTable
   }
 
   /// A string's contents: `start..<start+count` between the quotes.
@@ -726,7 +731,7 @@ struct ByteCursor {
     if fraction < 0 {
       v = Double(negative ? -mantissa : mantissa)
     } else {
-      let d = Double(mantissa) / JSONCursor.powersOfTenTable[fraction]
+      let d = Double(mantissa) / powersOfTen[fraction]
       v = negative ? -d : d
     }
     return true
