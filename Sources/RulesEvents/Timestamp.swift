@@ -30,15 +30,14 @@ public enum Timestamp {
     var fraction = 0.0
     if i < end && text[i] == UInt8(ascii: ".") {
       i += 1
-      var scale = 0.1
-      var any = false
+      let first = i
+      let scales = fractionScales
       while i < end, text[i] >= 48 && text[i] <= 57 {
-        fraction += Double(text[i] - 48) * scale
-        scale /= 10
+        let k = i - first
+        fraction += Double(text[i] - 48) * (k < fractionScaleCount ? scales[k] : 0)
         i += 1
-        any = true
       }
-      guard any else { return nil }
+      guard i > first else { return nil }
     }
     var offset = 0
     if i < end && (text[i] == UInt8(ascii: "Z") || text[i] == UInt8(ascii: "z")) {
@@ -55,6 +54,21 @@ public enum Timestamp {
     let days = daysFromCivil(year: year, month: month, day: day)
     return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
   }
+
+  /// The weight of the k-th digit of a fraction: 0.1 divided by 10 k times, exactly the values a
+  /// running `scale /= 10` takes, looked up instead of divided for each digit (a division a digit
+  /// was 1% of a run). From `fractionScaleCount` on the weight is 0, as the division underflows.
+  static let fractionScaleCount = 330
+  nonisolated(unsafe) static let fractionScales: UnsafePointer<Double> = {
+    let table = UnsafeMutablePointer<Double>.allocate(capacity: fractionScaleCount)
+    var scale = 0.1
+    for k in 0..<fractionScaleCount {
+      table[k] = scale
+      scale /= 10
+    }
+    precondition(scale == 0, "the fraction's weights reach 0 within the table")
+    return UnsafePointer(table)
+  }()
 
   /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
   static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {

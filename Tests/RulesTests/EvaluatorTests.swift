@@ -91,5 +91,26 @@ import Testing
     #expect(Timestamp.parse(Array("2024-03-02T10:15:22.5Z".utf8)) == 1_709_374_522.5)
     #expect(Timestamp.parse(Array("2024-03-02T12:15:22+02:00".utf8)) == 1_709_374_522)
     #expect(Timestamp.parse(Array("2024-03-02".utf8)) == nil)
+    #expect(Timestamp.parse(Array("2024-03-02T10:15:22.Z".utf8)) == nil)
+  }
+
+  /// Fractions of a second add up exactly as a running `scale /= 10` does, to the last bit, for
+  /// short and very long fractions (past the point where the weights underflow to 0).
+  @Test func timestampFractionsAreExact() {
+    var rng = SystemRandomNumberGenerator()
+    for length in [1, 3, 6, 9, 17, 40, 330, 400] {
+      for _ in 0..<50 {
+        let digits = (0..<length).map { _ in UInt8(48 + rng.next() % 10) }
+        var fraction = 0.0
+        var scale = 0.1
+        for d in digits {
+          fraction += Double(d - 48) * scale
+          scale /= 10
+        }
+        // At the epoch, so that the fraction's last bits are not lost in the seconds.
+        let text = Array("1970-01-01T00:00:00.".utf8) + digits + Array("Z".utf8)
+        #expect(Timestamp.parse(text)?.bitPattern == fraction.bitPattern, "\(length) digits")
+      }
+    }
   }
 }
