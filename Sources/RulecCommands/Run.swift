@@ -167,7 +167,7 @@ public struct Run: ParsableCommand {
       }
       do {
         let meter = progress ? ProgressMeter(total: path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) : nil
-        try runner.run(ChunkReader(handle: handle), emit: write, progress: meter.map { m in { bytes in m.update(bytes: bytes, events: runner.report.events) } })
+        try runner.run(ChunkReader(handle: handle), emit: write, progress: meter.map { m in { bytes, events in m.update(bytes: bytes, events: events) } })
         meter?.finish()
       } catch let e as Runner.StoppedAtBadLine {
         stopped = e

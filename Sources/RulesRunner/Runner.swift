@@ -211,11 +211,34 @@ struct UnsafeSendableBuffer<T>: @unchecked Sendable {
   }
 }
 
+/// What a run changes as it goes: the report, the collectors' limit windows and accepted inputs,
+/// the engines' per-event state, the items not yet handed over. The loop holds it in a local and
+/// passes it down `inout`; as properties of the runner (a class) every event paid dynamic
+/// exclusivity checks on them, 4–5% of a run (R4 and R3, 300k outputs: 0.66 → 0.63 s and
+/// 0.88 → 0.84 s with the checks switched off).
+struct RunTally {
+  var report: RunReport
+  /// The bytecode engines, or nil when running the reference evaluator (`--engine reference`).
+  var engines: [VMEngine]?
+  var states: [CollectorState]
+  /// Inputs each collector accepted in this run, by a 64-bit fingerprint of the input id. The set is
+  /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
+  /// 105 MB keeping the ids, and is 80 MB with fingerprints.
+  var acceptedIDs: [FingerprintSet]
+  var clock = EventClock()
+  /// Accepted items not yet handed to `emit`.
+  var output: [UInt8] = []
+  /// The input followed by `--explain` (copied from the runner when a run starts), and the trace.
+  var explainInput: String?
+  var explanation: [String] = []
+
+  /// A tally that holds nothing (what the runner keeps while a run has its tally out).
+  static let empty = RunTally(report: RunReport(collectors: []), engines: nil, states: [], acceptedIDs: [])
+}
+
 public final class Runner {
   let collectors: [CheckedCollector]
   let evaluators: [ReferenceEvaluator]
-  /// The bytecode engines, or nil when running the reference evaluator (`--engine reference`).
-  var engines: [VMEngine]?
   let decoder: OutputDecoder
   /// What the compiled rules read (the scanner skips the rest), and the run's concept key table.
   let scannerNeeds: DecodeNeeds
@@ -226,18 +249,15 @@ public final class Runner {
   /// Collectors without a `limit`: their outcome depends on the event alone.
   let pure: [Bool]
   let pureIndices: [Int]
-  var states: [CollectorState]
-  /// Inputs each collector accepted in this run, by a 64-bit fingerprint of the input id. The set is
-  /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
-  /// 105 MB keeping the ids, and is 80 MB with fingerprints.
-  var acceptedIDs: [FingerprintSet]
-  var clock = EventClock()
-  public private(set) var report: RunReport
+  /// Outside a run, what runs so far changed; during one, an empty tally (the run holds it).
+  var tally: RunTally
+  /// The funnel so far.
+  public var report: RunReport { tally.report }
   /// Stop at the first bad line (`--strict`).
   public var stopAtBadLine = false
   /// Called for each event of this input id, with a trace of every statement (`--explain`).
   public var explainInput: String?
-  public var explanation: [String] = []
+  public var explanation: [String] { tally.explanation }
   /// Told of every accepted input, in file order: its collector, destination id and item (`--forward`).
   public var onAccept: ((CheckedCollector, String, ArraySlice<UInt8>) -> Void)?
 
@@ -255,6 +275,7 @@ public final class Runner {
     evaluators = program.collectors.map { ReferenceEvaluator(collector: $0, projection: &projection) }
     var keyTable: [String] = []
     var needs = DecodeNeeds.everything
+    var engines: [VMEngine]?
     if engine == .vm {
       let compiler = Compiler(options: compilerOptions)
       var compiled = program.collectors.map { c in compiler.compile(c, projection: &projection) }
@@ -279,10 +300,21 @@ public final class Runner {
     }
     self.pure = pure
     pureIndices = pure.indices.filter { pure[$0] }
-    states = Array(repeating: CollectorState(), count: program.collectors.count)
-    acceptedIDs = Array(repeating: FingerprintSet(), count: program.collectors.count)
-    report = RunReport(collectors: program.collectors)
+    tally = RunTally(
+      report: RunReport(collectors: program.collectors), engines: engines,
+      states: Array(repeating: CollectorState(), count: program.collectors.count),
+      acceptedIDs: Array(repeating: FingerprintSet(), count: program.collectors.count))
   }
+
+  /// Moves the tally out for a run, which works on it as a local; `putBack` returns it.
+  func takeTally() -> RunTally {
+    var t = RunTally.empty
+    swap(&t, &tally)
+    t.explainInput = explainInput
+    return t
+  }
+
+  func putBack(_ t: inout RunTally) { swap(&t, &tally) }
 
   /// What the decoder must keep for these compiled collectors: concept text only for `name`/`id`
   /// tests and concept maps, media text only for `input.url`/`input.text`, regions and frames only
@@ -312,8 +344,7 @@ public final class Runner {
     public var reason: String
   }
 
-  /// Accepted items not yet handed to `emit`.
-  var output: [UInt8] = []
+  /// Accepted items are handed to `emit` about this many bytes at a time.
   static let outputBlock = 1 << 20
 
   /// Threads that decode lines (`--jobs`); evaluation stays in file order, so the output and the
@@ -328,13 +359,16 @@ public final class Runner {
   }
 
   /// Runs over every line of `reader`; `emit` receives the accepted items, one JSON line each, in
-  /// blocks of about 1 MiB (and the rest at the end).
-  public func run(_ reader: ChunkReader, emit: ([UInt8]) -> Void, progress: ((Int) -> Void)? = nil) throws {
+  /// blocks of about 1 MiB (and the rest at the end). `progress` is told the bytes read and the
+  /// events seen so far.
+  public func run(_ reader: ChunkReader, emit: ([UInt8]) -> Void, progress: ((Int, Int) -> Void)? = nil) throws {
+    var t = takeTally()
     defer {
-      if !output.isEmpty {
-        emit(output)
-        output.removeAll(keepingCapacity: true)
+      if !t.output.isEmpty {
+        emit(t.output)
+        t.output.removeAll(keepingCapacity: true)
       }
+      putBack(&t)
     }
     let scanner = makeScanner()
     let jobs = max(1, self.jobs)
@@ -344,12 +378,12 @@ public final class Runner {
       var events: [Event] = []
       try reader.forEachBlock { block, lines in
         defer {
-          if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1) }
+          if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1, t.report.events) }
         }
         for line in lines {
-          guard let (number, bytes) = try readable(line, in: block) else { continue }
-          try handle(Self.decode(scanner, bytes, number, into: &events), events, bytes, number, verdicts: nil, items: nil)
-          flushIfFull(emit)
+          guard let (number, bytes) = try readable(line, in: block, &t) else { continue }
+          try handle(Self.decode(scanner, bytes, number, into: &events), events, bytes, number, verdicts: nil, items: nil, &t)
+          flushIfFull(emit, &t)
         }
       }
       return
@@ -369,7 +403,7 @@ public final class Runner {
     // counts bumped from both cores on every event, and the cache line bounced between them.
     let made = try (0..<shares).map { _ throws in
       JobContext(
-        scanner: makeScanner(), engines: try engines?.map { e throws in try VMEngine(isolating: e.compiled) },
+        scanner: makeScanner(), engines: try t.engines?.map { e throws in try VMEngine(isolating: e.compiled) },
         pureIndices: pureIndices.map { $0 }, sources: collectors.map { $0.source },
         preCounts: collectors.map { $0.preQueue?.count ?? 0 }, collectors: collectors.map { $0 })
     }
@@ -410,7 +444,7 @@ public final class Runner {
         var stopped: Error?
         withoutActuallyEscaping({
           if let previous = replaying {
-            do { try self.replay(previous, block: block, progress: progress, emit: emit) } catch { stopped = error }
+            do { try self.replay(previous, block: block, progress: progress, emit: emit, &t) } catch { stopped = error }
           }
         }) { replayPrevious in
           let task = ReplayTask(body: replayPrevious)
@@ -437,7 +471,7 @@ public final class Runner {
         }
         replaying = round
       }
-      if let replaying { try replay(replaying, block: block, progress: progress, emit: emit) }
+      if let replaying { try replay(replaying, block: block, progress: progress, emit: emit, &t) }
     }
   }
 
@@ -529,25 +563,27 @@ public final class Runner {
 
   /// Goes through a decoded round's lines in file order on the main thread: counts, accepted
   /// items and the report, exactly as one job would.
-  func replay(_ round: Round, block: UnsafeBufferPointer<UInt8>, progress: ((Int) -> Void)?, emit: ([UInt8]) -> Void) throws {
+  func replay(
+    _ round: Round, block: UnsafeBufferPointer<UInt8>, progress: ((Int, Int) -> Void)?, emit: ([UInt8]) -> Void, _ t: inout RunTally
+  ) throws {
     defer {
-      if let progress, case .bytes(_, let r)? = round.lines.last { progress(r.upperBound + 1) }
+      if let progress, case .bytes(_, let r)? = round.lines.last { progress(r.upperBound + 1, t.report.events) }
     }
     let decided = decidesOnJobs
     for job in 0..<(round.bounds.count - 1) {
       let out = round.outputs[job]
       let lo = round.bounds[job]
       for k in lo..<round.bounds[job + 1] {
-        guard let (number, bytes) = try readable(round.lines[k], in: block) else { continue }
+        guard let (number, bytes) = try readable(round.lines[k], in: block, &t) else { continue }
         if decided {
           try out.items.withUnsafeBufferPointer { items in
             let verdicts = out.verdicts[out.lineVerdicts[k - lo]]
-            try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: verdicts, items: items)
+            try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: verdicts, items: items, &t)
           }
         } else {
-          try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: nil, items: nil)
+          try handle(round.outcomes[k], out.events[k - lo], bytes, number, verdicts: nil, items: nil, &t)
         }
-        flushIfFull(emit)
+        flushIfFull(emit, &t)
       }
     }
   }
@@ -578,23 +614,25 @@ public final class Runner {
   }
 
   /// A line's number and bytes; nil for a line too long to read, which is counted as bad.
-  func readable(_ line: ChunkReader.Line, in block: UnsafeBufferPointer<UInt8>) throws -> (Int, UnsafeBufferPointer<UInt8>)? {
+  func readable(
+    _ line: ChunkReader.Line, in block: UnsafeBufferPointer<UInt8>, _ t: inout RunTally
+  ) throws -> (Int, UnsafeBufferPointer<UInt8>)? {
     switch line {
     case .tooLong(let number, let length):
-      report.lines = number
-      try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)")
+      t.report.lines = number
+      try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)", &t)
       return nil
     case .bytes(let number, let range):
-      report.lines = number
+      t.report.lines = number
       return (number, UnsafeBufferPointer(rebasing: block[range]))
     }
   }
 
   /// Hands the accepted items over once about 1 MiB has gathered.
-  @inline(__always) func flushIfFull(_ emit: ([UInt8]) -> Void) {
-    guard output.count >= Self.outputBlock else { return }
-    emit(output)
-    output.removeAll(keepingCapacity: true)
+  @inline(__always) func flushIfFull(_ emit: ([UInt8]) -> Void, _ t: inout RunTally) {
+    guard t.output.count >= Self.outputBlock else { return }
+    emit(t.output)
+    t.output.removeAll(keepingCapacity: true)
   }
 
   /// Decodes one line (a blank line holds no output).
@@ -610,12 +648,12 @@ public final class Runner {
   /// Counts a bad line, or sends a line's outputs on.
   func handle(
     _ outcome: LineOutcome, _ events: [Event], _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int,
-    verdicts: ArraySlice<Verdict>?, items: UnsafeBufferPointer<UInt8>?
+    verdicts: ArraySlice<Verdict>?, items: UnsafeBufferPointer<UInt8>?, _ t: inout RunTally
   ) throws {
     switch outcome {
     case .blank: break
     case .failed(let error):
-      try bad(number, error.description)
+      try bad(number, error.description, &t)
     case .events(let count):
       // Through a buffer pointer each event is lent, not copied (an array element read was a copy
       // that retained every field: 3.6% of a two-job run).
@@ -627,84 +665,88 @@ public final class Runner {
           if let verdicts, let items {
             var end = cursor
             while end < verdicts.endIndex && verdicts[end].output == Int32(e) { end += 1 }
-            process(events.baseAddress! + e, line: bytes, precomputed: Precomputed(verdicts: verdicts[cursor..<end], items: items, output: Int32(e)))
+            process(
+              events.baseAddress! + e, line: bytes, precomputed: Precomputed(verdicts: verdicts[cursor..<end], items: items, output: Int32(e)),
+              &t)
             cursor = end
           } else {
-            process(events.baseAddress! + e, line: bytes, precomputed: nil)
+            process(events.baseAddress! + e, line: bytes, precomputed: nil, &t)
           }
         }
       }
     }
   }
 
-  func bad(_ line: Int, _ reason: String) throws {
-    report.recordBadLine(line, reason)
+  func bad(_ line: Int, _ reason: String, _ t: inout RunTally) throws {
+    t.report.recordBadLine(line, reason)
     if stopAtBadLine { throw StoppedAtBadLine(line: line, reason: reason) }
   }
 
   /// Sends one output to the collectors that watch its model; `line` holds the bytes it was read from.
   /// `verdicts`, when given, holds the outcome of the pure collectors computed on a decoding thread.
   public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>) {
-    withUnsafePointer(to: event) { process($0, line: line, precomputed: nil) }
+    var t = takeTally()
+    defer { putBack(&t) }
+    withUnsafePointer(to: event) { process($0, line: line, precomputed: nil, &t) }
   }
 
   /// The runner's path: events are lent by pointer, never copied (a copy retained and released
   /// every string and array of the event: 4% of a run, and contended between jobs).
-  func process(_ event: UnsafePointer<Event>, line: UnsafeBufferPointer<UInt8>, precomputed verdicts: Precomputed?) {
-    report.events += 1
+  func process(_ event: UnsafePointer<Event>, line: UnsafeBufferPointer<UInt8>, precomputed verdicts: Precomputed?, _ t: inout RunTally) {
+    t.report.events += 1
     guard event.isSuccess else {
-      report.skippedStatus += 1
+      t.report.skippedStatus += 1
       return
     }
-    let eventTime = clock.time(of: event.pointee.createdAt)
+    let eventTime = t.clock.time(of: event.pointee.createdAt)
     var matched = false
     // Collectors of this model and of any model, in definition order; an event pays nothing for
     // collectors that watch other models (and allocates nothing when only one list applies).
     let specific = event.pointee.modelID.flatMap { byModel[$0] } ?? []
     var identity: InputIdentity?
     if specific.isEmpty {
-      for index in anyModel { matched = offer(index, event, line, eventTime, verdicts, &identity) || matched }
+      for index in anyModel { matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched }
     } else if anyModel.isEmpty {
-      for index in specific { matched = offer(index, event, line, eventTime, verdicts, &identity) || matched }
+      for index in specific { matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched }
     } else {
-      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime, verdicts, &identity) || matched }
+      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched }
     }
-    if !matched { report.skippedModel += 1 }
+    if !matched { t.report.skippedModel += 1 }
   }
 
   /// Runs one collector on one event if it watches the event's model; returns whether it does.
   func offer(
     _ index: Int, _ event: UnsafePointer<Event>, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ verdicts: Precomputed?,
-    _ identity: inout InputIdentity?
+    _ identity: inout InputIdentity?, _ t: inout RunTally
   ) -> Bool {
     // The collector is read in place: binding it to a local copied it and retained its fields on
     // every event (it is copied below only for an accepted input).
     // Through a buffer pointer: `collectors[index].source` copied the pattern (and retained its
     // four strings) for every event.
     guard collectors.withUnsafeBufferPointer({ $0[index].source.matches(event) }) else { return false }
-    report.collectors[index].events += 1
+    t.report.collectors[index].events += 1
     if identity == nil { identity = InputIdentity(event.forwardingKey) }
     let inputKey = identity!.key
     // Inputs are remembered by their source id; the destination id is derived only on acceptance.
     let fingerprint = identity!.fingerprint
-    if acceptedIDs[index].contains(fingerprint) {
-      report.collectors[index].duplicates += 1
+    if t.acceptedIDs[index].contains(fingerprint) {
+      t.report.collectors[index].duplicates += 1
       return true
     }
     if let verdicts, let verdict = verdicts.verdicts.first(where: { $0.collector == index && $0.output == verdicts.output }) {
       // Computed on a decoding thread: replay its statement counts.
-      let total = report.collectors[index].statements.count
+      let total = t.report.collectors[index].statements.count
       let stop = verdict.droppedAt < 0 ? total : Int(verdict.droppedAt)
-      for s in 0..<stop { report.collectors[index].statements[s].passed += 1 }
-      if stop < total { report.collectors[index].statements[stop].dropped += 1 }
+      for s in 0..<stop { t.report.collectors[index].statements[s].passed += 1 }
+      if stop < total { t.report.collectors[index].statements[stop].dropped += 1 }
       guard verdict.droppedAt < 0 else { return true }
-      acceptedIDs[index].insert(fingerprint)
-      report.collectors[index].accepted += 1
-      if let top = verdict.topConcept { report.collectors[index].mix.add(top, line: line) }
-      let start = output.count
-      output.append(contentsOf: UnsafeBufferPointer(rebasing: verdicts.items[verdict.item]))
+      t.acceptedIDs[index].insert(fingerprint)
+      t.report.collectors[index].accepted += 1
+      if let top = verdict.topConcept { t.report.collectors[index].mix.add(top, line: line) }
+      let start = t.output.count
+      t.output.append(contentsOf: UnsafeBufferPointer(rebasing: verdicts.items[verdict.item]))
       let c = collectors[index]
-      onAccept?(c, ForwardItem.destinationID(collector: c.id, input: inputKey), output[start...])
+      onAccept?(c, ForwardItem.destinationID(collector: c.id, input: inputKey), t.output[start...])
       return true
     }
     var passed = true
@@ -713,27 +755,27 @@ public final class Runner {
       var mapped = event.pointee
       map.apply(to: &mapped)
       (passed, probability) = withUnsafePointer(to: mapped) { mapped in
-        let outcome = evaluate(index, mapped, eventTime)
-        if outcome.passed, let top = TopConcept(mapped) { report.collectors[index].mix.add(top, line: line) }
+        let outcome = evaluate(index, mapped, eventTime, &t)
+        if outcome.passed, let top = TopConcept(mapped) { t.report.collectors[index].mix.add(top, line: line) }
         return outcome
       }
     } else {
-      (passed, probability) = evaluate(index, event, eventTime)
-      if passed, let top = TopConcept(event) { report.collectors[index].mix.add(top, line: line) }
+      (passed, probability) = evaluate(index, event, eventTime, &t)
+      if passed, let top = TopConcept(event) { t.report.collectors[index].mix.add(top, line: line) }
     }
     guard passed else { return true }
-    acceptedIDs[index].insert(fingerprint)
-    report.collectors[index].accepted += 1
-    let start = output.count
+    t.acceptedIDs[index].insert(fingerprint)
+    t.report.collectors[index].accepted += 1
+    let start = t.output.count
     if let onAccept {
       let c = collectors[index]
       let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
-      ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
-      onAccept(c, id, output[start...])
+      ForwardItem.write(into: &t.output, collector: c, event: event, line: line, id: id, inclusionProbability: probability)
+      onAccept(c, id, t.output[start...])
     } else {
       // A dry run: the collector's fields are read in place and the id written as bytes.
       ForwardItem.write(
-        into: &output, collectorID: collectors[index].id, datasetIDs: collectors[index].datasetIDs, event: event, line: line,
+        into: &t.output, collectorID: collectors[index].id, datasetIDs: collectors[index].datasetIDs, event: event, line: line,
         id: .derived(input: inputKey), inclusionProbability: probability)
     }
     return true
@@ -793,8 +835,10 @@ public final class Runner {
   }
 
   /// Runs both stages of one collector on one (mapped) event, counting every statement met.
-  func evaluate(_ index: Int, _ event: UnsafePointer<Event>, _ eventTime: Double) -> (passed: Bool, probability: Double) {
-    let explaining = explainInput != nil && explainInput == event.pointee.inputID
+  func evaluate(
+    _ index: Int, _ event: UnsafePointer<Event>, _ eventTime: Double, _ t: inout RunTally
+  ) -> (passed: Bool, probability: Double) {
+    let explaining = t.explainInput != nil && t.explainInput == event.pointee.inputID
     let preCount = collectors[index].preQueue?.count ?? 0
     var probability = 1.0
     var passed = true
@@ -804,33 +848,30 @@ public final class Runner {
       let stage: StageKind = ordinal == 0 ? .preQueue : .postQueue
       let base = stage == .preQueue ? 0 : preCount
       let outcome: StageOutcome
-      if engines != nil {
-        if stage == .preQueue { engines![index].begin(event) }
-        if explaining {
-          outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
-            self.count(index, base + i, ok)
-            self.explain(index, base + i, event.pointee, ok)
-          }
-        } else {
-          // No capture of the event here: capturing it copied it (and retained its fields) per statement.
-          outcome = engines![index].run(stage, event: event, eventTime: eventTime, state: &states[index]) { i, ok in
-            self.count(index, base + i, ok)
-          }
-        }
+      if t.engines != nil {
+        if stage == .preQueue { t.engines![index].begin(event) }
+        outcome = t.engines![index].run(stage, event: event, eventTime: eventTime, state: &t.states[index])
       } else {
-        outcome = evaluators[index].run(stage, event: event.pointee, eventTime: eventTime, state: &states[index]) { i, ok in
-          self.count(index, base + i, ok)
-          if explaining { self.explain(index, base + i, event.pointee, ok) }
-        }
+        outcome = evaluators[index].run(stage, event: event.pointee, eventTime: eventTime, state: &t.states[index])
+      }
+      // Both engines stop at the first statement an input fails, so the statements it met are
+      // those up to `droppedAt` (counted from the outcome rather than in a callback, which would
+      // have had to reach the report while the engine and its state were borrowed from `t`).
+      let stageCount = stage == .preQueue ? preCount : t.report.collectors[index].statements.count - preCount
+      let met = outcome.droppedAt.map { $0 + 1 } ?? stageCount
+      for i in 0..<met {
+        let ok = i != outcome.droppedAt
+        Self.count(index, base + i, ok, &t.report)
+        if explaining { explain(index, base + i, event.pointee, ok, &t) }
       }
       passed = outcome.passed
       probability *= outcome.inclusionProbability
     }
-    if explaining { explanation.append("  collector \(collectors[index].id): \(passed ? "accepted" : "dropped")") }
+    if explaining { t.explanation.append("  collector \(collectors[index].id): \(passed ? "accepted" : "dropped")") }
     return (passed, probability)
   }
 
-  @inline(__always) func count(_ collector: Int, _ statement: Int, _ passed: Bool) {
+  @inline(__always) static func count(_ collector: Int, _ statement: Int, _ passed: Bool, _ report: inout RunReport) {
     if passed {
       report.collectors[collector].statements[statement].passed += 1
     } else {
@@ -839,8 +880,8 @@ public final class Runner {
   }
 
   /// One line per statement met: its text, the values its comparisons saw, and the outcome.
-  func explain(_ collector: Int, _ statement: Int, _ event: Event, _ passed: Bool) {
-    let s = report.collectors[collector].statements[statement]
+  func explain(_ collector: Int, _ statement: Int, _ event: Event, _ passed: Bool, _ t: inout RunTally) {
+    let s = t.report.collectors[collector].statements[statement]
     let c = collectors[collector]
     let list = (s.stage == .preQueue ? c.preQueue : c.postQueue) ?? []
     let index = s.stage == .preQueue ? statement : statement - (c.preQueue?.count ?? 0)
@@ -856,7 +897,7 @@ public final class Runner {
     default: break
     }
     let values = seen.isEmpty ? "" : " [" + seen.joined(separator: "; ") + "]"
-    explanation.append(
+    t.explanation.append(
       "  line \(event.line): \(c.id) \(s.stage.rawValue) line \(s.line): \(s.text)\(values) → \(passed ? "pass" : "drop")")
   }
 
