@@ -41,9 +41,12 @@ import Testing
   }
 
   /// The decoder's reading of a line, and the scanner's (into events reused from `previous`).
-  static func both(_ line: [UInt8], needs: DecodeNeeds, previous: [Event] = []) -> (decoder: String, scanner: String, keys: String) {
+  /// `scanner`, when given, is one that has read other lines (and remembers their model objects).
+  static func both(
+    _ line: [UInt8], needs: DecodeNeeds, previous: [Event] = [], scanner given: OutputScanner? = nil
+  ) -> (decoder: String, scanner: String, keys: String) {
     let decoder = OutputDecoder(projection: projection, needs: needs)
-    let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: needs)
+    let scanner = given ?? OutputScanner(projection: projection, conceptKeys: keys, needs: needs)
     return line.withUnsafeBufferPointer { bytes in
       let expected: String
       var expectedKeys = ""
@@ -76,10 +79,15 @@ import Testing
 
   @Test func everySampleLineReadsTheSame() {
     var reused: [Event] = []
+    // One scanner for all lines too, as the runner has: it reads repeated model objects from memory.
+    let shared = OutputScanner(projection: Self.projection, conceptKeys: Self.keys)
     for line in Self.sample {
       let (d, s, k) = Self.both(line, needs: .everything, previous: reused)
       #expect(d == s)
       #expect(k == "same")
+      let (_, remembered, sharedKeys) = Self.both(line, needs: .everything, previous: reused, scanner: shared)
+      #expect(d == remembered)
+      #expect(sharedKeys == "same")
       // Reuse the events of the previous line, as the runner does.
       let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys)
       _ = line.withUnsafeBufferPointer { try? scanner.decode(line: $0, lineNumber: 1, into: &reused) }
@@ -138,8 +146,29 @@ import Testing
       let (d, s, k) = Self.both(line, needs: needs)
       #expect(d == s, "\(String(decoding: line, as: UTF8.self))")
       #expect(k == "same")
+      // A scanner that remembers the sample's model objects: an edit inside one is a miss, an edit
+      // elsewhere leaves it a hit, and either way the reading is the decoder's.
+      let (_, remembered, _) = Self.both(line, needs: needs, scanner: everything ? Self.warmScanners.everything : Self.warmScanners.fewest)
+      #expect(d == remembered, "\(String(decoding: line, as: UTF8.self))")
     }
   }
+
+  /// Scanners that have read the whole sample (each check reads one more line with them).
+  static let warmScanners: (everything: OutputScanner, fewest: OutputScanner) = {
+    var fewest = DecodeNeeds()
+    fewest.regionsAndFrames = false
+    let scanners = (
+      OutputScanner(projection: projection, conceptKeys: keys), OutputScanner(projection: projection, conceptKeys: keys, needs: fewest)
+    )
+    var events: [Event] = []
+    for line in sample {
+      line.withUnsafeBufferPointer { bytes in
+        _ = try? scanners.0.decode(line: bytes, lineNumber: 1, into: &events)
+        _ = try? scanners.1.decode(line: bytes, lineNumber: 1, into: &events)
+      }
+    }
+    return (scanners.0, scanners.1)
+  }()
 
   /// Without concept text the scanner keeps where names lie, and labels read from the line.
   @Test func conceptLabelsComeFromTheLine() {
