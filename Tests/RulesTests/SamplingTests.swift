@@ -28,6 +28,18 @@ import Testing
     }
   }
 
+  /// The bucket hashes seed, colon and key in turn; that is the hash of the joined text, for short
+  /// and long strings (stored inline or not) and non-ASCII ones.
+  @Test func bucketIsTheHashOfTheJoinedText() {
+    var rng = SystemRandomNumberGenerator()
+    let alphabet = Array("ab-_0é🐶:".unicodeScalars)
+    for _ in 0..<500 {
+      let seed = String(String.UnicodeScalarView((0..<Int(rng.next() % 30)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }))
+      let key = String(String.UnicodeScalarView((0..<Int(rng.next() % 30)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }))
+      #expect(Sampling.bucket(seed: seed, key: key) == Sampling.fnv1a64(Array("\(seed):\(key)".utf8)) % Sampling.buckets)
+    }
+  }
+
   @Test func thresholdIsExactForDecimalRates() {
     #expect(Sampling.threshold(rate: 0.07) == 70_000)
     #expect(Sampling.threshold(rate: 0.29) == 290_000)
