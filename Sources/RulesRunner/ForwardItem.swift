@@ -169,7 +169,7 @@ public enum ForwardItem {
     // and `utf8.withContiguousStorageIfAvailable` refused them, which sent them through a
     // byte-by-byte copy).
     let copied = s.withUTF8 { bytes in
-      for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+      guard plain(bytes) else { return false }
       out.append(UInt8(ascii: "\""))
       out.append(contentsOf: bytes)
       out.append(UInt8(ascii: "\""))
@@ -179,6 +179,29 @@ public enum ForwardItem {
     var quoted = ""
     JSONValue.quote(s, into: &quoted)
     out.append(contentsOf: quoted.utf8)
+  }
+
+  /// Whether text needs no escape in JSON: no quote, backslash or control character. Eight bytes
+  /// at a time (the test per byte was 1.9% of R3's profile; end to end the change is within the
+  /// noise); each test below is exact for whether such a byte is among the eight.
+  static func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let p = bytes.baseAddress else { return true }
+    var k = 0
+    while k + 8 <= bytes.count {
+      let w = UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self)
+      let quote = w ^ 0x2222_2222_2222_2222
+      let backslash = w ^ 0x5C5C_5C5C_5C5C_5C5C
+      let ones: UInt64 = 0x0101_0101_0101_0101
+      let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- 0x2020_2020_2020_2020) & ~w)
+      if found & 0x8080_8080_8080_8080 != 0 { return false }
+      k += 8
+    }
+    while k < bytes.count {
+      let b = p[k]
+      if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+      k += 1
+    }
+    return true
   }
 
   static func number(_ d: Double) -> String {

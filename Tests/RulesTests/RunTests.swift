@@ -2,7 +2,7 @@ import Foundation
 import RulecCommands
 import RulesDiagnostics
 import RulesEvents
-import RulesRunner
+@testable import RulesRunner
 import RulesSema
 import RulesSource
 import RulesSyntax
@@ -192,6 +192,19 @@ import Testing
       #expect(mix.count == 21, "jobs \(jobs)")
       #expect(mix["\u{E9}"] == 3, "jobs \(jobs)")
       #expect((0..<20).allSatisfy { mix["label\($0)"] == 2 }, "jobs \(jobs)")
+    }
+  }
+
+  /// Item strings are copied as they are when they need no escape: the word-at-a-time test agrees
+  /// with a byte-by-byte one on every length and byte (quotes, backslashes, control and high bytes).
+  @Test func plainTextTestAgreesWithBytes() {
+    var rng = SystemRandomNumberGenerator()
+    let interesting: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0x9F, 0xA0, 0xC3, 0xFF, 0x61]
+    for _ in 0..<20_000 {
+      let count = Int(rng.next() % 40)
+      let bytes = (0..<count).map { _ in rng.next() % 4 == 0 ? interesting[Int(rng.next() % 16)] : UInt8(0x61 + rng.next() % 26) }
+      let expected = !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+      #expect(bytes.withUnsafeBufferPointer(ForwardItem.plain) == expected, "\(bytes)")
     }
   }
 
