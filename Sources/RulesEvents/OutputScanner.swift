@@ -51,6 +51,8 @@ public final class OutputScanner: Sendable {
   /// scanner is used by one thread at a time.
   let recentModels = RecentModels()
   let recentConcepts = RecentConcepts()
+  /// Scratch for a concept list's columns (see `concepts`).
+  let conceptColumns = ConceptColumns()
 
   public init(projection: MetadataProjection, conceptKeys: [String], needs: DecodeNeeds = .everything) {
     decoder = OutputDecoder(projection: projection, needs: needs)
@@ -522,6 +524,11 @@ public final class OutputScanner: Sendable {
       return true
     }
     let text = decoder.needs.conceptText
+    // The columns are gathered in the scanner's own scratch and appended to the event once the list
+    // ends: appending to the event's four arrays checked each one's uniqueness per concept (R4 over
+    // 100k outputs, `perf stat -r 8`: 247 → 223 ms of CPU, 0.209 → 0.184 s).
+    let columns = conceptColumns
+    var count = 0
     while true {
       guard c.peek() == UInt8(ascii: "{") else { return false }
       c.i += 1
@@ -591,7 +598,8 @@ public final class OutputScanner: Sendable {
           guard next == UInt8(ascii: ",") else { return false }
         }
       }
-      let index = e.conceptNameKeys.count
+      let index = count
+      columns.reserve(count + 1)
       if text {
         let concept = ConceptValue(id: c.text(id), name: c.text(name), value: value)
         if index < e.concepts.count { e.concepts[index] = concept } else { e.concepts.append(concept) }
@@ -605,17 +613,17 @@ public final class OutputScanner: Sendable {
         } else {
           e.concepts.append(ConceptValue(id: "", name: "", value: value))
         }
-        e.conceptTextRanges.append(
-          ConceptTextRange(nameStart: Int32(name.start), nameCount: Int32(name.count), idStart: Int32(id.start), idCount: Int32(id.count)))
+        columns.ranges[index] = ConceptTextRange(
+          nameStart: Int32(name.start), nameCount: Int32(name.count), idStart: Int32(id.start), idCount: Int32(id.count))
       }
       if let known {
-        e.conceptNameKeys.append(known.nameKey)
-        e.conceptIDKeys.append(known.idKey)
+        columns.nameKeys[index] = known.nameKey
+        columns.idKeys[index] = known.idKey
       } else {
         let nameKey = keys.key(c.p + name.start, name.count, ascii: name.ascii)
         let idKey = keys.key(c.p + id.start, id.count, ascii: id.ascii)
-        e.conceptNameKeys.append(nameKey)
-        e.conceptIDKeys.append(idKey)
+        columns.nameKeys[index] = nameKey
+        columns.idKeys[index] = idKey
         if plain {
           recentConcepts.remember(
             c.p, objectStart, c.n,
@@ -624,11 +632,18 @@ public final class OutputScanner: Sendable {
               nameKey: nameKey, idKey: idKey))
         }
       }
-      e.conceptValues.append(value)
+      columns.values[index] = value
+      count += 1
       guard c.peek() != 0 else { return false }
       let next = c.p[c.i]
       c.i += 1
-      if next == UInt8(ascii: "]") { return true }
+      if next == UInt8(ascii: "]") {
+        e.conceptNameKeys.append(contentsOf: UnsafeBufferPointer(start: columns.nameKeys, count: count))
+        e.conceptIDKeys.append(contentsOf: UnsafeBufferPointer(start: columns.idKeys, count: count))
+        e.conceptValues.append(contentsOf: UnsafeBufferPointer(start: columns.values, count: count))
+        if !text { e.conceptTextRanges.append(contentsOf: UnsafeBufferPointer(start: columns.ranges, count: count)) }
+        return true
+      }
       guard next == UInt8(ascii: ",") else { return false }
     }
   }
@@ -740,6 +755,43 @@ final class RecentConcepts: @unchecked Sendable {
     let s = Self.slot(p, start)
     memcpy(heads + s * Self.longest, p + start, Int(entry.length))
     entries[s] = entry
+  }
+}
+
+/// A scanner's scratch columns for one concept list, in raw memory that grows as lists do (a
+/// scanner is used by one thread at a time).
+final class ConceptColumns: @unchecked Sendable {
+  private(set) var capacity = 0
+  private(set) var nameKeys = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
+  private(set) var idKeys = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
+  private(set) var values = UnsafeMutablePointer<Double>.allocate(capacity: 0)
+  private(set) var ranges = UnsafeMutablePointer<ConceptTextRange>.allocate(capacity: 0)
+
+  /// Room for `count` concepts (what was written is kept).
+  @inline(__always) func reserve(_ count: Int) {
+    if count > capacity { grow(count) }
+  }
+
+  private func grow(_ count: Int) {
+    let size = max(64, count, capacity * 2)
+    func moved<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+      let new = UnsafeMutablePointer<T>.allocate(capacity: size)
+      new.moveInitialize(from: old, count: capacity)
+      old.deallocate()
+      return new
+    }
+    nameKeys = moved(nameKeys)
+    idKeys = moved(idKeys)
+    values = moved(values)
+    ranges = moved(ranges)
+    capacity = size
+  }
+
+  deinit {
+    nameKeys.deallocate()
+    idKeys.deallocate()
+    values.deallocate()
+    ranges.deallocate()
   }
 }
 
