@@ -79,18 +79,35 @@ public struct Run: ParsableCommand {
       jobs: jobs, sweep: sweep.map { SweepRequest(expression: $0, from: from, to: to, steps: steps) },
       progress: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
       forward: forward ? ForwardRequest(state: state, apiBase: apiBase, timeout: forwardTimeout) : nil, err: &err,
-      stdout: { FileHandle.standardOutput.write(Data($0.utf8)) }, stdoutBytes: { FileHandle.standardOutput.write(Data($0)) })
+      stdout: { FileHandle.standardOutput.write(Data($0.utf8)) }, stdoutBytes: { Run.writeAll(STDOUT_FILENO, $0) })
     if status != 0 { throw ExitCode(status) }
+  }
+
+  /// Writes all of `bytes` to `fd`, straight from the array (going through `Data` copied each 1 MiB
+  /// block); nil, or the `errno` of the write that failed.
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+    bytes.withUnsafeBytes { raw in
+      var done = 0
+      while done < raw.count {
+        let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+        if n < 0 {
+          if errno == EINTR { continue }
+          return errno
+        }
+        done += n
+      }
+      return nil
+    }
   }
 
   /// Runs and reports; returns the exit status. `stdout` receives the accepted items when `out` is nil
   /// (or `stdoutBytes`, when given, receives them as they are: making a `String` of each 1 MiB block
-  /// validated it as UTF-8 again, 3% of a run that accepts most inputs).
+  /// validated it as UTF-8 again, 3% of a run that accepts most inputs; it returns the write error).
   public static func execute(
     rules: String, events: [String], out: String?, report reportPath: String?, strict: Bool, explain: String?,
     engine: Runner.Engine = .vm, jobs: Int = 1, sweep: SweepRequest? = nil, progress: Bool = false,
     forward: ForwardRequest? = nil, err: inout some TextOutputStream, stdout: (String) -> Void,
-    stdoutBytes: (([UInt8]) -> Void)? = nil
+    stdoutBytes: (([UInt8]) -> Int32?)? = nil
   ) -> Int32 {
     let program: CheckedProgram
     switch RuleLoader.loadForUse(rules, err: &err) {
@@ -110,7 +127,8 @@ public struct Run: ParsableCommand {
       }
     }
 
-    var output: FileHandle?
+    var output: Int32?
+    defer { if let output { close(output) } }
     if let out {
       // Opened in place, created or truncated: `FileManager.createFile` writes a new file and renames
       // it over the path, which replaced a symlink with a file, and `--out /dev/null` run as root
@@ -120,15 +138,18 @@ public struct Run: ParsableCommand {
         err.write("rulec: cannot write \(out): \(String(cString: strerror(errno)))\n")
         return 2
       }
-      output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+      output = fd
     }
-    // The runner hands over items in blocks of about 1 MiB rather than one write per item.
+    // The runner hands over items in blocks of about 1 MiB rather than one write per item. A write
+    // that fails (a full disk) is reported when the run ends, and the items after it are not
+    // written; `FileHandle.write` had stopped the process on it.
+    var writeError: Int32?
     func write(_ block: [UInt8]) {
-      guard sweeping == nil else { return }  // a sweep prints its table instead of items
+      guard sweeping == nil, writeError == nil else { return }  // a sweep prints its table instead of items
       if let output {
-        output.write(Data(block))
+        writeError = Run.writeAll(output, block)
       } else if let stdoutBytes {
-        stdoutBytes(block)
+        writeError = stdoutBytes(block)
       } else {
         stdout(String(decoding: block, as: UTF8.self))
       }
@@ -177,7 +198,6 @@ public struct Run: ParsableCommand {
         return 2
       }
     }
-    try? output?.close()
     if explain != nil {
       err.write("explain \(explain!):\n" + (runner.explanation.isEmpty ? "  no event of this input reached a collector\n" : runner.explanation.joined(separator: "\n") + "\n"))
     }
@@ -194,6 +214,11 @@ public struct Run: ParsableCommand {
         err.write("rulec: cannot write \(reportPath): \(error.localizedDescription)\n")
         return 2
       }
+    }
+    // After the report, which holds what the run found even when its items could not all be written.
+    if let writeError {
+      err.write("rulec: cannot write \(out ?? "standard output"): \(String(cString: strerror(writeError)))\n")
+      return 2
     }
     if let stopped {
       err.write("rulec: stopped at bad line \(stopped.line): \(stopped.reason)\n")

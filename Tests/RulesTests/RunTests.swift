@@ -67,6 +67,18 @@ import Testing
     #expect(missing == 2 && err2.text.contains("cannot write"))
   }
 
+  /// A full disk is reported after the report, with status 2; writing used to stop the process.
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+  func aFailedWriteIsReported() {
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path("rules"), events: [TestPaths.path("samples/recording.jsonl")], out: "/dev/full", report: nil,
+      strict: false, explain: nil, err: &err, stdout: { _ in })
+    #expect(status == 2)
+    #expect(err.text.contains("collector "))
+    #expect(err.text.hasSuffix("rulec: cannot write /dev/full: No space left on device\n"))
+  }
+
   @Test func everyItemIsAValidPostInputsItem() throws {
     let (_, items, _) = Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"])
     var ids = Set<String>()
