@@ -79,25 +79,27 @@ public struct Run: ParsableCommand {
       jobs: jobs, sweep: sweep.map { SweepRequest(expression: $0, from: from, to: to, steps: steps) },
       progress: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
       forward: forward ? ForwardRequest(state: state, apiBase: apiBase, timeout: forwardTimeout) : nil, err: &err,
-      stdout: { FileHandle.standardOutput.write(Data($0.utf8)) }, stdoutBytes: { Run.writeAll(STDOUT_FILENO, $0) })
+      stdout: { writeText(STDOUT_FILENO, $0) }, stdoutBytes: { Run.writeAll(STDOUT_FILENO, $0) })
     if status != 0 { throw ExitCode(status) }
   }
 
   /// Writes all of `bytes` to `fd`, straight from the array (going through `Data` copied each 1 MiB
   /// block); nil, or the `errno` of the write that failed.
   public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-    bytes.withUnsafeBytes { raw in
-      var done = 0
-      while done < raw.count {
-        let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-        if n < 0 {
-          if errno == EINTR { continue }
-          return errno
-        }
-        done += n
+    bytes.withUnsafeBytes { writeAll(fd, $0) }
+  }
+
+  static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32? {
+    var done = 0
+    while done < raw.count {
+      let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+      if n < 0 {
+        if errno == EINTR { continue }
+        return errno
       }
-      return nil
+      done += n
     }
+    return nil
   }
 
   /// Runs and reports; returns the exit status. `stdout` receives the accepted items when `out` is nil
@@ -279,11 +281,11 @@ final class ProgressMeter {
       line += String(format: "%3.0f%% ", fraction * 100)
     }
     line += String(format: "%.1f MB/s, %d events", Double(done) / seconds / 1e6, events)
-    FileHandle.standardError.write(Data(line.utf8))
+    writeText(STDERR_FILENO, line)
     shown = true
   }
 
   func finish() {
-    if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    if shown { writeText(STDERR_FILENO, "\r\u{1B}[K") }
   }
 }

@@ -75,7 +75,7 @@ public struct Serve: AsyncParsableCommand {
       server.ingestStandardInput()
     }
     try await server.run { port in
-      FileHandle.standardError.write(Data("rulec: listening on \(host):\(port)\n".utf8))
+      writeText(STDERR_FILENO, "rulec: listening on \(host):\(port)\n")
     }
   }
 }

@@ -1,20 +1,24 @@
 import ArgumentParser
 import Foundation
 
-/// Writes to standard output through `print`, so output order matches the process's stdout.
+/// Writes to standard output.
 public struct StandardOutput: TextOutputStream {
   public init() {}
-  public mutating func write(_ string: String) {
-    FileHandle.standardOutput.write(Data(string.utf8))
-  }
+  public mutating func write(_ string: String) { writeText(STDOUT_FILENO, string) }
 }
 
 /// Writes to standard error.
 public struct StandardError: TextOutputStream {
   public init() {}
-  public mutating func write(_ string: String) {
-    FileHandle.standardError.write(Data(string.utf8))
-  }
+  public mutating func write(_ string: String) { writeText(STDERR_FILENO, string) }
+}
+
+/// Writes text to a descriptor with `write(2)`. A text stream has no way to report an error, and
+/// `FileHandle.write` stopped the process on one (a full disk, a closed pipe's EPIPE): the text is
+/// dropped instead, and a command that must know (`run`'s items) writes through `Run.writeAll`.
+func writeText(_ fd: Int32, _ string: String) {
+  var string = string
+  _ = string.withUTF8 { Run.writeAll(fd, UnsafeRawBufferPointer($0)) }
 }
 
 /// Holds values until the process exits, so that a large syntax tree is not torn down just before exit.
