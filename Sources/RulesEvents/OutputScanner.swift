@@ -987,18 +987,10 @@ struct ByteCursor {
     var k = i
     guard k + 8 <= n, word(at: k) & 0xFFFF_FFFF_FFFF == Self.pattern("\"id\":\"", 0, 6) else { return false }
     k += 6
-    let idEnd = plainStringEnd(k)
-    guard idEnd >= 0 else { return false }
-    id.start = k
-    id.count = idEnd - k
-    k = idEnd + 1
+    guard plainText(&k, &id) else { return false }
     guard k + 9 <= n, word(at: k) == Self.pattern(",\"name\":\"", 0, 8), p[k + 8] == UInt8(ascii: "\"") else { return false }
     k += 9
-    let nameEnd = plainStringEnd(k)
-    guard nameEnd >= 0 else { return false }
-    name.start = k
-    name.count = nameEnd - k
-    k = nameEnd + 1
+    guard plainText(&k, &name) else { return false }
     guard k + 10 <= n, word(at: k) == Self.pattern(",\"value\":", 0, 8), p[k + 8] == UInt8(ascii: ":"),
       p[k + 9] == UInt8(ascii: "-") || p[k + 9] &- 48 < 10
     else { return false }
@@ -1044,13 +1036,17 @@ struct ByteCursor {
       }
       k += 8
     }
-    while k < n {
-      let b = p[k]
-      if b == UInt8(ascii: "\"") { return k }
-      if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return -1 }
-      k += 1
-    }
-    return -1
+    return JSONCursor.plainStringEnd(p, k, n)
+  }
+
+  /// Reads plain ASCII text that starts at `k` into `span`, leaving `k` after its closing quote.
+  @inline(__always) func plainText(_ k: inout Int, _ span: inout StringSpan) -> Bool {
+    let end = plainStringEnd(k)
+    guard end >= 0 else { return false }
+    span.start = k
+    span.count = end - k
+    k = end + 1
+    return true
   }
 
   @inline(__always) mutating func word(_ w: StaticString) -> Bool {
