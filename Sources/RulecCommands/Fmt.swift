@@ -76,7 +76,7 @@ public struct Fmt: ParsableCommand {
       } else if write {
         if formatted != original {
           do {
-            try Data(formatted.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Self.replaceContents(of: path, with: Data(formatted.utf8))
           } catch {
             err.write("rulec: cannot write \(path): \(error.localizedDescription)\n")
             status = 2
@@ -87,5 +87,15 @@ public struct Fmt: ParsableCommand {
       }
     }
     return status
+  }
+
+  /// Replaces a file's contents atomically where the file really lies: through a symlink, at its
+  /// target, keeping the file's permissions. A new file renamed over the path itself had turned a
+  /// symlinked rule file into a plain copy, and left it with default permissions.
+  static func replaceContents(of path: String, with data: Data) throws {
+    let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+    let mode = (try? FileManager.default.attributesOfItem(atPath: target.path))?[.posixPermissions]
+    try data.write(to: target, options: .atomic)
+    if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: target.path) }
   }
 }

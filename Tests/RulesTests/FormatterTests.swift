@@ -69,4 +69,24 @@ import Testing
     #expect(err.text.contains("RC1011"))
     #expect(Fmt.execute(paths: [dir.appendingPathComponent("missing.rule").path], check: true, write: false, out: &out, err: &err) == 2)
   }
+
+  /// `-w` through a symlink formats the file it points to and leaves the link a link; the file keeps
+  /// its permissions.
+  @Test func writeFollowsSymlinksAndKeepsPermissions() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-fmt-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let target = dir.appendingPathComponent("target.rule")
+    let link = dir.appendingPathComponent("link.rule")
+    try Data(read("Tests/RulesTests/Golden/fmt/messy.rule").utf8).write(to: target)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target.path)
+    try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+    var out = Capture()
+    var err = Capture()
+    #expect(Fmt.execute(paths: [link.path], check: false, write: true, out: &out, err: &err) == 0)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
+    #expect(Fmt.execute(paths: [target.path], check: true, write: false, out: &out, err: &err) == 0)
+    let mode = try FileManager.default.attributesOfItem(atPath: target.path)[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+  }
 }
