@@ -11,6 +11,10 @@ public struct OutputDecoder: Sendable {
   /// Without a limit, one 16 MiB line of `{}`s held five million events: 2.6 GB.
   public static let maxOutputsPerLine = 10_000
 
+  /// A concept list may hold at most this many concepts (a model returns at most a few hundred).
+  /// Without a limit, one 15 MB line of five million `{}` concepts held 553 MB.
+  public static let maxConceptsPerList = 100_000
+
   public init(projection: MetadataProjection, needs: DecodeNeeds = .everything) {
     self.projection = projection
     self.needs = needs
@@ -303,6 +307,9 @@ public struct OutputDecoder: Sendable {
   func decodeConcepts(_ c: inout JSONCursor, into concepts: inout [ConceptValue]) throws(DecodeError) {
     guard c.peek() == UInt8(ascii: "[") else { throw c.fail("concepts must be an array") }
     try c.array { (c) throws(DecodeError) in
+      guard concepts.count < Self.maxConceptsPerList else {
+        throw c.fail("more than \(Self.maxConceptsPerList) concepts in one list")
+      }
       if plainConcepts, let concept = c.plainConcept() {
         concepts.append(concept)
         return

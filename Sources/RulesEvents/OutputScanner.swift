@@ -618,6 +618,8 @@ public final class OutputScanner: Sendable {
           guard next == UInt8(ascii: ",") else { return false }
         }
       }
+      // Past the limit the decoder words the error.
+      guard count < OutputDecoder.maxConceptsPerList else { return false }
       let index = count
       columns.reserve(count + 1)
       if text {

@@ -204,6 +204,30 @@ import Testing
     }
   }
 
+  /// Grammar.md §9: a concept list holds at most 100,000 concepts, at the top and in a region,
+  /// read by the scanner and by the decoder alike.
+  @Test func tooManyConceptsMakeABadLine() {
+    var needs = DecodeNeeds()
+    needs.conceptText = false
+    for scanner in [OutputScanner(projection: MetadataProjection(), conceptKeys: ["a"]), OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs)] {
+      var events: [Event] = []
+      for (n, ok) in [(OutputDecoder.maxConceptsPerList, true), (OutputDecoder.maxConceptsPerList + 1, false)] {
+        let list = "[" + Array(repeating: "{}", count: n).joined(separator: ",") + "]"
+        for line in ["{\"data\":{\"concepts\":\(list)}}", "{\"data\":{\"regions\":[{\"data\":{\"concepts\":\(list)}}]}}"] {
+          Array(line.utf8).withUnsafeBufferPointer { bytes in
+            do throws(DecodeError) {
+              let count = try scanner.decode(line: bytes, lineNumber: 1, into: &events)
+              #expect(ok && count == 1)
+              if line.hasPrefix("{\"data\":{\"concepts\"") { #expect(events[0].concepts.count == n && events[0].conceptValues.count == n) }
+            } catch {
+              #expect(!ok && error.reason == "more than 100000 concepts in one list")
+            }
+          }
+        }
+      }
+    }
+  }
+
   /// Grammar.md §9: regions and frames are type-checked only when a rule reads them.
   @Test func regionsAreCheckedOnlyWhenRead() {
     let line = Array(#"{"id":"o","data":{"concepts":[],"regions":5}}"#.utf8)
