@@ -26,6 +26,17 @@ struct JSONCursor {
 
   init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
+  /// List elements decoded so far in this line (see `OutputDecoder.maxListElementsPerLine`).
+  var listElements = 0
+
+  /// Counts one more list element decoded into memory; past the line's limit, the line is bad.
+  mutating func countListElement() throws(DecodeError) {
+    listElements += 1
+    guard listElements <= OutputDecoder.maxListElementsPerLine else {
+      throw fail("more than \(OutputDecoder.maxListElementsPerLine) list elements in one line")
+    }
+  }
+
   var atEnd: Bool { i >= bytes.count }
 
   func fail(_ reason: String) -> DecodeError { DecodeError(reason, at: min(i, bytes.count)) }

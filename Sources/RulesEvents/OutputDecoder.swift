@@ -11,9 +11,11 @@ public struct OutputDecoder: Sendable {
   /// Without a limit, one 16 MiB line of `{}`s held five million events: 2.6 GB.
   public static let maxOutputsPerLine = 10_000
 
-  /// A concept list may hold at most this many concepts (a model returns at most a few hundred).
-  /// Without a limit, one 15 MB line of five million `{}` concepts held 553 MB.
-  public static let maxConceptsPerList = 100_000
+  /// A line may make at most this many list elements in memory, all lists together (outputs,
+  /// concepts, regions, frames, metadata list items; lists no rule reads are only checked). Without
+  /// a limit, one 15 MB line of five million empty concepts held 553 MB, of four million empty
+  /// regions 383 MB, of a metadata list of seven million numbers 249 MB.
+  public static let maxListElementsPerLine = 200_000
 
   public init(projection: MetadataProjection, needs: DecodeNeeds = .everything) {
     self.projection = projection
@@ -40,6 +42,7 @@ public struct OutputDecoder: Sendable {
           guard list.count < Self.maxOutputsPerLine else {
             throw c.fail("more than \(Self.maxOutputsPerLine) outputs in one line")
           }
+          try c.countListElement()
           var e = Event()
           e.line = lineNumber
           e.indexInLine = list.count
@@ -269,7 +272,10 @@ public struct OutputDecoder: Sendable {
       return .object
     case UInt8(ascii: "["):
       var items: [MetadataValue] = []
-      try c.array { (c) throws(DecodeError) in items.append(try metadataValue(&c, depth: depth + 1)) }
+      try c.array { (c) throws(DecodeError) in
+        try c.countListElement()
+        items.append(try metadataValue(&c, depth: depth + 1))
+      }
       return .list(items)
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try c.number())
     default:
@@ -292,12 +298,18 @@ public struct OutputDecoder: Sendable {
         try Self.once(&seen, 2, c, key)
         guard needs.regionsAndFrames else { return try c.skipValue() }
         guard c.peek() == UInt8(ascii: "[") else { throw c.fail("regions must be an array") }
-        try c.array { (c) throws(DecodeError) in regions.append(try decodeRegion(&c, depth: depth)) }
+        try c.array { (c) throws(DecodeError) in
+          try c.countListElement()
+          regions.append(try decodeRegion(&c, depth: depth))
+        }
       } else if c.key(key, is: "frames") {
         try Self.once(&seen, 4, c, key)
         guard needs.regionsAndFrames else { return try c.skipValue() }
         guard c.peek() == UInt8(ascii: "[") else { throw c.fail("frames must be an array") }
-        try c.array { (c) throws(DecodeError) in frames.append(try decodeFrame(&c, depth: depth)) }
+        try c.array { (c) throws(DecodeError) in
+          try c.countListElement()
+          frames.append(try decodeFrame(&c, depth: depth))
+        }
       } else {
         try c.skipValue()
       }
@@ -307,9 +319,7 @@ public struct OutputDecoder: Sendable {
   func decodeConcepts(_ c: inout JSONCursor, into concepts: inout [ConceptValue]) throws(DecodeError) {
     guard c.peek() == UInt8(ascii: "[") else { throw c.fail("concepts must be an array") }
     try c.array { (c) throws(DecodeError) in
-      guard concepts.count < Self.maxConceptsPerList else {
-        throw c.fail("more than \(Self.maxConceptsPerList) concepts in one list")
-      }
+      try c.countListElement()
       if plainConcepts, let concept = c.plainConcept() {
         concepts.append(concept)
         return

@@ -125,7 +125,7 @@ public final class OutputScanner: Sendable {
             c.i += 1
           } else {
             while true {
-              guard count < OutputDecoder.maxOutputsPerLine else { return nil }
+              guard count < OutputDecoder.maxOutputsPerLine, c.countListElement() else { return nil }
               if count == events.count { events.append(Event()) }
               reset(&events[count], lineNumber, count)
               guard output(&c, &events[count]) else { return nil }
@@ -487,7 +487,7 @@ public final class OutputScanner: Sendable {
       } else {
         while true {
           var item = MetadataValue.null
-          guard metadataValue(&c, &item, depth + 1) else { return false }
+          guard c.countListElement(), metadataValue(&c, &item, depth + 1) else { return false }
           items.append(item)
           guard c.peek() != 0 else { return false }
           let next = c.p[c.i]
@@ -618,8 +618,8 @@ public final class OutputScanner: Sendable {
           guard next == UInt8(ascii: ",") else { return false }
         }
       }
-      // Past the limit the decoder words the error.
-      guard count < OutputDecoder.maxConceptsPerList else { return false }
+      // Past the line's limit the decoder words the error.
+      guard c.countListElement() else { return false }
       let index = count
       columns.reserve(count + 1)
       if text {
@@ -844,6 +844,15 @@ struct ByteCursor {
 
   /// Set by `openObject` when the value was `null` (consumed).
   var isNullObject = false
+
+  /// List elements read so far in this line (see `OutputDecoder.maxListElementsPerLine`).
+  var listElements = 0
+
+  /// Counts one more list element; false past the line's limit (the decoder then words the error).
+  @inline(__always) mutating func countListElement() -> Bool {
+    listElements += 1
+    return listElements <= OutputDecoder.maxListElementsPerLine
+  }
 
   /// `JSONCursor.powersOfTenTable`, read once a line: reading the global itself called
   /// `swift_once` for every number (1% of R4).

@@ -204,27 +204,30 @@ import Testing
     }
   }
 
-  /// Grammar.md §9: a concept list holds at most 100,000 concepts, at the top and in a region,
-  /// read by the scanner and by the decoder alike.
-  @Test func tooManyConceptsMakeABadLine() {
+  /// Grammar.md §9: a line makes at most 200,000 list elements in memory, all lists together (one
+  /// concept list, concepts spread over outputs, regions), read by the scanner and the decoder alike.
+  @Test func tooManyListElementsMakeABadLine() {
     var needs = DecodeNeeds()
     needs.conceptText = false
+    let limit = OutputDecoder.maxListElementsPerLine
     for scanner in [OutputScanner(projection: MetadataProjection(), conceptKeys: ["a"]), OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs)] {
       var events: [Event] = []
-      for (n, ok) in [(OutputDecoder.maxConceptsPerList, true), (OutputDecoder.maxConceptsPerList + 1, false)] {
-        let list = "[" + Array(repeating: "{}", count: n).joined(separator: ",") + "]"
-        for line in ["{\"data\":{\"concepts\":\(list)}}", "{\"data\":{\"regions\":[{\"data\":{\"concepts\":\(list)}}]}}"] {
-          Array(line.utf8).withUnsafeBufferPointer { bytes in
-            do throws(DecodeError) {
-              let count = try scanner.decode(line: bytes, lineNumber: 1, into: &events)
-              #expect(ok && count == 1)
-              if line.hasPrefix("{\"data\":{\"concepts\"") { #expect(events[0].concepts.count == n && events[0].conceptValues.count == n) }
-            } catch {
-              #expect(!ok && error.reason == "more than 100000 concepts in one list")
-            }
-          }
+      func read(_ line: String) -> Result<Int, DecodeError> {
+        Array(line.utf8).withUnsafeBufferPointer { bytes in
+          do throws(DecodeError) { return .success(try scanner.decode(line: bytes, lineNumber: 1, into: &events)) } catch { return .failure(error) }
         }
       }
+      func list(_ n: Int) -> String { "[" + Array(repeating: "{}", count: n).joined(separator: ",") + "]" }
+      let failure = "more than \(limit) list elements in one line"
+      // One list at the limit and one past it.
+      guard case .success(1) = read("{\"data\":{\"concepts\":\(list(limit))}}") else { Issue.record("at the limit"); continue }
+      #expect(events[0].conceptValues.count == limit)
+      if case .failure(let e) = read("{\"data\":{\"concepts\":\(list(limit + 1))}}") { #expect(e.reason == failure) } else { Issue.record("past the limit") }
+      // 1,000 outputs of 200 concepts: each list is short, the line is not (1,000 outputs count too).
+      let outputs = "{\"outputs\":[" + Array(repeating: "{\"data\":{\"concepts\":\(list(200))}}", count: 1000).joined(separator: ",") + "]}"
+      if case .failure(let e) = read(outputs) { #expect(e.reason == failure) } else { Issue.record("outputs") }
+      // Regions are elements too.
+      if case .failure(let e) = read("{\"data\":{\"regions\":\(list(limit + 1))}}") { #expect(e.reason == failure) } else { Issue.record("regions") }
     }
   }
 
