@@ -155,6 +155,28 @@ import Testing
     }
   }
 
+  /// Collectors of one model and of any model on the same events: the jobs route each event to
+  /// them in definition order, as one job does.
+  @Test func jobsRouteModelAndAnyModelCollectorsAsOneJob() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-mixed-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for name in ["rules/uncertain.rule", "rules/random-sample.rule", "rules/bench/R1.rule", "rules/bench/R6.rule"] {
+      try Data(read(name).utf8).write(to: dir.appendingPathComponent(URL(fileURLWithPath: name).lastPathComponent))
+    }
+    var outputs: [String] = []
+    for jobs in [1, 2] {
+      var items = ""
+      var err = Capture()
+      _ = Run.execute(
+        rules: dir.path, events: [TestPaths.path("samples/recording.jsonl")], out: nil, report: nil, strict: false, explain: nil,
+        jobs: jobs, err: &err, stdout: { items += $0 })
+      outputs.append(items + err.text)
+    }
+    #expect(outputs[0].contains("collector uncertain-general") && outputs[0].contains("collector r1"))
+    #expect(outputs[0] == outputs[1])
+  }
+
   /// Lines that cross block boundaries, CRLF endings, a last line without a newline, an over-long line.
   @Test func chunkReaderSplitsLinesExactly() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-chunks-\(UUID().uuidString)")
