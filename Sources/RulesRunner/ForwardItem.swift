@@ -54,10 +54,8 @@ public enum ForwardItem {
         n += 1
       }
     }
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in collector { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    hash = hash &* 0x0000_0100_0000_01b3  // the separating 0 byte
-    for b in input { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    // The collector id, a separating 0 byte, the input key.
+    let hash = Sampling.fnv1a64(input, continuing: Sampling.fnv1a64(CollectionOfOne(0), continuing: Sampling.fnv1a64(collector)))
     clean(collector)
     out[n] = UInt8(ascii: "-")
     n += 1

@@ -142,8 +142,7 @@ struct ClassMix: Sendable {
   var counts: [String: Int] { Dictionary(zip(labels, tallies), uniquingKeysWith: +) }
 
   private static func slot(_ label: some Sequence<UInt8>, _ mask: Int) -> Int {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in label { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    let hash = Sampling.fnv1a64(label)
     return Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
   }
 
