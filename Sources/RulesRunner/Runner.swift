@@ -174,11 +174,10 @@ final class JobOutput: @unchecked Sendable {
 struct JobContext {
   let scanner: OutputScanner
   var engines: [VMEngine]?
-  /// The pure collectors by exact model id and those of any model, as the main thread routes
-  /// events (`Runner.byModel`): going through every pure collector's source for every event made
-  /// two jobs 15 times slower than one with 1,000 collectors that watch other models.
-  let pureByModel: [String: [Int]]
-  let pureAnyModel: [Int]
+  /// The routes to the pure collectors, as the main thread routes events: going through every
+  /// pure collector's source for every event made two jobs 15 times slower than one with 1,000
+  /// collectors that watch other models.
+  let pureRoutes: ModelRoutes
   let sources: [SourcePattern]
   let preCounts: [Int]
   let collectors: [CheckedCollector]
@@ -210,6 +209,36 @@ struct UnsafeSendableBuffer<T>: @unchecked Sendable {
   subscript(i: Int) -> T {
     get { base[i] }
     nonmutating set { base[i] = newValue }
+  }
+}
+
+/// Which collectors an event reaches, by its model id: those of that model and those of any model,
+/// in definition order. An event pays nothing for collectors that watch other models (and nothing
+/// is allocated when only one of the lists applies).
+struct ModelRoutes {
+  let byModel: [String: [Int]]
+  let anyModel: [Int]
+
+  /// Routes to the collectors `keep` accepts.
+  init(_ collectors: [CheckedCollector], keeping keep: (Int) -> Bool = { _ in true }) {
+    var byModel: [String: [Int]] = [:]
+    var anyModel: [Int] = []
+    for (i, c) in collectors.enumerated() where keep(i) {
+      if let model = c.source.model { byModel[model, default: []].append(i) } else { anyModel.append(i) }
+    }
+    self.byModel = byModel
+    self.anyModel = anyModel
+  }
+
+  @inline(__always) func forEach(model: String?, _ body: (Int) -> Void) {
+    let specific = model.flatMap { byModel[$0] } ?? []
+    if specific.isEmpty {
+      for index in anyModel { body(index) }
+    } else if anyModel.isEmpty {
+      for index in specific { body(index) }
+    } else {
+      for index in (specific + anyModel).sorted() { body(index) }
+    }
   }
 }
 
@@ -245,12 +274,9 @@ public final class Runner {
   /// What the compiled rules read (the scanner skips the rest), and the run's concept key table.
   let scannerNeeds: DecodeNeeds
   let conceptKeys: [String]
-  /// Collectors by exact model id, and those watching any model.
-  let byModel: [String: [Int]]
-  let anyModel: [Int]
+  let routes: ModelRoutes
   /// Collectors without a `limit`: their outcome depends on the event alone.
   let pure: [Bool]
-  let pureIndices: [Int]
   /// Outside a run, what runs so far changed; during one, an empty tally (the run holds it).
   var tally: RunTally
   /// The funnel so far.
@@ -290,18 +316,11 @@ public final class Runner {
     scannerNeeds = needs
     conceptKeys = keyTable
     decoder = OutputDecoder(projection: projection)
-    var byModel: [String: [Int]] = [:]
-    var anyModel: [Int] = []
-    for (i, c) in program.collectors.enumerated() {
-      if let model = c.source.model { byModel[model, default: []].append(i) } else { anyModel.append(i) }
-    }
-    self.byModel = byModel
-    self.anyModel = anyModel
+    routes = ModelRoutes(program.collectors)
     let pure = program.collectors.map { c in
       ((c.preQueue ?? []) + (c.postQueue ?? [])).allSatisfy { if case .limit = $0.kind { false } else { true } }
     }
     self.pure = pure
-    pureIndices = pure.indices.filter { pure[$0] }
     tally = RunTally(
       report: RunReport(collectors: program.collectors), engines: engines,
       states: Array(repeating: CollectorState(), count: program.collectors.count),
@@ -397,7 +416,7 @@ public final class Runner {
     // jobs had finished left a core idle meanwhile), and each round has two shares per job, so the
     // tasks even out over the cores.
     let precompute = decidesOnJobs
-    let summarize = precompute && pureIndices.count == collectors.count
+    let summarize = precompute && !pure.contains(false)
     let shares = 2 * jobs
     // Two sets of share outputs: the one being filled and the one being replayed.
     let outputSets = (0..<2).map { _ in (0..<shares).map { _ in JobOutput() } }
@@ -406,11 +425,7 @@ public final class Runner {
     let made = try (0..<shares).map { _ throws in
       JobContext(
         scanner: makeScanner(), engines: try t.engines?.map { e throws in try VMEngine(isolating: e.compiled) },
-        pureByModel: byModel.compactMapValues { list in
-          let kept = list.filter { pure[$0] }
-          return kept.isEmpty ? nil : kept
-        },
-        pureAnyModel: anyModel.filter { pure[$0] }, sources: collectors.map { $0.source },
+        pureRoutes: ModelRoutes(collectors) { pure[$0] }, sources: collectors.map { $0.source },
         preCounts: collectors.map { $0.preQueue?.count ?? 0 }, collectors: collectors.map { $0 })
     }
     // In raw storage: each share's task works on its own context in place.
@@ -713,16 +728,9 @@ public final class Runner {
     }
     let eventTime = t.clock.time(of: event.pointee.createdAt)
     var matched = false
-    // Collectors of this model and of any model, in definition order; an event pays nothing for
-    // collectors that watch other models (and allocates nothing when only one list applies).
-    let specific = event.pointee.modelID.flatMap { byModel[$0] } ?? []
     var identity: InputIdentity?
-    if specific.isEmpty {
-      for index in anyModel { matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched }
-    } else if anyModel.isEmpty {
-      for index in specific { matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched }
-    } else {
-      for index in (specific + anyModel).sorted() { matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched }
+    routes.forEach(model: event.pointee.modelID) { index in
+      matched = offer(index, event, line, eventTime, verdicts, &identity, &t) || matched
     }
     if !matched { t.report.skippedModel += 1 }
   }
@@ -810,15 +818,7 @@ public final class Runner {
         verdict(index, event, original: event, output, line, &context, out)
       }
     }
-    // In definition order, as `process` offers them.
-    let specific = event.pointee.modelID.flatMap { context.pureByModel[$0] } ?? []
-    if specific.isEmpty {
-      for index in context.pureAnyModel { decide(index) }
-    } else if context.pureAnyModel.isEmpty {
-      for index in specific { decide(index) }
-    } else {
-      for index in (specific + context.pureAnyModel).sorted() { decide(index) }
-    }
+    context.pureRoutes.forEach(model: event.pointee.modelID, decide)
   }
 
   /// One pure collector's verdict on an event (`original`: the event before its concept map).
