@@ -47,7 +47,7 @@ public final class OutputScanner: Sendable {
     }
   }
 
-  /// The model and status objects of recent lines (see `recentModel`), and the heads of recent
+  /// The model and status objects of recent lines (see `throughRecent`), and the heads of recent
   /// concepts. A scanner is used by one thread at a time.
   let recentModels = RecentObjects<ModelFields>()
   let recentStatuses = RecentObjects<StatusFields>()
@@ -240,7 +240,7 @@ public final class OutputScanner: Sendable {
     case 2 where c.matches(key, "id"):
       guard firstTime(&seen, 1 << 1), c.optionalText(&e.outputID, &fields, Seen.outputID.rawValue) else { return .failed }
     case 6 where c.matches(key, "status"):
-      guard firstTime(&seen, 1 << 2), recentStatus(&c, &e) || status(&c, &e) else { return .failed }
+      guard firstTime(&seen, 1 << 2), status(&c, &e) else { return .failed }
     case 10 where c.matches(key, "created_at"):
       guard firstTime(&seen, 1 << 3) else { return .failed }
       if c.peek() == UInt8(ascii: "n") {
@@ -254,7 +254,7 @@ public final class OutputScanner: Sendable {
         e.createdAt = t
       }
     case 5 where c.matches(key, "model"):
-      guard firstTime(&seen, 1 << 4), recentModel(&c, &e, &fields) || model(&c, &e, &fields) else { return .failed }
+      guard firstTime(&seen, 1 << 4), model(&c, &e, &fields) else { return .failed }
     case 5 where c.matches(key, "input"):
       guard firstTime(&seen, 1 << 5), input(&c, &e, &fields) else { return .failed }
     case 4 where c.matches(key, "data"):
@@ -265,23 +265,35 @@ public final class OutputScanner: Sendable {
     return .read
   }
 
-  /// A status object met byte for byte in a recent line (`{"code":10000,"description":"Ok"}` on
-  /// nearly every line), as `recentModel` (R5 over 100k outputs, `perf stat -r 6`: 0.218 → 0.214 s).
-  func recentStatus(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
-    guard c.peek() == UInt8(ascii: "{"), let k = recentStatuses.find(c.p + c.i, c.n - c.i) else { return false }
-    e.statusCode = recentStatuses.entries[k].decoded.code
-    e.statusName = recentStatuses.entries[k].decoded.name
-    c.i += recentStatuses.entries[k].bytes.count
+  /// Reads an object through `cache`: an object met byte for byte in a recent line gives what it
+  /// decoded to then, without being read again (a JSON value ends where its own bytes say, so equal
+  /// bytes are the same object); another is read by `read`, which sets the event's fields and
+  /// returns what to remember. Lines of one model repeat its object exactly, about 300 bytes of a
+  /// 2 KB line (300k outputs: R4 0.63 → 0.59 s, R1 0.69 → 0.62 s, R3 0.80 → 0.76 s), and the status
+  /// object `{"code":10000,"description":"Ok"}` is on nearly every line (R5 over 100k outputs,
+  /// `perf stat -r 6`: 0.218 → 0.214 s).
+  @inline(__always) func throughRecent<Decoded>(
+    _ cache: RecentObjects<Decoded>, _ c: inout ByteCursor, apply: (Decoded) -> Void, read: (inout ByteCursor) -> Decoded?
+  ) -> Bool {
+    guard c.peek() == UInt8(ascii: "{") else { return read(&c) != nil }
+    let start = c.i
+    if let k = cache.find(c.p + start, c.n - start) {
+      apply(cache.entries[k].decoded)
+      c.i += cache.entries[k].bytes.count
+      return true
+    }
+    guard let decoded = read(&c) else { return false }
+    cache.remember(UnsafeBufferPointer(start: c.p + start, count: c.i - start), decoded)
     return true
   }
 
   func status(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
-    let start = c.peek() == UInt8(ascii: "{") ? c.i : -1
-    guard statusFields(&c, &e) else { return false }
-    if start >= 0 {
-      recentStatuses.remember(UnsafeBufferPointer(start: c.p + start, count: c.i - start), StatusFields(code: e.statusCode, name: e.statusName))
+    throughRecent(recentStatuses, &c) { status in
+      e.statusCode = status.code
+      e.statusName = status.name
+    } read: { c in
+      statusFields(&c, &e) ? StatusFields(code: e.statusCode, name: e.statusName) : nil
     }
-    return true
   }
 
   func statusFields(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
@@ -305,33 +317,19 @@ public final class OutputScanner: Sendable {
     }
   }
 
-  /// A model object met byte for byte in a recent line: what it decoded to then, without reading it
-  /// again (a JSON value ends where its own bytes say, so equal bytes are the same object). Lines of
-  /// one model repeat its object exactly, about 300 bytes of a 2 KB line (300k outputs: R4
-  /// 0.63 → 0.59 s, R1 0.69 → 0.62 s, R3 0.80 → 0.76 s).
-  func recentModel(_ c: inout ByteCursor, _ e: inout Event, _ fields: inout UInt32) -> Bool {
-    guard c.peek() == UInt8(ascii: "{"), let k = recentModels.find(c.p + c.i, c.n - c.i) else { return false }
-    let m = recentModels.entries[k].decoded
-    e.modelID = m.id
-    e.modelUser = m.user
-    e.modelApp = m.app
-    e.modelVersion = m.version
-    fields |= m.fields
-    c.i += recentModels.entries[k].bytes.count
-    return true
-  }
-
   func model(_ c: inout ByteCursor, _ e: inout Event, _ fields: inout UInt32) -> Bool {
-    let start = c.peek() == UInt8(ascii: "{") ? c.i : -1
-    var own: UInt32 = 0
-    guard modelFields(&c, &e, &own) else { return false }
-    fields |= own
-    if start >= 0 {
-      recentModels.remember(
-        UnsafeBufferPointer(start: c.p + start, count: c.i - start),
-        ModelFields(id: e.modelID, user: e.modelUser, app: e.modelApp, version: e.modelVersion, fields: own))
+    throughRecent(recentModels, &c) { m in
+      e.modelID = m.id
+      e.modelUser = m.user
+      e.modelApp = m.app
+      e.modelVersion = m.version
+      fields |= m.fields
+    } read: { c in
+      var own: UInt32 = 0
+      guard modelFields(&c, &e, &own) else { return nil }
+      fields |= own
+      return ModelFields(id: e.modelID, user: e.modelUser, app: e.modelApp, version: e.modelVersion, fields: own)
     }
-    return true
   }
 
   func modelFields(_ c: inout ByteCursor, _ e: inout Event, _ fields: inout UInt32) -> Bool {
