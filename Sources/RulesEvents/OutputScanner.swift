@@ -559,11 +559,7 @@ public final class OutputScanner: Sendable {
       var known: RecentConcepts.Entry?
       var plain = false
       if let head = recentConcepts.find(c.p, objectStart, c.n) {
-        id.start = objectStart + 6
-        id.count = Int(head.idCount)
-        name.start = id.start + id.count + 10
-        name.count = Int(head.nameCount)
-        c.i = objectStart + Int(head.length)
+        c.i = head.spans(at: objectStart, &id, &name)
         known = head
         plain = c.plainConceptTail(&value)
       } else {
@@ -647,9 +643,7 @@ public final class OutputScanner: Sendable {
         if plain {
           recentConcepts.remember(
             c.p, objectStart, c.n,
-            RecentConcepts.Entry(
-              length: Int32(name.start + name.count + 10 - objectStart), idCount: Int32(id.count), nameCount: Int32(name.count),
-              nameKey: nameKey, idKey: idKey))
+            RecentConcepts.Entry(at: objectStart, id: id, name: name, nameKey: nameKey, idKey: idKey))
         }
       }
       columns.values[index] = value
@@ -742,6 +736,31 @@ final class RecentConcepts: @unchecked Sendable {
     var nameCount: Int32 = 0
     var nameKey: Int32 = -1
     var idKey: Int32 = -1
+
+    init() {}
+
+    // The head's layout, as `ByteCursor.plainConceptHead` reads it: `"id":"` (6 bytes), the id,
+    // `","name":"` (10 with the id's closing quote), the name, `","value":` (10 with the name's).
+    static let idOffset = 6
+    static let gap = 10
+
+    /// The entry of a head read at `start` with these spans.
+    init(at start: Int, id: ByteCursor.StringSpan, name: ByteCursor.StringSpan, nameKey: Int32, idKey: Int32) {
+      length = Int32(name.start + name.count + Self.gap - start)
+      idCount = Int32(id.count)
+      nameCount = Int32(name.count)
+      self.nameKey = nameKey
+      self.idKey = idKey
+    }
+
+    /// Sets the spans of this head met again at `start`; returns where its value starts.
+    @inline(__always) func spans(at start: Int, _ id: inout ByteCursor.StringSpan, _ name: inout ByteCursor.StringSpan) -> Int {
+      id.start = start + Self.idOffset
+      id.count = Int(idCount)
+      name.start = id.start + id.count + Self.gap
+      name.count = Int(nameCount)
+      return start + Int(length)
+    }
   }
 
   /// Slots by a hash of the id's first bytes; a slot holds the last head that hashed to it.
