@@ -28,6 +28,8 @@ let package = Package(
   ],
   targets: [
     .target(name: "RulesSource"),
+    // Cache hints the runner gives the processor (a prefetch); C, because Swift has none.
+    .target(name: "CacheHints"),
     .target(name: "RulesDiagnostics", dependencies: ["RulesSource"]),
     .target(name: "RulesSyntax", dependencies: ["RulesSource", "RulesDiagnostics"]),
     .target(
@@ -42,7 +44,7 @@ let package = Package(
       name: "RulesRunner",
       dependencies: [
         "RulesDiagnostics", "RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM",
-        "RulesCompiler",
+        "RulesCompiler", "CacheHints",
       ]),
     .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesSema"]),
     .target(name: "RulesQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),

@@ -229,6 +229,101 @@ import Testing
     }
   }
 
+  /// The usual item is written straight into reserved bytes (`writePlain`). Every item must be the
+  /// general writer's bytes, and an item with a string that needs an escape, or with a `rulec` key
+  /// in its metadata, must go the general way and leave the output untouched.
+  @Test func plainItemsAreTheGeneralWritersBytes() throws {
+    var lines = read("samples/recording.jsonl").split(separator: "\n").prefix(200).map(String.init)
+    let escaped = #"{"id":"o\"1","input":{"id":"in-\\x","data":{"text":{"raw":"a\nb"},"metadata":{"k":"v"}}},"model":{"id":"m\u0001"},"data":{}}"#
+    let rulec = #"{"id":"o3","input":{"id":"in-3","data":{"metadata":{"rulec":{"old":1},"k":[1,2]}}},"data":{}}"#
+    lines += [
+      escaped, rulec, #"{"id":"o2","input":{"id":"in-2","data":{"image":{"url":"u"},"metadata":{ }}},"data":{}}"#,
+      #"{"id":"o4","input":{"id":"in-4"},"data":{}}"#, #"{"input":{"data":{"video":{"url":"v"},"metadata":null}}}"#,
+    ]
+    let decoder = OutputDecoder(projection: MetadataProjection())
+    var plainItems = 0
+    for (k, text) in lines.enumerated() {
+      let bytes = Array(text.utf8)
+      try bytes.withUnsafeBufferPointer { line in
+        for event in try decoder.decode(line: line, lineNumber: k + 1) {
+          let ids: [ForwardItem.IDSource] = [.derived(input: event.forwardingKey), .given("plain-id"), .given("x\"y")]
+          for (datasets, probability) in [([String](), 1.0), (["d1", "d2"], 0.1), (["d\"3"], 0.25)] {
+            for id in ids {
+              let prefix = Array("before\n".utf8)
+              var general = prefix
+              var written = prefix
+              var plain = prefix
+              var wentPlain = false
+              withUnsafePointer(to: event) { e in
+                ForwardItem.writeGeneral(
+                  into: &general, collectorID: "c-1", datasetIDs: datasets, event: e, line: line, id: id, inclusionProbability: probability)
+                ForwardItem.write(
+                  into: &written, collectorID: "c-1", datasetIDs: datasets, event: e, line: line, id: id, inclusionProbability: probability)
+                wentPlain = ForwardItem.writePlain(
+                  into: &plain, collectorID: "c-1", datasetIDs: datasets, event: e, line: line, id: id, inclusionProbability: probability)
+              }
+              #expect(written == general, "line \(k + 1)")
+              if wentPlain {
+                plainItems += 1
+                #expect(plain == general, "line \(k + 1)")
+              } else {
+                #expect(plain == prefix, "line \(k + 1)")
+              }
+              if text == escaped || text == rulec { #expect(!wentPlain) }
+            }
+          }
+        }
+      }
+    }
+    // Items of plain strings: the sample's, with two of the three ids and two of the three dataset lists.
+    #expect(plainItems >= 4 * 200)
+  }
+
+  /// One job handles each line a line late once a collector has accepted enough inputs for its set to
+  /// outgrow the caches (see `Runner.run`). Past that point the items, the report, the bad lines and
+  /// the line where `--strict` stops must be those of two jobs, which never lag.
+  @Test func oneJobLaggingMatchesTwoJobs() throws {
+    let rules = "collector all {\n  source */*/*\n  destination d/d\n  key env RULEC_TEST_KEY\n  pre_queue {\n    require max(concepts) > 0.3\n  }\n}\n"
+    var lines: [String] = []
+    for k in 0..<70_000 {
+      // Inputs repeat from line 50,000 on; one line in 7 is dropped; bad, blank and long lines late.
+      let value = k % 7 == 3 ? 0.1 : 0.9
+      lines.append("{\"id\":\"o\(k)\",\"input\":{\"id\":\"i\(k % 50_000)\"},\"data\":{\"concepts\":[{\"name\":\"c\(k % 9)\",\"value\":\(value)}]}}")
+      if k == 60_000 {
+        lines.append("{\"id\": truncated")
+        lines.append("{\"id\":\"" + String(repeating: "z", count: 300) + "\"}")
+        lines.append("")
+      }
+    }
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "all.rule", text: rules), sink: sink)])
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-lag-\(UUID().uuidString).jsonl")
+    try Data(lines.joined(separator: "\n").utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    for strict in [false, true] {
+      var results: [String] = []
+      for jobs in [1, 2] {
+        let runner = try Runner(program: program)
+        runner.jobs = jobs
+        runner.stopAtBadLine = strict
+        var items: [UInt8] = []
+        var stoppedAt = 0
+        do {
+          try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file), blockSize: 64 << 10, maxLineLength: 200)) {
+            items += $0
+          }
+        } catch let stop as Runner.StoppedAtBadLine {
+          stoppedAt = stop.line
+        }
+        let report = runner.report
+        #expect(report.collectors[0].accepted > 40_000, "jobs \(jobs)")
+        results.append("\(items.count) \(items.hashValue) \(report.human) \(report.json) stopped \(stoppedAt)")
+      }
+      #expect(results[0] == results[1], "strict \(strict)")
+      #expect(results[0].contains(strict ? "stopped 60002" : "stopped 0"))
+    }
+  }
+
   /// Item strings are copied as they are when they need no escape: the word-at-a-time test agrees
   /// with a byte-by-byte one on every length and byte (quotes, backslashes, control and high bytes).
   @Test func plainTextTestAgreesWithBytes() {
