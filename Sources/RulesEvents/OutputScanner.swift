@@ -52,6 +52,7 @@ public final class OutputScanner: Sendable {
   let recentModels = RecentObjects<ModelFields>()
   let recentStatuses = RecentObjects<StatusFields>()
   let recentConcepts = RecentConcepts()
+  let recentTimestamp = RecentTimestamp()
   /// Scratch for a concept list's columns (see `concepts`).
   let conceptColumns = ConceptColumns()
 
@@ -248,7 +249,9 @@ public final class OutputScanner: Sendable {
       } else {
         guard c.peek() == UInt8(ascii: "\"") else { return .failed }
         var s = ByteCursor.StringSpan()
-        guard c.string(&s), !s.escaped, let t = Timestamp.parse(UnsafeBufferPointer(start: c.p + s.start, count: s.count)) else {
+        guard c.string(&s), !s.escaped,
+          let t = Timestamp.parse(UnsafeBufferPointer(start: c.p + s.start, count: s.count), recent: &recentTimestamp.head.pointee)
+        else {
           return .failed
         }
         e.createdAt = t
@@ -703,6 +706,22 @@ final class RecentObjects<Decoded>: @unchecked Sendable {
     }
     entries[k].bytes.removeAll(keepingCapacity: true)
     entries[k].bytes.append(contentsOf: bytes)
+  }
+}
+
+/// The head of the last timestamp a scanner read (see `Timestamp.RecentHead`), kept in raw memory:
+/// as a property of the scanner, each use was checked for exclusive access at run time.
+final class RecentTimestamp: @unchecked Sendable {
+  let head: UnsafeMutablePointer<Timestamp.RecentHead>
+
+  init() {
+    head = .allocate(capacity: 1)
+    head.initialize(to: Timestamp.RecentHead())
+  }
+
+  deinit {
+    head.deinitialize(count: 1)
+    head.deallocate()
   }
 }
 

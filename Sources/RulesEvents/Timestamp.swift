@@ -2,6 +2,42 @@
 public enum Timestamp {
   /// Parses an RFC 3339 date-time; nil if it is not one.
   public static func parse<C: Collection<UInt8>>(_ text: C) -> Double? where C.Index == Int {
+    guard let seconds = headSeconds(text) else { return nil }
+    return tail(text, seconds)
+  }
+
+  /// The first 19 bytes of the last timestamp read (its date and its time to the second) and the
+  /// seconds they come to. A recording's timestamps mostly share them from line to line, so a
+  /// scanner keeps one of these and compares three words instead of reading 14 digits again.
+  public struct RecentHead {
+    var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var seconds = 0
+    var valid = false
+    public init() {}
+  }
+
+  /// `parse`, reusing the seconds of `recent` when the first 19 bytes are the same.
+  public static func parse(_ text: UnsafeBufferPointer<UInt8>, recent: inout RecentHead) -> Double? {
+    guard text.count >= headLength, let base = text.baseAddress else { return nil }
+    let raw = UnsafeRawPointer(base)
+    // Bytes 0–7, 8–15 and 11–18: together, all of the head.
+    let words = (
+      raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+      raw.loadUnaligned(fromByteOffset: headLength - 8, as: UInt64.self)
+    )
+    if !recent.valid || words != recent.words {
+      guard let seconds = headSeconds(text) else { return nil }
+      recent = RecentHead()
+      (recent.words, recent.seconds, recent.valid) = (words, seconds, true)
+    }
+    return tail(text, recent.seconds)
+  }
+
+  /// `YYYY-MM-DDTHH:MM:SS`, always this long.
+  static let headLength = 19
+
+  /// The seconds since the epoch of the head (date and time to the second), before any zone offset.
+  static func headSeconds<C: Collection<UInt8>>(_ text: C) -> Int? where C.Index == Int {
     var i = text.startIndex
     let end = text.endIndex
     func digits(_ n: Int) -> Int? {
@@ -27,6 +63,25 @@ public enum Timestamp {
     guard let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2), expect(UInt8(ascii: ":")),
       let second = digits(2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
     else { return nil }
+    let days = daysFromCivil(year: year, month: month, day: day)
+    return days * 86400 + hour * 3600 + minute * 60 + second
+  }
+
+  /// The rest after the head: an optional fraction, then `Z` or an offset, then the end.
+  static func tail<C: Collection<UInt8>>(_ text: C, _ seconds: Int) -> Double? where C.Index == Int {
+    var i = text.startIndex + headLength
+    let end = text.endIndex
+    func digits(_ n: Int) -> Int? {
+      guard i + n <= end else { return nil }
+      var v = 0
+      for k in 0..<n {
+        let b = text[i + k]
+        guard b >= 48 && b <= 57 else { return nil }
+        v = v * 10 + Int(b - 48)
+      }
+      i += n
+      return v
+    }
     var fraction = 0.0
     if i < end && text[i] == UInt8(ascii: ".") {
       i += 1
@@ -45,14 +100,15 @@ public enum Timestamp {
     } else if i < end && (text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-")) {
       let sign = text[i] == UInt8(ascii: "-") ? -1 : 1
       i += 1
-      guard let h = digits(2), expect(UInt8(ascii: ":")), let m = digits(2) else { return nil }
+      guard let h = digits(2), i < end, text[i] == UInt8(ascii: ":") else { return nil }
+      i += 1
+      guard let m = digits(2) else { return nil }
       offset = sign * (h * 3600 + m * 60)
     } else {
       return nil
     }
     guard i == end else { return nil }
-    let days = daysFromCivil(year: year, month: month, day: day)
-    return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+    return Double(seconds - offset) + fraction
   }
 
   /// The weight of the k-th digit of a fraction: 0.1 divided by 10 k times, exactly the values a

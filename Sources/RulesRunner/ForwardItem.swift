@@ -138,9 +138,12 @@ public enum ForwardItem {
       }
     }
     let probability = inclusionProbability == 1 ? "1" : number(inclusionProbability)
+    // Each string read out of the event once: every read of a long one retained and released it.
+    let (inputID, outputID, modelID, modelVersion) =
+      (lent.pointee.inputID, lent.pointee.outputID, lent.pointee.modelID, lent.pointee.modelVersion)
     var bound = 260 + media.count + (body?.count ?? 0) + probability.utf8.count + collectorID.utf8.count
-    bound += (lent.pointee.inputID?.utf8.count ?? 0) + (lent.pointee.outputID?.utf8.count ?? 0) + (lent.pointee.modelID?.utf8.count ?? 0)
-    bound += (lent.pointee.modelVersion?.utf8.count ?? 0) + (kind?.rawValue.utf8.count ?? 0)
+    bound += (inputID?.utf8.count ?? 0) + (outputID?.utf8.count ?? 0) + (modelID?.utf8.count ?? 0)
+    bound += (modelVersion?.utf8.count ?? 0) + (kind?.rawValue.utf8.count ?? 0)
     switch id {
     case .given(let given): bound += given.utf8.count
     case .derived: bound += maxIDLength
@@ -173,13 +176,13 @@ public enum ForwardItem {
         w.put("\"rulec\":{\"collector\":")
         w.quoted(collectorID)
         w.put(",\"source_input_id\":")
-        w.quoted(lent.pointee.inputID)
+        w.quoted(inputID)
         w.put(",\"source_output_id\":")
-        w.quoted(lent.pointee.outputID)
+        w.quoted(outputID)
         w.put(",\"model_id\":")
-        w.quoted(lent.pointee.modelID)
+        w.quoted(modelID)
         w.put(",\"model_version_id\":")
-        w.quoted(lent.pointee.modelVersion)
+        w.quoted(modelVersion)
         w.put(",\"inclusion_probability\":")
         var text = probability
         text.withUTF8 { w.put($0) }

@@ -113,4 +113,26 @@ import Testing
       }
     }
   }
+  /// A scanner reuses the seconds of the last timestamp's first 19 bytes. Along a sequence where the
+  /// head repeats, changes in any one byte, turns invalid and comes back, and where the tail varies,
+  /// the remembering parse must read exactly what the plain one reads.
+  @Test func rememberedTimestampHeadsReadAsTheirBytes() {
+    var rng = SystemRandomNumberGenerator()
+    let heads = ["2024-03-02T10:15:22", "2024-03-02T10:15:23", "2024-03-02t10:15:22", "2024-03-02 10:15:22", "1999-12-31T23:59:60",
+      "2024-13-02T10:15:22", "2024-03-02T10:15:2x", "2024-03-02X10:15:22", "2024-03-02T10:15"]
+    let tails = ["Z", "z", ".5Z", ".460284Z", "+02:00", "-05:30", ".25+01:00", "", ".Z", "+0200", "Zx"]
+    var recent = Timestamp.RecentHead()
+    var parsed = 0
+    for _ in 0..<5_000 {
+      var text = Array((heads[Int(rng.next() % UInt64(heads.count))] + tails[Int(rng.next() % UInt64(tails.count))]).utf8)
+      // Now and then one byte of the head changes to a digit or to anything.
+      if rng.next() % 4 == 0 && text.count > 18 { text[Int(rng.next() % 19)] = rng.next() % 2 == 0 ? UInt8(48 + rng.next() % 10) : UInt8(truncatingIfNeeded: rng.next()) }
+      let expected = Timestamp.parse(text)
+      let remembered = text.withUnsafeBufferPointer { Timestamp.parse($0, recent: &recent) }
+      #expect(remembered?.bitPattern == expected?.bitPattern, "\(String(decoding: text, as: UTF8.self))")
+      if expected != nil { parsed += 1 }
+    }
+    #expect(parsed > 1_000)
+  }
 }
+
