@@ -250,7 +250,7 @@ public final class OutputScanner: Sendable {
         guard c.peek() == UInt8(ascii: "\"") else { return .failed }
         var s = ByteCursor.StringSpan()
         guard c.string(&s), !s.escaped,
-          let t = Timestamp.parse(UnsafeBufferPointer(start: c.p + s.start, count: s.count), recent: &recentTimestamp.head.pointee)
+          let t = Timestamp.parse(UnsafeBufferPointer(start: c.p + s.start, count: s.count), recent: &recentTimestamp.date.pointee)
         else {
           return .failed
         }
@@ -709,19 +709,19 @@ final class RecentObjects<Decoded>: @unchecked Sendable {
   }
 }
 
-/// The head of the last timestamp a scanner read (see `Timestamp.RecentHead`), kept in raw memory:
+/// The date of the last timestamp a scanner read (see `Timestamp.RecentDate`), kept in raw memory:
 /// as a property of the scanner, each use was checked for exclusive access at run time.
 final class RecentTimestamp: @unchecked Sendable {
-  let head: UnsafeMutablePointer<Timestamp.RecentHead>
+  let date: UnsafeMutablePointer<Timestamp.RecentDate>
 
   init() {
-    head = .allocate(capacity: 1)
-    head.initialize(to: Timestamp.RecentHead())
+    date = .allocate(capacity: 1)
+    date.initialize(to: Timestamp.RecentDate())
   }
 
   deinit {
-    head.deinitialize(count: 1)
-    head.deallocate()
+    date.deinitialize(count: 1)
+    date.deallocate()
   }
 }
 

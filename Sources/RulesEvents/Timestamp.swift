@@ -2,69 +2,67 @@
 public enum Timestamp {
   /// Parses an RFC 3339 date-time; nil if it is not one.
   public static func parse<C: Collection<UInt8>>(_ text: C) -> Double? where C.Index == Int {
-    guard let seconds = headSeconds(text) else { return nil }
-    return tail(text, seconds)
+    guard text.count >= headLength, let days = days(text), let time = timeOfDay(text) else { return nil }
+    return tail(text, days * 86400 + time)
   }
 
-  /// The first 19 bytes of the last timestamp read (its date and its time to the second) and the
-  /// seconds they come to. A recording's timestamps mostly share them from line to line, so a
-  /// scanner keeps one of these and compares three words instead of reading 14 digits again.
-  public struct RecentHead {
-    var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    var seconds = 0
+  /// The date (first 10 bytes) of the last timestamp read and the days it comes to. A recording's
+  /// timestamps share their date for hours, so a scanner keeps one of these and compares 10 bytes
+  /// instead of reading and checking the date again.
+  public struct RecentDate {
+    var word: UInt64 = 0
+    var rest: UInt16 = 0
+    var days = 0
     var valid = false
     public init() {}
   }
 
-  /// `parse`, reusing the seconds of `recent` when the first 19 bytes are the same.
-  public static func parse(_ text: UnsafeBufferPointer<UInt8>, recent: inout RecentHead) -> Double? {
+  /// `parse`, reusing the days of `recent` when the date's bytes are the same.
+  public static func parse(_ text: UnsafeBufferPointer<UInt8>, recent: inout RecentDate) -> Double? {
     guard text.count >= headLength, let base = text.baseAddress else { return nil }
     let raw = UnsafeRawPointer(base)
-    // Bytes 0–7, 8–15 and 11–18: together, all of the head.
-    let words = (
-      raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-      raw.loadUnaligned(fromByteOffset: headLength - 8, as: UInt64.self)
-    )
-    if !recent.valid || words != recent.words {
-      guard let seconds = headSeconds(text) else { return nil }
-      recent = RecentHead()
-      (recent.words, recent.seconds, recent.valid) = (words, seconds, true)
+    let word = raw.loadUnaligned(as: UInt64.self)
+    let rest = raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+    if !recent.valid || word != recent.word || rest != recent.rest {
+      guard let days = days(text) else { return nil }
+      recent = RecentDate()
+      (recent.word, recent.rest, recent.days, recent.valid) = (word, rest, days, true)
     }
-    return tail(text, recent.seconds)
+    guard let time = timeOfDay(text) else { return nil }
+    return tail(text, recent.days * 86400 + time)
   }
 
   /// `YYYY-MM-DDTHH:MM:SS`, always this long.
   static let headLength = 19
 
-  /// The seconds since the epoch of the head (date and time to the second), before any zone offset.
-  static func headSeconds<C: Collection<UInt8>>(_ text: C) -> Int? where C.Index == Int {
-    var i = text.startIndex
-    let end = text.endIndex
-    func digits(_ n: Int) -> Int? {
-      guard i + n <= end else { return nil }
-      var v = 0
-      for k in 0..<n {
-        let b = text[i + k]
-        guard b >= 48 && b <= 57 else { return nil }
-        v = v * 10 + Int(b - 48)
-      }
-      i += n
-      return v
-    }
-    func expect(_ c: UInt8) -> Bool {
-      guard i < end, text[i] == c else { return false }
-      i += 1
-      return true
-    }
-    guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
-      let day = digits(2), i < end, text[i] == UInt8(ascii: "T") || text[i] == UInt8(ascii: "t") || text[i] == 32
+  /// The days since the epoch of `YYYY-MM-DD` (the first 10 bytes; the caller checked the length).
+  static func days<C: Collection<UInt8>>(_ text: C) -> Int? where C.Index == Int {
+    let i = text.startIndex
+    guard let year = digits(text, i, 4), text[i + 4] == UInt8(ascii: "-"), let month = digits(text, i + 5, 2),
+      text[i + 7] == UInt8(ascii: "-"), let day = digits(text, i + 8, 2), (1...12).contains(month), (1...31).contains(day)
     else { return nil }
-    i += 1
-    guard let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2), expect(UInt8(ascii: ":")),
-      let second = digits(2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+    return daysFromCivil(year: year, month: month, day: day)
+  }
+
+  /// The seconds into the day of `THH:MM:SS` (bytes 10 to 18; `t` or a space may stand for `T`).
+  static func timeOfDay<C: Collection<UInt8>>(_ text: C) -> Int? where C.Index == Int {
+    let i = text.startIndex + 10
+    guard text[i] == UInt8(ascii: "T") || text[i] == UInt8(ascii: "t") || text[i] == 32, let hour = digits(text, i + 1, 2),
+      text[i + 3] == UInt8(ascii: ":"), let minute = digits(text, i + 4, 2), text[i + 6] == UInt8(ascii: ":"),
+      let second = digits(text, i + 7, 2), hour < 24, minute < 60, second < 61
     else { return nil }
-    let days = daysFromCivil(year: year, month: month, day: day)
-    return days * 86400 + hour * 3600 + minute * 60 + second
+    return hour * 3600 + minute * 60 + second
+  }
+
+  /// The value of `n` decimal digits at `i` (the caller checked they are in `text`).
+  @inline(__always) static func digits<C: Collection<UInt8>>(_ text: C, _ i: Int, _ n: Int) -> Int? where C.Index == Int {
+    var v = 0
+    for k in 0..<n {
+      let b = text[i + k]
+      guard b >= 48 && b <= 57 else { return nil }
+      v = v * 10 + Int(b - 48)
+    }
+    return v
   }
 
   /// The rest after the head: an optional fraction, then `Z` or an offset, then the end.
