@@ -11,60 +11,82 @@ public enum ForwardItem {
   public static func destinationID(collector: String, input: String) -> String {
     // Written straight into the string's storage (building it from pieces was 2.5% of a run that
     // accepts most inputs).
-    String(unsafeUninitializedCapacity: maxIDLength) { writeDestinationID(collector: collector, input: input, to: $0.baseAddress!) }
+    let prefix = DestinationIDPrefix(collector: collector)
+    return String(unsafeUninitializedCapacity: maxIDLength) { writeDestinationID(prefix: prefix, input: input, to: $0.baseAddress!) }
   }
 
   /// The longest destination id.
   static let maxIDLength = 48
 
+  /// What a destination id takes from the collector, worked out once per collector: its cleaned
+  /// characters with the `-` after them, and the hash of its id with the separating 0 byte. Plain
+  /// words, so it is copied without reference counting.
+  struct DestinationIDPrefix: Sendable {
+    /// Up to 16 bytes: at most 15 of the collector id, then `-`.
+    var bytes: (UInt64, UInt64) = (0, 0)
+    var count = 0
+    var hash: UInt64 = 0
+
+    init(collector: String) {
+      var collector = collector
+      collector.withUTF8 { id in
+        hash = Sampling.fnv1a64(CollectionOfOne(0), continuing: Sampling.fnv1a64(id))
+        withUnsafeMutableBytes(of: &bytes) { raw in
+          let out = raw.bindMemory(to: UInt8.self).baseAddress!
+          count = ForwardItem.clean(id, to: out)
+          out[count] = UInt8(ascii: "-")
+          count += 1
+        }
+      }
+    }
+  }
+
   /// Appends the destination id as a JSON string; it needs no escapes. The runner writes it so
   /// instead of making a `String` of it per accepted input (a heap allocation each: 48 bytes).
-  static func appendDestinationID(collector: String, input: String, into out: inout [UInt8]) {
+  static func appendDestinationID(prefix: DestinationIDPrefix, input: String, into out: inout [UInt8]) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxIDLength + 2) { buffer in
       let p = buffer.baseAddress!
       p[0] = UInt8(ascii: "\"")
-      let n = writeDestinationID(collector: collector, input: input, to: p + 1)
+      let n = writeDestinationID(prefix: prefix, input: input, to: p + 1)
       p[n + 1] = UInt8(ascii: "\"")
       out.append(contentsOf: UnsafeBufferPointer(start: p, count: n + 2))
     }
   }
 
   /// Writes the id (at most `maxIDLength` bytes) and returns its length.
-  static func writeDestinationID(collector: String, input: String, to out: UnsafeMutablePointer<UInt8>) -> Int {
-    // Over the strings' bytes as buffers (`withUTF8` lends small strings' bytes too): iterating
-    // `String.UTF8View` twice per string was 2% of a run that accepts most inputs.
-    var collector = collector
+  static func writeDestinationID(prefix: DestinationIDPrefix, input: String, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    // Over the input's bytes as a buffer (`withUTF8` lends small strings' bytes too): iterating
+    // `String.UTF8View` was 2% of a run that accepts most inputs.
     var input = input
-    return collector.withUTF8 { collector in input.withUTF8 { input in writeDestinationID(collector: collector, input: input, to: out) } }
-  }
-
-  private static func writeDestinationID(
-    collector: UnsafeBufferPointer<UInt8>, input: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>
-  ) -> Int {
-    var n = 0
-    func clean(_ s: UnsafeBufferPointer<UInt8>) {
-      for b in s.prefix(15) {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"),
-          UInt8(ascii: "-"):
-          out[n] = b
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[n] = b + 32
-        default: out[n] = UInt8(ascii: "-")
-        }
+    return input.withUTF8 { input in
+      // The collector's part, all 16 bytes at once (the id's buffer has room; what is past its
+      // count is written over next).
+      withUnsafeBytes(of: prefix.bytes) { UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: 16) }
+      var n = prefix.count
+      n += clean(input, to: out + n)
+      out[n] = UInt8(ascii: "-")
+      n += 1
+      let hash = Sampling.fnv1a64(input, continuing: prefix.hash)
+      for shift in stride(from: 60, through: 0, by: -4) {
+        let digit = UInt8(truncatingIfNeeded: (hash >> UInt64(shift)) & 0xF)
+        out[n] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
         n += 1
       }
+      return n
     }
-    // The collector id, a separating 0 byte, the input key.
-    let hash = Sampling.fnv1a64(input, continuing: Sampling.fnv1a64(CollectionOfOne(0), continuing: Sampling.fnv1a64(collector)))
-    clean(collector)
-    out[n] = UInt8(ascii: "-")
-    n += 1
-    clean(input)
-    out[n] = UInt8(ascii: "-")
-    n += 1
-    for shift in stride(from: 60, through: 0, by: -4) {
-      let digit = UInt8(truncatingIfNeeded: (hash >> UInt64(shift)) & 0xF)
-      out[n] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+  }
+
+  /// Writes up to 15 bytes of `s` as id characters (`[a-z0-9_-]`, upper case lowered, anything
+  /// else `-`) and returns how many.
+  static func clean(_ s: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    var n = 0
+    for b in s.prefix(15) {
+      switch b {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+        out[n] = b
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[n] = b + 32
+      default: out[n] = UInt8(ascii: "-")
+      }
       n += 1
     }
     return n
@@ -95,8 +117,9 @@ public enum ForwardItem {
   /// Where the item's id comes from.
   enum IDSource {
     case given(String)
-    /// Derived from the collector id and this source input key, written without a `String`.
-    case derived(input: String)
+    /// Derived from the collector (its id's part worked out once) and this source input key,
+    /// written without a `String`.
+    case derived(input: String, prefix: DestinationIDPrefix)
   }
 
   /// `write` with only the collector's fields it needs (the runner's path: copying the whole
@@ -156,9 +179,9 @@ public enum ForwardItem {
         w.put("{\"id\":")
         switch id {
         case .given(let given): w.quoted(given)
-        case .derived(let input):
+        case .derived(let input, let prefix):
           w.put(UInt8(ascii: "\""))
-          w.p += writeDestinationID(collector: collectorID, input: input, to: w.p)
+          w.p += writeDestinationID(prefix: prefix, input: input, to: w.p)
           w.put(UInt8(ascii: "\""))
         }
         w.put(",\"data\":{")
@@ -243,7 +266,7 @@ public enum ForwardItem {
     append(&out, "{\"id\":")
     switch id {
     case .given(let id): quote(id, into: &out)
-    case .derived(let input): appendDestinationID(collector: collectorID, input: input, into: &out)
+    case .derived(let input, let prefix): appendDestinationID(prefix: prefix, input: input, into: &out)
     }
     append(&out, ",\"data\":{")
     if let kind = lent.pointee.inputKind, let media = lent.pointee.mediaRange {

@@ -108,6 +108,9 @@ extension SourcePattern {
 
   /// `matches` for an event lent by pointer: reads only the fields the pattern names (handing
   /// `pointee` to a function that takes an `Event` copied the whole event).
+  /// Whether the pattern names nothing, so that every output matches.
+  var matchesEveryOutput: Bool { user == nil && app == nil && model == nil && version == nil }
+
   @inline(__always) func matches(_ e: UnsafePointer<Event>) -> Bool {
     if let user, user != (e.pointee.modelUser ?? "") { return false }
     if let app, app != (e.pointee.modelApp ?? "") { return false }
@@ -231,6 +234,9 @@ struct UnsafeSendableBuffer<T>: @unchecked Sendable {
 struct ModelRoutes {
   let byModel: [String: [Int]]
   let anyModel: [Int]
+  /// By collector: its source names no user, app, model or version, so it takes every output the
+  /// routes bring it without comparing (the comparison copied the pattern, five strings, per event).
+  let takesEveryOutput: [Bool]
 
   /// Routes to the collectors `keep` accepts.
   init(_ collectors: [CheckedCollector], keeping keep: (Int) -> Bool = { _ in true }) {
@@ -241,6 +247,7 @@ struct ModelRoutes {
     }
     self.byModel = byModel
     self.anyModel = anyModel
+    takesEveryOutput = collectors.map { $0.source.matchesEveryOutput }
   }
 
   @inline(__always) func forEach(model: String?, _ body: (Int) -> Void) {
@@ -295,6 +302,8 @@ public final class Runner {
   let routes: ModelRoutes
   /// Collectors without a `limit`: their outcome depends on the event alone.
   let pure: [Bool]
+  /// Each collector's part of its destination ids.
+  let idPrefixes: [ForwardItem.DestinationIDPrefix]
   /// Outside a run, what runs so far changed; during one, an empty tally (the run holds it).
   var tally: RunTally
   /// The funnel so far.
@@ -335,6 +344,7 @@ public final class Runner {
     conceptKeys = keyTable
     decoder = OutputDecoder(projection: projection)
     routes = ModelRoutes(program.collectors)
+    idPrefixes = program.collectors.map { ForwardItem.DestinationIDPrefix(collector: $0.id) }
     let pure = program.collectors.map { c in
       ((c.preQueue ?? []) + (c.postQueue ?? [])).allSatisfy { if case .limit = $0.kind { false } else { true } }
     }
@@ -808,7 +818,9 @@ public final class Runner {
     // every event (it is copied below only for an accepted input).
     // Through a buffer pointer: `collectors[index].source` copied the pattern (and retained its
     // four strings) for every event.
-    guard collectors.withUnsafeBufferPointer({ $0[index].source.matches(event) }) else { return false }
+    guard routes.takesEveryOutput[index] || collectors.withUnsafeBufferPointer({ $0[index].source.matches(event) }) else {
+      return false
+    }
     t.report.collectors[index].events += 1
     if identity == nil { identity = InputIdentity(event.forwardingKey) }
     let inputKey = identity!.key
@@ -861,7 +873,7 @@ public final class Runner {
       // A dry run: the collector's fields are read in place and the id written as bytes.
       ForwardItem.write(
         into: &t.output, collectorID: collectors[index].id, datasetIDs: collectors[index].datasetIDs, event: event, line: line,
-        id: .derived(input: inputKey), inclusionProbability: probability)
+        id: .derived(input: inputKey, prefix: idPrefixes[index]), inclusionProbability: probability)
     }
     return true
   }
@@ -873,7 +885,7 @@ public final class Runner {
   ) {
     guard event.isSuccess else { return }
     func decide(_ index: Int) {
-      guard context.sources[index].matches(event) else { return }
+      guard context.pureRoutes.takesEveryOutput[index] || context.sources[index].matches(event) else { return }
       if let map = context.collectors[index].conceptMap {
         var mapped = event.pointee
         map.apply(to: &mapped)
@@ -914,7 +926,8 @@ public final class Runner {
       let start = out.items.count
       ForwardItem.write(
         into: &out.items, collectorID: context.collectors[index].id, datasetIDs: context.collectors[index].datasetIDs,
-        event: original, line: line, id: .derived(input: original.forwardingKey), inclusionProbability: probability)
+        event: original, line: line, id: .derived(input: original.forwardingKey, prefix: idPrefixes[index]),
+        inclusionProbability: probability)
       verdict.item = start..<out.items.count
       verdict.topConcept = TopConcept(event)
     }
