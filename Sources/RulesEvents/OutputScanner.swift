@@ -53,6 +53,7 @@ public final class OutputScanner: Sendable {
   let recentStatuses = RecentObjects<StatusFields>()
   let recentConcepts = RecentConcepts()
   let recentTimestamp = RecentTimestamp()
+  let metadataSpares: MetadataSpares
   /// Scratch for a concept list's columns (see `concepts`).
   let conceptColumns = ConceptColumns()
 
@@ -60,6 +61,7 @@ public final class OutputScanner: Sendable {
     decoder = OutputDecoder(projection: projection, needs: needs)
     keys = ConceptKeyMatcher(keys: conceptKeys)
     tables = Tables(projection)
+    metadataSpares = MetadataSpares(slots: projection.slotCount)
   }
 
   public var needs: DecodeNeeds { decoder.needs }
@@ -180,7 +182,17 @@ public final class OutputScanner: Sendable {
     if e.metadata.count != tables.slotCount {
       e.metadata = Array(repeating: nil, count: tables.slotCount)
     } else {
-      for k in 0..<tables.slotCount { e.metadata[k] = nil }
+      let spares = metadataSpares.lists
+      for k in 0..<tables.slotCount {
+        // A list's storage is kept for the slot's next list (see `metadataObject`).
+        if case .list(var items)? = e.metadata[k] {
+          e.metadata[k] = nil
+          items.removeAll(keepingCapacity: true)
+          if k < metadataSpares.count { spares[k] = items }
+        } else {
+          e.metadata[k] = nil
+        }
+      }
     }
     // `concepts` is overwritten in place and cut to length when the output ends (`clearUnset`):
     // emptying it destroyed two strings per concept on every line.
@@ -454,7 +466,13 @@ public final class OutputScanner: Sendable {
       let child = edges[edge].node
       let slot = tables.nodes[child].slot
       if tables.nodes[child].edges.isEmpty {
+        // The storage of the slot's last list is handed down, so a list is read into it (a new
+        // array per line was an allocation or two per event for R5's tags).
         var v = MetadataValue.null
+        if slot < metadataSpares.count, metadataSpares.lists[slot].capacity > 0 {
+          v = .list(metadataSpares.lists[slot])
+          metadataSpares.lists[slot] = []
+        }
         guard metadataValue(&c, &v, depth + 1) else { return false }
         e.metadata[slot] = v
       } else if c.peek() == UInt8(ascii: "{") {
@@ -483,6 +501,11 @@ public final class OutputScanner: Sendable {
     case UInt8(ascii: "["):
       c.i += 1
       var items: [MetadataValue] = []
+      if case .list(let spare) = v {
+        // An empty list whose storage is reused (see `metadataObject`).
+        v = .null
+        items = spare
+      }
       if c.peek() == UInt8(ascii: "]") {
         c.i += 1
       } else {
@@ -722,6 +745,24 @@ final class RecentTimestamp: @unchecked Sendable {
   deinit {
     date.deinitialize(count: 1)
     date.deallocate()
+  }
+}
+
+/// Emptied lists of each metadata slot, kept for the slot's next list, in raw memory (as a
+/// property of the scanner, each use was checked for exclusive access at run time).
+final class MetadataSpares: @unchecked Sendable {
+  let lists: UnsafeMutablePointer<[MetadataValue]>
+  let count: Int
+
+  init(slots: Int) {
+    count = slots
+    lists = .allocate(capacity: max(1, slots))
+    lists.initialize(repeating: [], count: max(1, slots))
+  }
+
+  deinit {
+    lists.deinitialize(count: max(1, count))
+    lists.deallocate()
   }
 }
 
