@@ -206,10 +206,12 @@ struct RandomCase {
   }
 
   /// Aggregates over the whole top-level list, which the VM reads from the value column where it
-  /// lies (and `margin` in one pass instead of a sort), at thresholds where ties decide.
+  /// lies (`margin` in one pass and `top` in a short run instead of a sort), at thresholds where
+  /// ties decide; ranks past the run's limit (16) and past the list's length sort.
   @Test(arguments: [
     "margin(concepts) == 0", "margin(concepts) < 0.1", "margin(concepts) >= 0.25", "max(concepts) >= 0.5 and min(concepts) < 0.25",
     "least_confidence(concepts) <= 0.4", "entropy(concepts) > 1.2", "top(concepts, 2) >= 0.5", "margin(concepts) + entropy(concepts) > 1",
+    "top(concepts, 1) > 0.5", "top(concepts, 3) >= 0.25", "top(concepts, 5) > 0.2", "top(concepts, 16) >= 0.25", "top(concepts, 17) < 0.5",
   ])
   func wholeListAggregatesAgreeWithTheReference(_ condition: String) throws {
     try Self.checkAgainstTheReference(condition, firstSeed: 5)
