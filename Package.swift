@@ -35,7 +35,7 @@ let package = Package(
     .target(
       name: "RulesYAML",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
-    .target(name: "RulesEvents", dependencies: ["RulesSource"]),
+    .target(name: "RulesEvents", dependencies: ["RulesSource", "CacheHints"]),
     .target(
       name: "RulesSema",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", .product(name: "Yams", package: "Yams")]),

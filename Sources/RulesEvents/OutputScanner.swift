@@ -53,6 +53,8 @@ public final class OutputScanner: Sendable {
   let recentStatuses = RecentObjects<StatusFields>()
   let recentConcepts = RecentConcepts()
   let recentTimestamp = RecentTimestamp()
+  /// Accepted-input tables whose slots for an input are loaded when its id is read.
+  public let inputPrefetch = InputPrefetch()
   let metadataSpares: MetadataSpares
   /// Scratch for a concept list's columns (see `concepts`).
   let conceptColumns = ConceptColumns()
@@ -385,8 +387,10 @@ public final class OutputScanner: Sendable {
     var seen: UInt32 = 0
     return c.fields { (c, key) in
       if c.matches(key, "id") {
-        guard firstTime(&seen, 1) else { return false }
-        return c.optionalText(&e.inputID, &fields, Seen.inputID.rawValue)
+        guard firstTime(&seen, 1), c.optionalText(&e.inputID, &fields, Seen.inputID.rawValue) else { return false }
+        // The rest of the line is read meanwhile (see `InputPrefetch`).
+        if !inputPrefetch.isEmpty, var id = e.inputID { id.withUTF8 { inputPrefetch.prefetch(id: $0) } }
+        return true
       }
       guard c.matches(key, "data") else { return c.skip(2) }
       guard firstTime(&seen, 2) else { return false }

@@ -19,7 +19,7 @@ struct InputFingerprint: Hashable {
   init(_ key: String) {
     // Over the bytes as a buffer: iterating `String.UTF8View` was 1% of a run.
     var key = key
-    value = key.withUTF8 { Sampling.fnv1a64($0) }
+    value = key.withUTF8 { InputPrefetch.fingerprint(of: $0) }
   }
 }
 
@@ -44,7 +44,7 @@ struct FingerprintSet {
   func contains(_ f: InputFingerprint) -> Bool {
     if f.value == 0 { return hasZero }
     let mask = slots.count - 1
-    var i = Int(truncatingIfNeeded: f.value ^ (f.value >> 32)) & mask
+    var i = InputPrefetch.home(of: f.value, mask: mask)
     while true {
       let v = slots[i]
       if v == f.value { return true }
@@ -54,16 +54,20 @@ struct FingerprintSet {
   }
 
   /// Whether the set has outgrown the processor's own caches (512 KiB of slots), so that looking
-  /// up an input is worth a prefetch. Lagging from 32 KiB of slots on was slower (R4 and R5, 300k
-  /// outputs: 2.5% and 1.5%): handling a line late costs more than a lookup in a table that size.
+  /// up an input is worth a prefetch.
   var isLarge: Bool { slots.count >= 1 << 16 }
 
-  /// Starts loading the slot where `f` would be found: a set of hundreds of thousands of inputs is
-  /// far larger than the caches, and its lookup waited for memory on nearly every event.
+  /// Starts loading the slot where `f` would be found (the replay of `--jobs` does so a few lines ahead).
   @inline(__always) func prefetch(_ f: InputFingerprint) {
     let mask = slots.count - 1
-    let i = Int(truncatingIfNeeded: f.value ^ (f.value >> 32)) & mask
+    let i = InputPrefetch.home(of: f.value, mask: mask)
     slots.withUnsafeBufferPointer { rulec_prefetch($0.baseAddress! + i) }
+  }
+
+  /// Hands the slots' place to `hints` as table `index`. Valid until the set next changes, after
+  /// which the runner hands it again.
+  func hint(_ hints: InputPrefetch, as index: Int) {
+    slots.withUnsafeBufferPointer { hints.set(index, base: $0.baseAddress, mask: $0.count - 1) }
   }
 
   mutating func insert(_ f: InputFingerprint) {
@@ -73,7 +77,7 @@ struct FingerprintSet {
     }
     if (count + 1) * 2 > slots.count { grow() }
     let mask = slots.count - 1
-    var i = Int(truncatingIfNeeded: f.value ^ (f.value >> 32)) & mask
+    var i = InputPrefetch.home(of: f.value, mask: mask)
     while true {
       let v = slots[i]
       if v == f.value { return }
@@ -282,6 +286,9 @@ struct RunTally {
   /// the one thing that grows with the run: with R3 (804,174 of 1M inputs accepted) peak RSS was
   /// 105 MB keeping the ids, and is 80 MB with fingerprints.
   var acceptedIDs: [FingerprintSet]
+  /// One job's scanner hints, and the collectors whose sets it hints (see `hintAccepted`).
+  var inputPrefetch: InputPrefetch?
+  var hinted: [Int] = []
   var clock = EventClock()
   /// Accepted items not yet handed to `emit`.
   var output: [UInt8] = []
@@ -423,47 +430,20 @@ public final class Runner {
     let scanner = makeScanner()
     let jobs = max(1, self.jobs)
     if jobs == 1 {
-      // One job: each line is decoded, then the line before it is evaluated, while both lines' bytes
-      // are still in cache. The one-line lag gives the slots of the accepted-input sets that the
-      // decoded line will look up time to arrive from memory (see `prefetchAccepted`). Everything a
-      // run reports or writes happens in `handle`, line by line in order, so the lag shows nowhere.
+      // One job: each line is decoded into the same reused events and evaluated at once, while its
+      // bytes are still in cache. The scanner starts loading the accepted-input slots of a line's
+      // input as soon as it reads the input's id (see `hintAccepted`).
       var events: [Event] = []
-      var pendingEvents: [Event] = []
+      t.inputPrefetch = scanner.inputPrefetch
+      t.hinted = []
+      defer { t.inputPrefetch = nil }
       try reader.forEachBlock { block, lines in
         defer {
           if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1, t.report.events) }
         }
-        // Lagging costs a little (R4, which accepts few inputs: 3%), so it starts only once a set
-        // of accepted inputs has outgrown the caches.
-        let lagging = t.acceptedIDs.contains { $0.isLarge }
-        // The line decoded and not yet handled (its number is 0 when there is none).
-        var pendingNumber = 0
-        var pendingOutcome = LineOutcome.blank
-        var pendingBytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         for line in lines {
-          if case .tooLong = line, pendingNumber > 0 {
-            try handle(pendingOutcome, pendingEvents, pendingBytes, pendingNumber, verdicts: nil, items: nil, &t)
-            flushIfFull(emit, &t)
-            pendingNumber = 0
-          }
           guard let (number, bytes) = try readable(line, in: block, &t) else { continue }
-          let outcome = Self.decode(scanner, bytes, number, into: &events)
-          if !lagging {
-            try handle(outcome, events, bytes, number, verdicts: nil, items: nil, &t)
-            flushIfFull(emit, &t)
-            continue
-          }
-          prefetchAccepted(outcome, events, &t)
-          if pendingNumber > 0 {
-            try handle(pendingOutcome, pendingEvents, pendingBytes, pendingNumber, verdicts: nil, items: nil, &t)
-            flushIfFull(emit, &t)
-          }
-          swap(&events, &pendingEvents)
-          (pendingNumber, pendingOutcome, pendingBytes) = (number, outcome, bytes)
-        }
-        // The block's bytes are lent only until this closure returns.
-        if pendingNumber > 0 {
-          try handle(pendingOutcome, pendingEvents, pendingBytes, pendingNumber, verdicts: nil, items: nil, &t)
+          try handle(Self.decode(scanner, bytes, number, into: &events), events, bytes, number, verdicts: nil, items: nil, &t)
           flushIfFull(emit, &t)
         }
       }
@@ -720,7 +700,7 @@ public final class Runner {
       try bad(number, "line is \(length) bytes, longer than the limit of \(LineReader.defaultMaxLineLength)", &t)
       return nil
     case .bytes(let number, let range):
-      // Counted by `handle`, which one job may call a line later.
+      // Counted by `handle`.
       return (number, UnsafeBufferPointer(rebasing: block[range]))
     }
   }
@@ -730,6 +710,20 @@ public final class Runner {
     guard t.output.count >= Self.outputBlock else { return }
     emit(t.output)
     t.output.removeAll(keepingCapacity: true)
+  }
+
+  /// After an input was accepted: once the collector's set is larger than the caches, the scanner
+  /// of one job is told where it lies (again, as it may have moved), for up to
+  /// `InputPrefetch.capacity` collectors. The lookup of each input then found its slot in cache
+  /// (R3 over 1M outputs: a wait for memory on most events).
+  @inline(__always) func hintAccepted(_ index: Int, _ t: inout RunTally) {
+    guard let hints = t.inputPrefetch, t.acceptedIDs[index].isLarge else { return }
+    if let k = t.hinted.firstIndex(of: index) {
+      t.acceptedIDs[index].hint(hints, as: k)
+    } else if t.hinted.count < InputPrefetch.capacity {
+      t.acceptedIDs[index].hint(hints, as: t.hinted.count)
+      t.hinted.append(index)
+    }
   }
 
   /// Starts loading the slots of the accepted-input sets where a decoded line's outputs will be looked
@@ -848,6 +842,7 @@ public final class Runner {
       if stop < total { t.report.collectors[index].statements[stop].dropped += 1 }
       guard verdict.droppedAt < 0 else { return true }
       t.acceptedIDs[index].insert(fingerprint)
+      hintAccepted(index, &t)
       t.report.collectors[index].accepted += 1
       if let top = verdict.topConcept { t.report.collectors[index].mix.add(top, line: line) }
       let start = t.output.count
@@ -872,6 +867,7 @@ public final class Runner {
     }
     guard passed else { return true }
     t.acceptedIDs[index].insert(fingerprint)
+    hintAccepted(index, &t)
     t.report.collectors[index].accepted += 1
     let start = t.output.count
     if let onAccept {

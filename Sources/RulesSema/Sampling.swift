@@ -1,3 +1,5 @@
+import RulesSource
+
 /// The deterministic sampling decision of `sample RATE [by PATH] [seed SEED]`.
 ///
 /// An input is kept iff `fnv1a64("<seed>:<key>") mod 1_000_000 < round(rate × 1_000_000)`, where
@@ -6,17 +8,11 @@
 public enum Sampling {
   public static let buckets: UInt64 = 1_000_000
 
-  /// FNV-1a, 64-bit, with the standard offset basis and prime. `continuing` is the hash of the bytes
-  /// before these: FNV-1a runs byte by byte, so text in pieces hashes as the pieces joined.
+  /// FNV-1a, 64-bit (`Bytes.fnv1a64`, its one definition).
   @inlinable
-  public static func fnv1a64<Bytes: Sequence>(_ bytes: Bytes, continuing start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64
-  where Bytes.Element == UInt8 {
-    var hash = start
-    for b in bytes {
-      hash ^= UInt64(b)
-      hash &*= 0x0000_0100_0000_01b3
-    }
-    return hash
+  public static func fnv1a64<Input: Sequence>(_ bytes: Input, continuing start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64
+  where Input.Element == UInt8 {
+    Bytes.fnv1a64(bytes, continuing: start)
   }
 
   /// The bucket of `"<seed>:<key>"`, in 0..<1,000,000.

@@ -1,5 +1,19 @@
 /// Byte-level helpers shared by the rule lexer and the event scanner.
 public enum Bytes {
+  /// FNV-1a, 64-bit, with the standard offset basis and prime: the one definition (sampling buckets,
+  /// destination ids and input fingerprints all hash with it). `continuing` is the hash of the bytes
+  /// before these: FNV-1a runs byte by byte, so text in pieces hashes as the pieces joined.
+  @inlinable
+  public static func fnv1a64<Input: Sequence>(_ bytes: Input, continuing start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64
+  where Input.Element == UInt8 {
+    var hash = start
+    for b in bytes {
+      hash ^= UInt64(b)
+      hash &*= 0x0000_0100_0000_01b3
+    }
+    return hash
+  }
+
   /// The length of the valid UTF-8 sequence starting at `i` (before `end`), or 0 if it is invalid:
   /// a bad lead byte, a missing continuation, an overlong form, a surrogate or a value past U+10FFFF.
   @inline(__always)
