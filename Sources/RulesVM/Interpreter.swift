@@ -180,6 +180,16 @@ public final class Interpreter: @unchecked Sendable {
   let keys: UnsafeMutablePointer<Int32>
   let keyListStart: UnsafeMutablePointer<Int>
   let keyListEnd: UnsafeMutablePointer<Int>
+  /// The constant sets, read in place (`program.sets[k]` copied one, retaining its three sets, per
+  /// test). The strings of a set of at most `smallSetLimit` are also kept end to end and compared
+  /// one by one: cheaper than hashing the tested string (R5, `metadata.country in [US, CA]`).
+  let sets: UnsafeMutablePointer<ConstantSet>
+  let setStrings: UnsafeMutablePointer<String>
+  /// Where a set's strings start in `setStrings` (−1: a larger set, looked up by hash) and end.
+  let setStringStart: UnsafeMutablePointer<Int>
+  let setStringEnd: UnsafeMutablePointer<Int>
+  let setStringCount: Int
+  static let smallSetLimit = 4
 
   deinit {
     code.deallocate()
@@ -192,6 +202,12 @@ public final class Interpreter: @unchecked Sendable {
     keys.deallocate()
     keyListStart.deallocate()
     keyListEnd.deallocate()
+    sets.deinitialize(count: program.sets.count)
+    sets.deallocate()
+    setStrings.deinitialize(count: setStringCount)
+    setStrings.deallocate()
+    setStringStart.deallocate()
+    setStringEnd.deallocate()
   }
 
   /// Verifies the program; only a verified program can be run.
@@ -225,6 +241,23 @@ public final class Interpreter: @unchecked Sendable {
     for (i, k) in program.conceptKeys.enumerated() where index[k] == nil { index[k] = Int32(i) }
     keyIndex = index
     keyTableID = ConceptKeyMatcher.tableID(of: program.conceptKeys)
+    sets = copy(program.sets)
+    var small: [String] = []
+    var starts: [Int] = []
+    var setEnds: [Int] = []
+    for set in program.sets {
+      if set.strings.count <= Self.smallSetLimit {
+        starts.append(small.count)
+        small += set.strings
+      } else {
+        starts.append(-1)
+      }
+      setEnds.append(small.count)
+    }
+    setStrings = copy(small)
+    setStringCount = small.count
+    setStringStart = copy(starts)
+    setStringEnd = copy(setEnds)
   }
 
   /// Prepares the output's top-level concept list for this program.
@@ -381,11 +414,11 @@ public final class Interpreter: @unchecked Sendable {
         case .metadataContains(let slot, let k, let t, let e):
           var ok = false
           if case .list(let items)? = event.pointee.metadata[Int(slot)] {
-            let set = program.sets[Int(k)]
+            let set = sets + Int(k)
             ok = items.contains { item in
               switch item {
-              case .number(let n): set.numbers.contains(n)
-              case .bool(let b): set.bools.contains(b)
+              case .number(let n): set.pointee.numbers.contains(n)
+              case .bool(let b): set.pointee.bools.contains(b)
               default: false
               }
             }
@@ -765,12 +798,21 @@ public final class Interpreter: @unchecked Sendable {
   ) -> Bool {
     switch test {
     case .inSet, .notInSet:
-      let set = program.sets[Int(k)]
-      let found: Bool
+      let set = sets + Int(k)
+      var found = false
       switch scalar(source, event, element, concepts) {
-      case .string(let s)?: found = set.strings.contains(s)
-      case .number(let n)?: found = set.numbers.contains(n)
-      case .bool(let b)?: found = set.bools.contains(b)
+      case .string(let s)?:
+        let start = setStringStart[Int(k)]
+        if start >= 0 {
+          for i in start..<setStringEnd[Int(k)] where setStrings[i] == s {
+            found = true
+            break
+          }
+        } else {
+          found = set.pointee.strings.contains(s)
+        }
+      case .number(let n)?: found = set.pointee.numbers.contains(n)
+      case .bool(let b)?: found = set.pointee.bools.contains(b)
       case nil: return false
       }
       return test == .inSet ? found : !found

@@ -65,7 +65,7 @@ struct RandomCase {
     case 0, 1, 2: return "\(number(depth)) \(pick([">", ">=", "<", "<=", "==", "!="])) \(number(depth))"
     case 3: return "\(pick(["any", "all"])) \(conceptCollection(depth))"
     case 4: return "\(pick(["any", "all"])) region where " + pick(["concept(dog) > 0.5", "area > 0.05", "(value > 0.5 and right < 0.9)"])
-    case 5: return "metadata.s " + pick(["== \"mobile\"", "!= \"a\"", "in [a, b, mobile]", "not in [a]", "starts_with \"a\"", "ends_with \"b\"", "contains \"b\"", "matches \"^a\""])
+    case 5: return "metadata.s " + pick(["== \"mobile\"", "!= \"a\"", "in [a, b, mobile]", "not in [a]", "in [a, b, c, d, e, mobile]", "not in [a, b, c, d, mobile]", "starts_with \"a\"", "ends_with \"b\"", "contains \"b\"", "matches \"^a\""])
     case 6: return "metadata.tags contains " + pick(["\"a\"", "1", "true"])
     case 7: return "metadata.flag " + pick(["== true", "!= true", "== false"])
     case 8: return "exists(metadata.\(pick(["s", "n", "flag", "obj", "tags", "none"])))"
