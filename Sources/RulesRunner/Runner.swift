@@ -53,9 +53,10 @@ struct FingerprintSet {
     }
   }
 
-  /// Whether the set has outgrown the processor's own caches (512 KiB of slots), so that looking
-  /// up an input is worth a prefetch.
-  var isLarge: Bool { slots.count >= 1 << 16 }
+  /// Whether the set has outgrown the first-level cache (32 KiB of slots), so that looking up an
+  /// input is worth a prefetch: R5's set (tens of thousands of inputs) missed the cache on most
+  /// lookups, and a hint costs a hash of the input id a line.
+  var isLarge: Bool { slots.count >= 1 << 12 }
 
   /// Starts loading the slot where `f` would be found (the replay of `--jobs` does so a few lines ahead).
   @inline(__always) func prefetch(_ f: InputFingerprint) {
