@@ -296,10 +296,11 @@ import Testing
     }
   }
 
-  /// Past 32,768 accepted inputs a collector's set outgrows the caches: one job's scanner then
-  /// prefetches its slots as it reads each input id, and the replay of two jobs a few lines ahead.
-  /// From there on, with repeats, bad lines, a blank and an over-long line, the items, the report
-  /// and the line where `--strict` stops must be the same with one job and two.
+  /// Once a collector's set outgrows the first-level cache (2,048 accepted inputs), one job's
+  /// scanner prefetches its slots as it reads each input id, and the replay of two jobs a few lines
+  /// ahead, while the set grows past 65,536 slots. Throughout, with repeats, bad lines, a blank and
+  /// an over-long line, the items, the report and the line where `--strict` stops must be the same
+  /// with one job and two.
   @Test func manyAcceptedInputsReadTheSameWithOneJobAndTwo() throws {
     let rules = "collector all {\n  source */*/*\n  destination d/d\n  key env RULEC_TEST_KEY\n  pre_queue {\n    require max(concepts) > 0.3\n  }\n}\n"
     var lines: [String] = []
