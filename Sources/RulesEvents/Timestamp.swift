@@ -69,17 +69,6 @@ public enum Timestamp {
   static func tail<C: Collection<UInt8>>(_ text: C, _ seconds: Int) -> Double? where C.Index == Int {
     var i = text.startIndex + headLength
     let end = text.endIndex
-    func digits(_ n: Int) -> Int? {
-      guard i + n <= end else { return nil }
-      var v = 0
-      for k in 0..<n {
-        let b = text[i + k]
-        guard b >= 48 && b <= 57 else { return nil }
-        v = v * 10 + Int(b - 48)
-      }
-      i += n
-      return v
-    }
     var fraction = 0.0
     if i < end && text[i] == UInt8(ascii: ".") {
       i += 1
@@ -96,11 +85,12 @@ public enum Timestamp {
     if i < end && (text[i] == UInt8(ascii: "Z") || text[i] == UInt8(ascii: "z")) {
       i += 1
     } else if i < end && (text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-")) {
+      // `±HH:MM`.
       let sign = text[i] == UInt8(ascii: "-") ? -1 : 1
-      i += 1
-      guard let h = digits(2), i < end, text[i] == UInt8(ascii: ":") else { return nil }
-      i += 1
-      guard let m = digits(2) else { return nil }
+      guard i + 6 <= end, let h = digits(text, i + 1, 2), text[i + 3] == UInt8(ascii: ":"), let m = digits(text, i + 4, 2) else {
+        return nil
+      }
+      i += 6
       offset = sign * (h * 3600 + m * 60)
     } else {
       return nil
