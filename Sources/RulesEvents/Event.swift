@@ -143,7 +143,14 @@ public struct Event: Sendable {
   public var statusCode: Int?
   /// `status.code` when it was an enum name (`"SUCCESS"`).
   public var statusName: String?
-  public var outputID: String?
+  /// The output's `id`. The scanner keeps it in `outputIDText`, in place: Clarifai's output ids are
+  /// 32 characters, past what a `String` holds without a heap allocation, and a new one on every
+  /// line was the scanner's one allocation per event.
+  public var outputID: String? {
+    get { outputIDText.string }
+    set { outputIDText = ShortText(newValue) }
+  }
+  public var outputIDText = ShortText()
   /// `created_at` in seconds since the Unix epoch.
   public var createdAt: Double?
 
@@ -216,5 +223,57 @@ public struct Event: Sendable {
     if let code { return code == 10000 }
     if let name { return name == "SUCCESS" }
     return true
+  }
+}
+
+/// Text of up to `inlineCapacity` UTF-8 bytes held in place, or any text as a `String`; or none.
+public struct ShortText: Sendable {
+  /// The most bytes held in place.
+  public static let inlineCapacity = 48
+  private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+  /// Bytes held in place; −1 when the text is `long`, or absent.
+  private var count = -1
+  private var long: String?
+
+  /// No text.
+  public init() {}
+
+  /// The text of `string` (none for nil).
+  public init(_ string: String?) { long = string }
+
+  /// The text of `bytes`, held in place when it fits, else as a `String`.
+  public init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    self.init()
+    set(utf8: bytes)
+  }
+
+  /// Replaces the text with `bytes` (valid UTF-8), in place when it fits.
+  public mutating func set(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    guard bytes.count <= Self.inlineCapacity else {
+      long = String(decoding: bytes, as: UTF8.self)
+      count = -1
+      return
+    }
+    long = nil
+    count = bytes.count
+    if let base = bytes.baseAddress {
+      withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
+    }
+  }
+
+  /// The text as a `String`, or nil when there is none.
+  public var string: String? {
+    if count < 0 { return long }
+    return withUTF8 { String(decoding: $0!, as: UTF8.self) }
+  }
+
+  /// Lends the text's UTF-8 bytes (nil when there is none).
+  public func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+    if count < 0 {
+      guard var long else { return body(nil) }
+      return long.withUTF8 { body($0) }
+    }
+    var words = words
+    return withUnsafeBytes(of: &words) { body(UnsafeBufferPointer(start: $0.bindMemory(to: UInt8.self).baseAddress!, count: count)) }
   }
 }

@@ -239,7 +239,7 @@ public final class OutputScanner: Sendable {
     // One key per concept read: what is beyond is left from an earlier line.
     let read = e.conceptNameKeys.count
     if e.concepts.count > read { e.concepts.removeLast(e.concepts.count - read) }
-    if fields & Seen.outputID.rawValue == 0 { e.outputID = nil }
+    if fields & Seen.outputID.rawValue == 0 { e.outputIDText = ShortText() }
     if fields & Seen.modelID.rawValue == 0 { e.modelID = nil }
     if fields & Seen.modelUser.rawValue == 0 { e.modelUser = nil }
     if fields & Seen.modelApp.rawValue == 0 { e.modelApp = nil }
@@ -253,7 +253,7 @@ public final class OutputScanner: Sendable {
   func outputField(_ c: inout ByteCursor, _ key: Range<Int>, _ e: inout Event, _ seen: inout UInt32, _ fields: inout UInt32) -> FieldResult {
     switch key.count {
     case 2 where c.matches(key, "id"):
-      guard firstTime(&seen, 1 << 1), c.optionalText(&e.outputID, &fields, Seen.outputID.rawValue) else { return .failed }
+      guard firstTime(&seen, 1 << 1), c.optionalShortText(&e.outputIDText, &fields, Seen.outputID.rawValue) else { return .failed }
     case 6 where c.matches(key, "status"):
       guard firstTime(&seen, 1 << 2), status(&c, &e) else { return .failed }
     case 10 where c.matches(key, "created_at"):
@@ -1226,6 +1226,26 @@ struct ByteCursor {
       if same { return true }
     }
     field = text(s)
+    return true
+  }
+
+  /// A string or null kept in place when it is short (see `ShortText`).
+  @inline(__always) mutating func optionalShortText(_ field: inout ShortText, _ fields: inout UInt32, _ bit: UInt32) -> Bool {
+    let b = peek()
+    if b == UInt8(ascii: "n") {
+      field = ShortText()
+      fields |= bit
+      return null()
+    }
+    guard b == UInt8(ascii: "\"") else { return false }
+    var s = StringSpan()
+    guard string(&s) else { return false }
+    fields |= bit
+    if s.escaped {
+      field = ShortText(text(s))
+    } else {
+      field.set(utf8: UnsafeBufferPointer(start: p + s.start, count: s.count))
+    }
     return true
   }
 

@@ -162,10 +162,11 @@ public enum ForwardItem {
     }
     let probability = inclusionProbability == 1 ? "1" : number(inclusionProbability)
     // Each string read out of the event once: every read of a long one retained and released it.
+    // The output id is lent as bytes: as a `String` it would be made (and allocated) per item.
     let (inputID, outputID, modelID, modelVersion) =
-      (lent.pointee.inputID, lent.pointee.outputID, lent.pointee.modelID, lent.pointee.modelVersion)
+      (lent.pointee.inputID, lent.pointee.outputIDText, lent.pointee.modelID, lent.pointee.modelVersion)
     var bound = 260 + media.count + (body?.count ?? 0) + probability.utf8.count + collectorID.utf8.count
-    bound += (inputID?.utf8.count ?? 0) + (outputID?.utf8.count ?? 0) + (modelID?.utf8.count ?? 0)
+    bound += (inputID?.utf8.count ?? 0) + outputID.withUTF8 { $0?.count ?? 0 } + (modelID?.utf8.count ?? 0)
     bound += (modelVersion?.utf8.count ?? 0) + (kind?.rawValue.utf8.count ?? 0)
     switch id {
     case .given(let given): bound += given.utf8.count
@@ -201,7 +202,7 @@ public enum ForwardItem {
         w.put(",\"source_input_id\":")
         w.quoted(inputID)
         w.put(",\"source_output_id\":")
-        w.quoted(outputID)
+        outputID.withUTF8 { w.quoted($0) }
         w.put(",\"model_id\":")
         w.quoted(modelID)
         w.put(",\"model_version_id\":")
@@ -232,15 +233,20 @@ public enum ForwardItem {
     /// A JSON string whose text needs no escape, or `null`; any other text clears `plain`.
     @inline(__always) mutating func quoted(_ s: String?) {
       guard var s else { return put("null") }
-      let copied = s.withUTF8 { bytes in
-        guard ForwardItem.plain(bytes) else { return false }
-        p.pointee = UInt8(ascii: "\"")
-        if let base = bytes.baseAddress { (p + 1).update(from: base, count: bytes.count) }
-        p[bytes.count + 1] = UInt8(ascii: "\"")
-        p += bytes.count + 2
-        return true
+      s.withUTF8 { quoted($0) }
+    }
+
+    /// `quoted` for text lent as UTF-8 bytes (nil: none).
+    @inline(__always) mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>?) {
+      guard let bytes else { return put("null") }
+      guard ForwardItem.plain(bytes) else {
+        plain = false
+        return
       }
-      if !copied { plain = false }
+      p.pointee = UInt8(ascii: "\"")
+      if let base = bytes.baseAddress { (p + 1).update(from: base, count: bytes.count) }
+      p[bytes.count + 1] = UInt8(ascii: "\"")
+      p += bytes.count + 2
     }
 
     @inline(__always) mutating func put(_ b: UInt8) {

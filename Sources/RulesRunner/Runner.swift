@@ -203,6 +203,9 @@ struct JobContext {
   let sources: [SourcePattern]
   let preCounts: [Int]
   let collectors: [CheckedCollector]
+  /// The event a line is decoded into, kept from round to round (made anew for each share, its
+  /// arrays were allocated again: half an allocation a line with two jobs).
+  var scratch: [Event] = []
 }
 
 /// A line's verdicts as the main thread reads them.
@@ -595,7 +598,9 @@ public final class Runner {
     out.events = []
     defer { out.events = events }
     while events.count < hi - lo { events.append([]) }
-    var scratch: [Event] = []
+    var scratch = context.pointee.scratch
+    context.pointee.scratch = []
+    defer { context.pointee.scratch = scratch }
     for k in lo..<hi {
       let first = out.verdicts.count
       defer { out.lineVerdicts.append(first..<out.verdicts.count) }
@@ -682,7 +687,7 @@ public final class Runner {
     s.indexInLine = e.pointee.indexInLine
     s.statusCode = e.pointee.statusCode
     s.statusName = e.pointee.statusName
-    s.outputID = e.pointee.outputID
+    s.outputIDText = e.pointee.outputIDText
     s.createdAt = e.pointee.createdAt
     s.modelID = e.pointee.modelID
     s.modelUser = e.pointee.modelUser

@@ -265,4 +265,29 @@ import Testing
       #expect(matcher.key("cafe\u{301}") == matcher.key("café"))
     }
   }
+  /// Output ids are kept in place up to 48 bytes (no allocation per line), longer or escaped ones
+  /// as strings; either way they read back as their text, and a scanner reusing one event over
+  /// lines of every kind leaves no byte of an earlier id behind.
+  @Test func outputIDsReadBackWhereverTheyAreKept() throws {
+    for text in [nil, "", "a", String(repeating: "7", count: 32), String(repeating: "x", count: 48), String(repeating: "y", count: 49), "caf\u{E9}-\u{1F600}"] {
+      var e = Event()
+      e.outputID = text
+      #expect(e.outputID == text)
+      let bytes = Array((text ?? "").utf8)
+      let inPlace = bytes.withUnsafeBufferPointer { ShortText(utf8: $0) }
+      #expect(inPlace.string == (text ?? ""))
+      #expect(inPlace.withUTF8 { $0.map(Array.init) } == bytes)
+    }
+    let scanner = OutputScanner(projection: MetadataProjection(), conceptKeys: [])
+    var events: [Event] = []
+    let ids: [String?] = [String(repeating: "f", count: 32), "short", String(repeating: "z", count: 60), "esc\\\"aped", "", "last-one", nil]
+    for (k, id) in ids.enumerated() {
+      let line = id.map { "{\"id\":\"\($0)\",\"data\":{}}" } ?? "{\"data\":{}}"
+      let count = try Array(line.utf8).withUnsafeBufferPointer { try scanner.decode(line: $0, lineNumber: k + 1, into: &events) }
+      #expect(count == 1)
+      let expected = id.map { $0.replacingOccurrences(of: "\\\"", with: "\"") }
+      #expect(events[0].outputID == expected, "line \(k + 1)")
+    }
+  }
 }
+
