@@ -1209,18 +1209,24 @@ struct ByteCursor {
     }
   }
 
+  /// Reads a string or `null`: false for anything else; else `isNull`, or the string's span in `s`.
+  @inline(__always) mutating func stringOrNull(_ s: inout StringSpan, _ isNull: inout Bool) -> Bool {
+    let b = peek()
+    isNull = b == UInt8(ascii: "n")
+    if isNull { return null() }
+    return b == UInt8(ascii: "\"") && string(&s)
+  }
+
   /// A string or null, kept in `field` (reused when it already holds the same text).
   @inline(__always) mutating func optionalText(_ field: inout String?, _ fields: inout UInt32, _ bit: UInt32) -> Bool {
-    let b = peek()
-    if b == UInt8(ascii: "n") {
-      field = nil
-      fields |= bit
-      return null()
-    }
-    guard b == UInt8(ascii: "\"") else { return false }
     var s = StringSpan()
-    guard string(&s) else { return false }
+    var isNull = false
+    guard stringOrNull(&s, &isNull) else { return false }
     fields |= bit
+    if isNull {
+      field = nil
+      return true
+    }
     if !s.escaped, var old = field {
       let same = old.withUTF8 { o in o.count == s.count && (s.count == 0 || memcmp(o.baseAddress!, p + s.start, s.count) == 0) }
       if same { return true }
@@ -1231,17 +1237,13 @@ struct ByteCursor {
 
   /// A string or null kept in place when it is short (see `ShortText`).
   @inline(__always) mutating func optionalShortText(_ field: inout ShortText, _ fields: inout UInt32, _ bit: UInt32) -> Bool {
-    let b = peek()
-    if b == UInt8(ascii: "n") {
-      field = ShortText()
-      fields |= bit
-      return null()
-    }
-    guard b == UInt8(ascii: "\"") else { return false }
     var s = StringSpan()
-    guard string(&s) else { return false }
+    var isNull = false
+    guard stringOrNull(&s, &isNull) else { return false }
     fields |= bit
-    if s.escaped {
+    if isNull {
+      field = ShortText()
+    } else if s.escaped {
       field = ShortText(text(s))
     } else {
       field.set(utf8: UnsafeBufferPointer(start: p + s.start, count: s.count))
@@ -1251,11 +1253,9 @@ struct ByteCursor {
 
   /// A string or null whose text no rule reads.
   @inline(__always) mutating func optionalStringSkipped() -> Bool {
-    let b = peek()
-    if b == UInt8(ascii: "n") { return null() }
-    guard b == UInt8(ascii: "\"") else { return false }
     var s = StringSpan()
-    return string(&s)
+    var isNull = false
+    return stringOrNull(&s, &isNull)
   }
 
   /// Skips any value, checking that it is JSON.
