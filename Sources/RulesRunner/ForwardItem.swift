@@ -129,8 +129,8 @@ public enum ForwardItem {
     line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
   ) {
     if writePlain(
-        into: &out, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, line: line, id: id,
-        inclusionProbability: inclusionProbability)
+      into: &out, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, line: line, id: id,
+      inclusionProbability: inclusionProbability)
     {
       return
     }
@@ -139,35 +139,25 @@ public enum ForwardItem {
       inclusionProbability: inclusionProbability)
   }
 
-  /// The usual item, written straight into capacity reserved once: every string plain (no escape
-  /// needed) and no `rulec` key in the metadata. Returns false, having written nothing, otherwise.
-  /// Its bytes are `writeGeneral`'s, which a test checks; appending piece by piece checked the
-  /// array's uniqueness and capacity some 25 times an item (R3: 13% of the profile was writing).
+  /// The usual item, written by `layout` straight into capacity reserved once: every string plain
+  /// (no escape needed) and no `rulec` key in the metadata. Returns false, having written nothing,
+  /// otherwise. Appending piece by piece checked the array's uniqueness and capacity some 25 times
+  /// an item (R3: 13% of the profile was writing).
   static func writePlain(
     into out: inout [UInt8], collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
     line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
   ) -> Bool {
     guard !lent.pointee.metadataHasRulecKey else { return false }
-    var media = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-    let kind = lent.pointee.mediaRange == nil ? nil : lent.pointee.inputKind
-    if kind != nil, let r = lent.pointee.mediaRange { media = UnsafeBufferPointer(rebasing: line[r]) }
-    // The metadata's members between its braces (as `merge` finds them), or nil for `{}` or none.
-    var body: UnsafeBufferPointer<UInt8>?
-    if let r = lent.pointee.metadataRange {
-      let metadata = UnsafeBufferPointer(rebasing: line[r])
-      if let open = metadata.firstIndex(of: UInt8(ascii: "{")), let close = metadata.lastIndex(of: UInt8(ascii: "}")), open < close {
-        let inside = UnsafeBufferPointer(rebasing: metadata[(open + 1)..<close])
-        if !inside.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 9 || $0 == 13 }) { body = inside }
-      }
-    }
-    let probability = inclusionProbability == 1 ? "1" : number(inclusionProbability)
+    let metadata = lent.pointee.metadataRange.map { UnsafeBufferPointer(rebasing: line[$0]) }
+    let body = membersOf(metadata)
+    let media = lent.pointee.mediaRange.map { $0.count } ?? 0
+    var bound = 260 + media + (body?.count ?? 0) + collectorID.utf8.count + 32
     // Each string read out of the event once: every read of a long one retained and released it.
     // The output id is lent as bytes: as a `String` it would be made (and allocated) per item.
     let (inputID, outputID, modelID, modelVersion) =
       (lent.pointee.inputID, lent.pointee.outputIDText, lent.pointee.modelID, lent.pointee.modelVersion)
-    var bound = 260 + media.count + (body?.count ?? 0) + probability.utf8.count + collectorID.utf8.count
     bound += (inputID?.utf8.count ?? 0) + outputID.withUTF8 { $0?.count ?? 0 } + (modelID?.utf8.count ?? 0)
-    bound += (modelVersion?.utf8.count ?? 0) + (kind?.rawValue.utf8.count ?? 0)
+    bound += (modelVersion?.utf8.count ?? 0) + (lent.pointee.inputKind?.rawValue.utf8.count ?? 0)
     switch id {
     case .given(let given): bound += given.utf8.count
     case .derived: bound += maxIDLength
@@ -177,45 +167,9 @@ public enum ForwardItem {
     out.append(addingCapacity: bound) { span in
       span.withUnsafeMutableBufferPointer { buffer, written in
         var w = RawWriter(buffer.baseAddress!)
-        w.put("{\"id\":")
-        switch id {
-        case .given(let given): w.quoted(given)
-        case .derived(let input, let prefix):
-          w.put(UInt8(ascii: "\""))
-          w.p += writeDestinationID(prefix: prefix, input: input, to: w.p)
-          w.put(UInt8(ascii: "\""))
-        }
-        w.put(",\"data\":{")
-        if let kind {
-          w.quoted(kind.rawValue)
-          w.put(UInt8(ascii: ":"))
-          w.put(media)
-          w.put(UInt8(ascii: ","))
-        }
-        w.put("\"metadata\":{")
-        if let body {
-          w.put(body)
-          w.put(UInt8(ascii: ","))
-        }
-        w.put("\"rulec\":{\"collector\":")
-        w.quoted(collectorID)
-        w.put(",\"source_input_id\":")
-        w.quoted(inputID)
-        w.put(",\"source_output_id\":")
-        outputID.withUTF8 { w.quoted($0) }
-        w.put(",\"model_id\":")
-        w.quoted(modelID)
-        w.put(",\"model_version_id\":")
-        w.quoted(modelVersion)
-        w.put(",\"inclusion_probability\":")
-        var text = probability
-        text.withUTF8 { w.put($0) }
-        w.put("}}},\"dataset_ids\":[")
-        for (i, d) in datasetIDs.enumerated() {
-          if i > 0 { w.put(UInt8(ascii: ",")) }
-          w.quoted(d)
-        }
-        w.put("]}\n")
+        layout(
+          &w, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, ids: (inputID, outputID, modelID, modelVersion),
+          line: line, id: id, inclusionProbability: inclusionProbability, metadataMembers: body)
         precondition(w.p - buffer.baseAddress! <= buffer.count, "an item outgrew the bytes reserved for it")
         written = w.plain ? w.p - buffer.baseAddress! : 0
       }
@@ -223,20 +177,123 @@ public enum ForwardItem {
     return out.count > before
   }
 
-  /// Writes at a raw pointer, into capacity the caller reserved for everything it will write.
-  struct RawWriter {
+  /// Any item: strings are escaped as needed, and a top-level `rulec` key already in the metadata
+  /// is replaced (which needs a real parse).
+  static func writeGeneral(
+    into out: inout [UInt8], collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
+    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
+  ) {
+    var metadata = lent.pointee.metadataRange.map { Array(UnsafeBufferPointer(rebasing: line[$0])) }
+    if lent.pointee.metadataHasRulecKey, let bytes = metadata,
+      var object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+    {
+      object.removeValue(forKey: "rulec")
+      let rest = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+      metadata = [UInt8](rest)
+    }
+    var w = ArrayWriter(out: out)
+    out = []
+    defer { out = w.out }
+    let ids = (lent.pointee.inputID, lent.pointee.outputIDText, lent.pointee.modelID, lent.pointee.modelVersion)
+    if let metadata {
+      metadata.withUnsafeBufferPointer { metadata in
+        layout(
+          &w, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, ids: ids, line: line, id: id,
+          inclusionProbability: inclusionProbability, metadataMembers: membersOf(metadata))
+      }
+    } else {
+      layout(
+        &w, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, ids: ids, line: line, id: id,
+        inclusionProbability: inclusionProbability, metadataMembers: nil)
+    }
+  }
+
+  /// The one definition of an item's bytes:
+  /// `{"id", "data": {<media>, "metadata": {..., "rulec": provenance}}, "dataset_ids"}`. The media
+  /// and the metadata's members are copied as they were written; `ids` are the event's input,
+  /// output, model and model version ids.
+  static func layout<Sink: ItemSink>(
+    _ w: inout Sink, collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
+    ids: (input: String?, output: ShortText, model: String?, modelVersion: String?), line: UnsafeBufferPointer<UInt8>,
+    id: IDSource, inclusionProbability: Double, metadataMembers: UnsafeBufferPointer<UInt8>?
+  ) {
+    w.put("{\"id\":")
+    switch id {
+    case .given(let given): w.quoted(given)
+    case .derived(let input, let prefix):
+      // Destination ids need no escapes.
+      withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxIDLength) { buffer in
+        let n = writeDestinationID(prefix: prefix, input: input, to: buffer.baseAddress!)
+        w.put(UInt8(ascii: "\""))
+        w.put(UnsafeBufferPointer(rebasing: buffer[..<n]))
+        w.put(UInt8(ascii: "\""))
+      }
+    }
+    w.put(",\"data\":{")
+    if let kind = lent.pointee.inputKind, let media = lent.pointee.mediaRange {
+      w.quoted(kind.rawValue)
+      w.put(UInt8(ascii: ":"))
+      w.put(UnsafeBufferPointer(rebasing: line[media]))
+      w.put(UInt8(ascii: ","))
+    }
+    // The provenance goes after the original members (a separate buffer for it was an allocation
+    // per accepted input).
+    w.put("\"metadata\":{")
+    if let metadataMembers {
+      w.put(metadataMembers)
+      w.put(UInt8(ascii: ","))
+    }
+    w.put("\"rulec\":{\"collector\":")
+    w.quoted(collectorID)
+    w.put(",\"source_input_id\":")
+    w.quoted(ids.input)
+    w.put(",\"source_output_id\":")
+    ids.output.withUTF8 { w.quoted($0) }
+    w.put(",\"model_id\":")
+    w.quoted(ids.model)
+    w.put(",\"model_version_id\":")
+    w.quoted(ids.modelVersion)
+    w.put(",\"inclusion_probability\":")
+    if inclusionProbability == 1 {
+      w.put(UInt8(ascii: "1"))
+    } else {
+      var text = number(inclusionProbability)
+      text.withUTF8 { w.put($0) }
+    }
+    w.put("}}},\"dataset_ids\":[")
+    for (i, d) in datasetIDs.enumerated() {
+      if i > 0 { w.put(UInt8(ascii: ",")) }
+      w.quoted(d)
+    }
+    w.put("]}\n")
+  }
+
+  /// The members of a metadata object, between its braces; nil for `{}`, for only whitespace, or
+  /// for no object.
+  static func membersOf(_ metadata: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+    guard let metadata, let open = metadata.firstIndex(of: UInt8(ascii: "{")),
+      let close = metadata.lastIndex(of: UInt8(ascii: "}")), open < close
+    else { return nil }
+    let inside = UnsafeBufferPointer(rebasing: metadata[(open + 1)..<close])
+    return inside.allSatisfy { $0 == 32 || $0 == 10 || $0 == 9 || $0 == 13 } ? nil : inside
+  }
+
+  /// Where `layout` writes an item's bytes.
+  protocol ItemSink {
+    mutating func put(_ b: UInt8)
+    mutating func put(_ s: StaticString)
+    mutating func put(_ b: UnsafeBufferPointer<UInt8>)
+    /// A JSON string of this UTF-8 text (nil: `null`).
+    mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>?)
+  }
+
+  /// Writes at a raw pointer, into capacity the caller reserved for everything it will write. Text
+  /// that would need an escape is not written and clears `plain`: the caller then drops it all.
+  struct RawWriter: ItemSink {
     var p: UnsafeMutablePointer<UInt8>
-    /// False once a string needed an escape: what was written is then dropped.
     var plain = true
     init(_ p: UnsafeMutablePointer<UInt8>) { self.p = p }
 
-    /// A JSON string whose text needs no escape, or `null`; any other text clears `plain`.
-    @inline(__always) mutating func quoted(_ s: String?) {
-      guard var s else { return put("null") }
-      s.withUTF8 { quoted($0) }
-    }
-
-    /// `quoted` for text lent as UTF-8 bytes (nil: none).
     @inline(__always) mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>?) {
       guard let bytes else { return put("null") }
       guard ForwardItem.plain(bytes) else {
@@ -263,83 +320,26 @@ public enum ForwardItem {
     }
   }
 
-  /// Any item, piece by piece: escapes strings and replaces a `rulec` key already in the metadata.
-  static func writeGeneral(
-    into out: inout [UInt8], collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
-    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
-  ) {
-    func slice(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[r]) }
-    append(&out, "{\"id\":")
-    switch id {
-    case .given(let id): quote(id, into: &out)
-    case .derived(let input, let prefix): appendDestinationID(prefix: prefix, input: input, into: &out)
-    }
-    append(&out, ",\"data\":{")
-    if let kind = lent.pointee.inputKind, let media = lent.pointee.mediaRange {
-      quote(kind.rawValue, into: &out)
-      out.append(UInt8(ascii: ":"))
-      out.append(contentsOf: slice(media))
-      out.append(UInt8(ascii: ","))
-    }
-    append(&out, "\"metadata\":")
-    // The provenance is written where it goes, after the original metadata (a separate buffer for
-    // it was an allocation per accepted input).
-    merge(metadata: lent.pointee.metadataRange.map(slice), hasRulecKey: lent.pointee.metadataHasRulecKey, into: &out) { out in
-      append(&out, "{\"collector\":")
-      quote(collectorID, into: &out)
-      append(&out, ",\"source_input_id\":")
-      quote(lent.pointee.inputID, into: &out)
-      append(&out, ",\"source_output_id\":")
-      quote(lent.pointee.outputID, into: &out)
-      append(&out, ",\"model_id\":")
-      quote(lent.pointee.modelID, into: &out)
-      append(&out, ",\"model_version_id\":")
-      quote(lent.pointee.modelVersion, into: &out)
-      append(&out, ",\"inclusion_probability\":")
-      if inclusionProbability == 1 {
-        out.append(UInt8(ascii: "1"))
+  /// Appends to an array, escaping text as JSON needs.
+  struct ArrayWriter: ItemSink {
+    var out: [UInt8]
+
+    mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>?) {
+      guard let bytes else { return put("null") }
+      if ForwardItem.plain(bytes) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bytes)
+        out.append(UInt8(ascii: "\""))
       } else {
-        appendText(&out, number(inclusionProbability))
+        var quoted = ""
+        JSONValue.quote(String(decoding: bytes, as: UTF8.self), into: &quoted)
+        out.append(contentsOf: quoted.utf8)
       }
-      out.append(UInt8(ascii: "}"))
     }
-    append(&out, "},\"dataset_ids\":[")
-    for (i, d) in datasetIDs.enumerated() {
-      if i > 0 { out.append(UInt8(ascii: ",")) }
-      quote(d, into: &out)
-    }
-    append(&out, "]}\n")
-  }
 
-  @inline(__always) static func append(_ out: inout [UInt8], _ s: StaticString) {
-    out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-  }
-
-  /// Named apart from `append(_:_:)`: a string literal prefers a `String` parameter to a
-  /// `StaticString` one, so with the same name every literal above went through the
-  /// byte-by-byte `String.UTF8View` copy (1.8% of a run that accepts most inputs).
-  static func appendText(_ out: inout [UInt8], _ s: String) {
-    var s = s
-    s.withUTF8 { out.append(contentsOf: $0) }
-  }
-
-  /// A JSON string; text that needs no escape (the common case) is copied as it is.
-  static func quote(_ s: String?, into out: inout [UInt8]) {
-    guard var s else { return append(&out, "null") }
-    // `withUTF8` lends the bytes of small strings too (ids such as `in-0000001` are stored inline,
-    // and `utf8.withContiguousStorageIfAvailable` refused them, which sent them through a
-    // byte-by-byte copy).
-    let copied = s.withUTF8 { bytes in
-      guard plain(bytes) else { return false }
-      out.append(UInt8(ascii: "\""))
-      out.append(contentsOf: bytes)
-      out.append(UInt8(ascii: "\""))
-      return true
-    }
-    if copied { return }
-    var quoted = ""
-    JSONValue.quote(s, into: &quoted)
-    out.append(contentsOf: quoted.utf8)
+    mutating func put(_ b: UInt8) { out.append(b) }
+    mutating func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+    mutating func put(_ b: UnsafeBufferPointer<UInt8>) { out.append(contentsOf: b) }
   }
 
   /// Whether text needs no escape in JSON: no quote, backslash or control character. Eight bytes
@@ -368,35 +368,14 @@ public enum ForwardItem {
   static func number(_ d: Double) -> String {
     d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
   }
+}
 
-  /// Appends the original metadata object with `"rulec": provenance` added. A top-level `rulec` key
-  /// already there is replaced, which needs a real parse; the usual case splices bytes.
-  static func merge(
-    metadata: UnsafeBufferPointer<UInt8>?, hasRulecKey: Bool, into out: inout [UInt8], provenance: (inout [UInt8]) -> Void
-  ) {
-    guard let metadata, let open = metadata.firstIndex(of: UInt8(ascii: "{")),
-      let close = metadata.lastIndex(of: UInt8(ascii: "}")), open < close
-    else {
-      append(&out, "{\"rulec\":")
-      provenance(&out)
-      out.append(UInt8(ascii: "}"))
-      return
-    }
-    if hasRulecKey, var object = try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any] {
-      object.removeValue(forKey: "rulec")
-      let rest = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-      let bytes = [UInt8](rest)
-      return bytes.withUnsafeBufferPointer { merge(metadata: $0, hasRulecKey: false, into: &out, provenance: provenance) }
-    }
-    let body = UnsafeBufferPointer(rebasing: metadata[(open + 1)..<close])
-    let empty = body.allSatisfy { $0 == 32 || $0 == 10 || $0 == 9 || $0 == 13 }
-    out.append(UInt8(ascii: "{"))
-    if !empty {
-      out.append(contentsOf: body)
-      out.append(UInt8(ascii: ","))
-    }
-    append(&out, "\"rulec\":")
-    provenance(&out)
-    out.append(UInt8(ascii: "}"))
+extension ForwardItem.ItemSink {
+  /// A JSON string of `s` (nil: `null`).
+  @inline(__always) mutating func quoted(_ s: String?) {
+    guard var s else { return put("null") }
+    // `withUTF8` lends the bytes of small strings too (`utf8.withContiguousStorageIfAvailable`
+    // refused them, which sent ids such as `in-0000001` through a byte-by-byte copy).
+    s.withUTF8 { quoted($0) }
   }
 }
