@@ -112,11 +112,11 @@ extension SourcePattern {
   /// Whether an output of this model reaches the collector.
   public func matches(_ e: Event) -> Bool { withUnsafePointer(to: e) { matches($0) } }
 
-  /// `matches` for an event lent by pointer: reads only the fields the pattern names (handing
-  /// `pointee` to a function that takes an `Event` copied the whole event).
   /// Whether the pattern names nothing, so that every output matches.
   var matchesEveryOutput: Bool { user == nil && app == nil && model == nil && version == nil }
 
+  /// `matches` for an event lent by pointer: reads only the fields the pattern names (handing
+  /// `pointee` to a function that takes an `Event` copied the whole event).
   @inline(__always) func matches(_ e: UnsafePointer<Event>) -> Bool {
     if let user, user != (e.pointee.modelUser ?? "") { return false }
     if let app, app != (e.pointee.modelApp ?? "") { return false }
@@ -190,9 +190,9 @@ final class JobOutput: @unchecked Sendable {
   var items: [UInt8] = []
 }
 
-/// What a decoding job reads, made for it alone: its own scanner, engines and copies of the
-/// collectors' sources (objects the jobs shared had their reference counts written from both cores
-/// on every event).
+/// What a decoding job reads, made for it alone: its own scanner, engines and routes, with copies of
+/// the collectors' sources (objects the jobs shared had their reference counts written from both
+/// cores on every event).
 struct JobContext {
   let scanner: OutputScanner
   var engines: [VMEngine]?
@@ -200,7 +200,6 @@ struct JobContext {
   /// pure collector's source for every event made two jobs 15 times slower than one with 1,000
   /// collectors that watch other models.
   let pureRoutes: ModelRoutes
-  let sources: [SourcePattern]
   let preCounts: [Int]
   let collectors: [CheckedCollector]
   /// The event a line is decoded into, kept from round to round (made anew for each share, its
@@ -243,8 +242,9 @@ struct UnsafeSendableBuffer<T>: @unchecked Sendable {
 struct ModelRoutes {
   let byModel: [String: [Int]]
   let anyModel: [Int]
-  /// By collector: its source names no user, app, model or version, so it takes every output the
-  /// routes bring it without comparing (the comparison copied the pattern, five strings, per event).
+  /// Each collector's source, and whether it names no user, app, model or version, so that it takes
+  /// every output the routes bring it without comparing (see `admits`).
+  let sources: [SourcePattern]
   let takesEveryOutput: [Bool]
   /// The last model ids looked up (each route set has its own, used by one thread at a time).
   let recent = RecentRoutes()
@@ -258,7 +258,15 @@ struct ModelRoutes {
     }
     self.byModel = byModel
     self.anyModel = anyModel
-    takesEveryOutput = collectors.map { $0.source.matchesEveryOutput }
+    sources = collectors.map(\.source)
+    takesEveryOutput = sources.map(\.matchesEveryOutput)
+  }
+
+  /// Whether an output that `forEach` brought to collector `index` reaches it: its user, app and
+  /// version must match too. An open source is not compared (the comparison copied the pattern,
+  /// five strings, per event); a pattern is read in place through a buffer pointer.
+  @inline(__always) func admits(_ index: Int, _ event: UnsafePointer<Event>) -> Bool {
+    takesEveryOutput[index] || sources.withUnsafeBufferPointer { $0[index].matches(event) }
   }
 
   @inline(__always) func forEach(model: String?, _ body: (Int) -> Void) {
@@ -510,7 +518,7 @@ public final class Runner {
     let made = try (0..<shares).map { _ throws in
       JobContext(
         scanner: makeScanner(), engines: try t.engines?.map { e throws in try VMEngine(isolating: e.compiled) },
-        pureRoutes: ModelRoutes(collectors) { pure[$0] }, sources: collectors.map { $0.source },
+        pureRoutes: ModelRoutes(collectors) { pure[$0] },
         preCounts: collectors.map { $0.preQueue?.count ?? 0 }, collectors: collectors.map { $0 })
     }
     // In raw storage: each share's task works on its own context in place.
@@ -685,13 +693,13 @@ public final class Runner {
     }
     let decided = decidesOnJobs
     // As with one job: the accepted-input slots of a line a few lines ahead are loaded meanwhile.
-    let lagging = t.acceptedIDs.contains { $0.isLarge }
+    let prefetching = t.acceptedIDs.contains { $0.isLarge }
     for job in 0..<(round.bounds.count - 1) {
       let out = round.outputs[job]
       let lo = round.bounds[job]
       let hi = round.bounds[job + 1]
       for k in lo..<hi {
-        if lagging && k + Self.prefetchDistance < hi {
+        if prefetching && k + Self.prefetchDistance < hi {
           prefetchAccepted(round.outcomes[k + Self.prefetchDistance], out.events[k + Self.prefetchDistance - lo], &t)
         }
         guard let (number, bytes) = try readable(round.lines[k], in: block, &t) else { continue }
@@ -867,11 +875,7 @@ public final class Runner {
   ) -> Bool {
     // The collector is read in place: binding it to a local copied it and retained its fields on
     // every event (it is copied below only for an accepted input).
-    // Through a buffer pointer: `collectors[index].source` copied the pattern (and retained its
-    // four strings) for every event.
-    guard routes.takesEveryOutput[index] || collectors.withUnsafeBufferPointer({ $0[index].source.matches(event) }) else {
-      return false
-    }
+    guard routes.admits(index, event) else { return false }
     t.report.collectors[index].events += 1
     if identity == nil { identity = InputIdentity(event.forwardingKey) }
     let inputKey = identity!.key
@@ -938,7 +942,7 @@ public final class Runner {
   ) {
     guard event.isSuccess else { return }
     func decide(_ index: Int) {
-      guard context.pureRoutes.takesEveryOutput[index] || context.sources[index].matches(event) else { return }
+      guard context.pureRoutes.admits(index, event) else { return }
       if let map = context.collectors[index].conceptMap {
         var mapped = event.pointee
         map.apply(to: &mapped)
