@@ -200,6 +200,16 @@ import Testing
     }
   }
 
+  /// Checks `rules` and writes `lines` to a temporary recording for `body`, removed afterwards.
+  static func withRecording(rules: String, lines: [String], _ body: (CheckedProgram, URL) throws -> Void) throws {
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "test.rule", text: rules), sink: sink)])
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-test-\(UUID().uuidString).jsonl")
+    try Data(lines.joined(separator: "\n").utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    try body(program, file)
+  }
+
   /// The class mix counts labels from the line's bytes, yet as strings: canonically equivalent
   /// labels ("é" as one scalar or as two) are one label, as they were when it was a dictionary, and
   /// jobs count the same.
@@ -213,19 +223,16 @@ import Testing
     for (k, name) in ["\u{E9}", "e\u{301}", "\u{E9}"].enumerated() {
       lines.append("{\"input\":{\"id\":\"e\(k)\"},\"data\":{\"concepts\":[{\"id\":\"x\",\"name\":\"\(name)\",\"value\":0.5},{\"name\":\"low\",\"value\":0.1}]}}")
     }
-    let sink = DiagnosticSink()
-    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "mix.rule", text: rules), sink: sink)])
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-mix-\(UUID().uuidString).jsonl")
-    try Data(lines.joined(separator: "\n").utf8).write(to: file)
-    defer { try? FileManager.default.removeItem(at: file) }
-    for jobs in [1, 2] {
-      let runner = try Runner(program: program)
-      runner.jobs = jobs
-      try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file))) { _ in }
-      let mix = runner.report.collectors[0].classMix
-      #expect(mix.count == 21, "jobs \(jobs)")
-      #expect(mix["\u{E9}"] == 3, "jobs \(jobs)")
-      #expect((0..<20).allSatisfy { mix["label\($0)"] == 2 }, "jobs \(jobs)")
+    try Self.withRecording(rules: rules, lines: lines) { program, file in
+      for jobs in [1, 2] {
+        let runner = try Runner(program: program)
+        runner.jobs = jobs
+        try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file))) { _ in }
+        let mix = runner.report.collectors[0].classMix
+        #expect(mix.count == 21, "jobs \(jobs)")
+        #expect(mix["\u{E9}"] == 3, "jobs \(jobs)")
+        #expect((0..<20).allSatisfy { mix["label\($0)"] == 2 }, "jobs \(jobs)")
+      }
     }
   }
 
@@ -314,32 +321,29 @@ import Testing
         lines.append("")
       }
     }
-    let sink = DiagnosticSink()
-    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "all.rule", text: rules), sink: sink)])
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-many-\(UUID().uuidString).jsonl")
-    try Data(lines.joined(separator: "\n").utf8).write(to: file)
-    defer { try? FileManager.default.removeItem(at: file) }
-    for strict in [false, true] {
-      var results: [String] = []
-      for jobs in [1, 2] {
-        let runner = try Runner(program: program)
-        runner.jobs = jobs
-        runner.stopAtBadLine = strict
-        var items: [UInt8] = []
-        var stoppedAt = 0
-        do {
-          try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file), blockSize: 64 << 10, maxLineLength: 200)) {
-            items += $0
+    try Self.withRecording(rules: rules, lines: lines) { program, file in
+      for strict in [false, true] {
+        var results: [String] = []
+        for jobs in [1, 2] {
+          let runner = try Runner(program: program)
+          runner.jobs = jobs
+          runner.stopAtBadLine = strict
+          var items: [UInt8] = []
+          var stoppedAt = 0
+          do {
+            try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file), blockSize: 64 << 10, maxLineLength: 200)) {
+              items += $0
+            }
+          } catch let stop as Runner.StoppedAtBadLine {
+            stoppedAt = stop.line
           }
-        } catch let stop as Runner.StoppedAtBadLine {
-          stoppedAt = stop.line
+          let report = runner.report
+          #expect(report.collectors[0].accepted > 40_000, "jobs \(jobs)")
+          results.append("\(items.count) \(items.hashValue) \(report.human) \(report.json) stopped \(stoppedAt)")
         }
-        let report = runner.report
-        #expect(report.collectors[0].accepted > 40_000, "jobs \(jobs)")
-        results.append("\(items.count) \(items.hashValue) \(report.human) \(report.json) stopped \(stoppedAt)")
+        #expect(results[0] == results[1], "strict \(strict)")
+        #expect(results[0].contains(strict ? "stopped 60002" : "stopped 0"))
       }
-      #expect(results[0] == results[1], "strict \(strict)")
-      #expect(results[0].contains(strict ? "stopped 60002" : "stopped 0"))
     }
   }
 
