@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The pipeline reads top to bottom: source → tokens → syntax tree → checked program.
+// The pipeline reads top to bottom: source → tokens → syntax tree → checked program → bytecode →
+// the engine (events meet collectors) → the drivers (run, serve) → forwarded inputs.
 // Each stage is its own module so a reader sees the flow in `Sources/`.
 let package = Package(
   name: "rulec",
@@ -11,7 +12,8 @@ let package = Package(
     .library(
       name: "Rules",
       targets: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM", "RulesCompiler", "RulesRunner", "RulecCommands",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulecCommands",
       ]),
   ],
   dependencies: [
@@ -28,38 +30,43 @@ let package = Package(
   ],
   targets: [
     .target(name: "RulesSource"),
-    // Cache hints the runner gives the processor (a prefetch); C, because Swift has none.
+    // Cache hints the engine gives the processor (a prefetch); C, because Swift has none.
     .target(name: "CacheHints"),
     .target(name: "RulesDiagnostics", dependencies: ["RulesSource"]),
     .target(name: "RulesSyntax", dependencies: ["RulesSource", "RulesDiagnostics"]),
     .target(
       name: "RulesYAML",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
-    .target(name: "RulesEvents", dependencies: ["RulesSource", "CacheHints"]),
     .target(
       name: "RulesSema",
-      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", .product(name: "Yams", package: "Yams")]),
-    .target(name: "RulesRuntime", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents"]),
+      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
+    // Finds rule files and runs the front end (DSL or YAML) and the checker on them.
+    .target(name: "RulesLoader", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema"]),
+    // The maths both evaluators share (aggregates, the sampling hash), so each computes the same bits.
+    .target(name: "RulesMath", dependencies: ["RulesSource"]),
+    .target(name: "RulesEvents", dependencies: ["RulesSource"]),
+    .target(name: "RulesRuntime", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesMath"]),
+    .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesMath"]),
+    .target(name: "RulesCompiler", dependencies: ["RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesMath", "RulesVM"]),
+    // Events meet collectors here, for every driver.
     .target(
-      name: "RulesRunner",
+      name: "RulesEngine",
       dependencies: [
-        "RulesDiagnostics", "RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesMath", "RulesEvents", "RulesRuntime", "RulesVM",
         "RulesCompiler", "CacheHints",
       ]),
-    .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesSema"]),
-    .target(name: "RulesQueue", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "RulesRunner", dependencies: ["RulesSema", "RulesEvents", "RulesCompiler", "RulesEngine", "RulesSyntax", "RulesDiagnostics", "RulesSource"]),
+    .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "RulesForward",
       dependencies: [
-        "RulesQueue", "RulesSema", "RulesSyntax", "RulesSource", "RulesDiagnostics",
+        "RulesQueue", "RulesSema", "RulesSyntax", "RulesSource", "RulesDiagnostics", "RulesLoader",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
-    .target(name: "RulesCompiler", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM"]),
     .target(
       name: "RulesServe",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesEvents", "RulesRuntime", "RulesVM",
-        "RulesCompiler", "RulesRunner", "RulesQueue", "RulesForward",
+        "RulesSource", "RulesDiagnostics", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine", "RulesQueue", "RulesForward",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
@@ -69,7 +76,8 @@ let package = Package(
     .target(
       name: "RulecCommands",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward", "RulesServe",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesQueue", "RulesForward", "RulesServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
@@ -77,7 +85,9 @@ let package = Package(
     .testTarget(
       name: "RulesTests",
       dependencies: [
-        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulecCommands", "RulesEvents", "RulesRuntime", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulecCommands",
+        "RulesEvents", "RulesRuntime", "RulesEngine", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
+        "RulesServe",
         .product(name: "PropertyBased", package: "swift-property-based"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

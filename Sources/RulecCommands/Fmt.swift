@@ -1,3 +1,4 @@
+import RulesLoader
 import ArgumentParser
 import Foundation
 import RulesDiagnostics

@@ -1,6 +1,9 @@
+import RulesLoader
 import ArgumentParser
 import Foundation
 import RulesDiagnostics
+import RulesEngine
+import RulesEvents
 import RulesRunner
 import RulesSema
 import RulesSource

@@ -1,5 +1,5 @@
+import RulesMath
 import RulesEvents
-import RulesRuntime
 import RulesSema
 import RulesSource
 import RulesSyntax

@@ -1,3 +1,4 @@
+import RulesMath
 import RulesEvents
 import RulesSema
 import RulesSource

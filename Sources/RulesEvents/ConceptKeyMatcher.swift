@@ -1,4 +1,5 @@
 import Foundation
+import RulesSource
 
 /// Resolves concept names and ids to the rules' concept keys straight from a line's bytes, so the
 /// scanner never makes a `String` of a concept it only needs to compare (40 strings a 20-concept
@@ -52,11 +53,9 @@ public struct ConceptKeyMatcher: Sendable {
       }
     }
     self.table = table
-    var id: UInt64 = 0xcbf2_9ce4_8422_2325
-    for k in keys {
-      for b in k.utf8 { id = (id ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-      id = (id ^ 0xFF) &* 0x0000_0100_0000_01b3
-    }
+    // Each key's bytes, then 0xFF (which UTF-8 never holds) to end it.
+    var id = Bytes.fnv1a64(EmptyCollection<UInt8>())
+    for k in keys { id = Bytes.fnv1a64(CollectionOfOne(0xFF), continuing: Bytes.fnv1a64(k.utf8, continuing: id)) }
     tableID = id == 0 ? 1 : id
   }
 
@@ -64,8 +63,7 @@ public struct ConceptKeyMatcher: Sendable {
   public static func tableID(of keys: [String]) -> UInt64 { ConceptKeyMatcher(keys: keys).tableID }
 
   @inline(__always) static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for k in 0..<n { h = (h ^ UInt64(p[k])) &* 0x0000_0100_0000_01b3 }
+    let h = Bytes.fnv1a64(UnsafeBufferPointer(start: p, count: n))
     return h ^ (h >> 29)
   }
 

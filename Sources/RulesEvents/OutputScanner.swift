@@ -53,13 +53,14 @@ public final class OutputScanner: Sendable {
   let recentStatuses = RecentObjects<StatusFields>()
   let recentConcepts = RecentConcepts()
   let recentTimestamp = RecentTimestamp()
-  /// Accepted-input tables whose slots for an input are loaded when its id is read.
-  public let inputPrefetch = InputPrefetch()
+  /// Told each input id as soon as it is read (the engine starts loading what it will look up).
+  let inputIDHint: (any InputIDHint)?
   let metadataSpares: MetadataSpares
   /// Scratch for a concept list's columns (see `concepts`).
   let conceptColumns = ConceptColumns()
 
-  public init(projection: MetadataProjection, conceptKeys: [String], needs: DecodeNeeds = .everything) {
+  public init(projection: MetadataProjection, conceptKeys: [String], needs: DecodeNeeds = .everything, inputIDHint: (any InputIDHint)? = nil) {
+    self.inputIDHint = inputIDHint
     decoder = OutputDecoder(projection: projection, needs: needs)
     keys = ConceptKeyMatcher(keys: conceptKeys)
     tables = Tables(projection)
@@ -388,8 +389,8 @@ public final class OutputScanner: Sendable {
     return c.fields { (c, key) in
       if c.matches(key, "id") {
         guard firstTime(&seen, 1), c.optionalText(&e.inputID, &fields, Seen.inputID.rawValue) else { return false }
-        // The rest of the line is read meanwhile (see `InputPrefetch`).
-        if !inputPrefetch.isEmpty, var id = e.inputID { id.withUTF8 { inputPrefetch.prefetch(id: $0) } }
+        // The rest of the line is read meanwhile (see `InputIDHint`).
+        if let hint = inputIDHint, hint.isActive, var id = e.inputID { id.withUTF8 { hint.inputIDRead($0) } }
         return true
       }
       guard c.matches(key, "data") else { return c.skip(2) }

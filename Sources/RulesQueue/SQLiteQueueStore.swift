@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RulesSource
 
 /// The queue in one SQLite file under the state folder, in WAL mode with full synchronisation, so an
 /// item written before the ingest request is answered survives a killed process or a power loss.
@@ -74,11 +75,7 @@ public final class SQLiteQueueStore: QueueStore {
     }
   }
 
-  static func digest(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    return h
-  }
+  static func digest(_ s: String) -> UInt64 { Bytes.fnv1a64(s.utf8) }
 
   public func ruleSet(_ version: Int64) throws -> String? {
     try pool.read { db in try String.fetchOne(db, sql: "SELECT source FROM rule_sets WHERE version = ?", arguments: [version]) }

@@ -1,4 +1,5 @@
 import RulesDiagnostics
+import RulesEngine
 import RulesSema
 import RulesSource
 import RulesSyntax

@@ -1,3 +1,4 @@
+import RulesLoader
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -5,8 +6,8 @@ import Logging
 import NIOCore
 import RulesForward
 import RulesDiagnostics
+import RulesEvents
 import RulesQueue
-import RulesRunner
 import RulesSema
 
 /// `rulec serve`: the HTTP ingest endpoint, the durable queue and the forwarding loop, as one service.

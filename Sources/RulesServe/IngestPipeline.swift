@@ -1,12 +1,8 @@
 import Foundation
-import RulesCompiler
+import RulesEngine
 import RulesEvents
 import RulesQueue
-import RulesRunner
-import RulesRuntime
 import RulesSema
-import RulesSyntax
-import RulesVM
 
 /// What one ingest request did.
 public struct IngestResult: Sendable, Equatable {
@@ -24,15 +20,12 @@ public struct IngestError: Error, Sendable, Equatable {
 }
 
 /// The pre-queue half of the live collector: decodes a request body (one output, a PostModelOutputs
-/// response, or JSON Lines of them), runs every watching collector's pre-queue stage on the VM, and
-/// writes the accepted inputs to the durable queue before the request is answered. An actor, so the
-/// engines' per-event state and the rate limits are used by one request at a time.
+/// response, or JSON Lines of them), offers its outputs to the collector engine for the pre-queue
+/// stage, and writes the accepted inputs to the durable queue before the request is answered. An
+/// actor, so the engine's per-event state and the rate limits are used by one request at a time.
 public actor IngestPipeline {
-  let collectors: [CheckedCollector]
-  var engines: [VMEngine]
+  var engine: CollectorEngine
   nonisolated let decoder: OutputDecoder
-  var states: [CollectorState]
-  var clock = EventClock()
   let store: QueueStore
   let ruleSet: Int64
   public private(set) var totals = IngestResult()
@@ -40,13 +33,9 @@ public actor IngestPipeline {
 
   public init(program: CheckedProgram, store: QueueStore, ruleSet: Int64, metrics: ServeMetrics? = nil) throws {
     self.metrics = metrics
-    collectors = program.collectors
-    var projection = MetadataProjection()
-    let compiler = Compiler()
-    let compiled = program.collectors.map { compiler.compile($0, projection: &projection) }
-    engines = try compiled.map { c throws in try VMEngine(c) }
-    decoder = OutputDecoder(projection: projection)
-    states = Array(repeating: CollectorState(), count: program.collectors.count)
+    // The queue holds each destination id once, so the engine keeps no set of accepted inputs.
+    engine = try CollectorEngine(program: program, stages: .preQueue, skipsAccepted: false)
+    decoder = engine.decoder
     self.store = store
     self.ruleSet = ruleSet
   }
@@ -114,6 +103,7 @@ public actor IngestPipeline {
   public func evaluate(_ events: [(Event, Range<Int>)], body: [UInt8]) throws -> IngestResult {
     var result = IngestResult()
     var items: [QueuedItem] = []
+    let collectors = engine.collectors
     body.withUnsafeBufferPointer { all in
       for (event, range) in events {
         result.events += 1
@@ -121,26 +111,23 @@ public actor IngestPipeline {
           result.skippedStatus += 1
           continue
         }
-        let eventTime = clock.time(of: event)
-        let line = UnsafeBufferPointer(rebasing: all[range])
-        for (index, c) in collectors.enumerated() where c.source.matches(event) {
-          var mapped = event
-          c.conceptMap?.apply(to: &mapped)
+        engine.offer(event, line: UnsafeBufferPointer(rebasing: all[range]))
+        for verdict in engine.verdicts {
+          let c = collectors[verdict.collectorIndex]
           metrics?.event(collector: c.id)
-          engines[index].begin(mapped)
-          let metrics = self.metrics
-          let outcome = engines[index].run(.preQueue, event: mapped, eventTime: eventTime, state: &states[index]) { i, ok in
+          verdict.forEachStatementMet(in: 0..<(c.preQueue?.count ?? 0)) { i, ok in
             metrics?.statement(collector: c.id, index: i, passed: ok)
           }
-          guard outcome.passed else { continue }
+          guard verdict.accepted else { continue }
           metrics?.accepted(collector: c.id)
           let id = ForwardItem.destinationID(collector: c.id, input: event.forwardingKey)
-          var payload: [UInt8] = []
-          ForwardItem.write(into: &payload, collector: c, event: event, line: line, id: id, inclusionProbability: outcome.inclusionProbability)
           items.append(
-            QueuedItem(id: id, collector: c.id, destinationUser: c.destinationUser, destinationApp: c.destinationApp, ruleSet: ruleSet, payload: payload))
+            QueuedItem(
+              id: id, collector: c.id, destinationUser: c.destinationUser, destinationApp: c.destinationApp, ruleSet: ruleSet,
+              payload: Array(engine.output[verdict.itemBytes])))
           result.accepted += 1
         }
+        engine.output.removeAll(keepingCapacity: true)
       }
     }
     let added = try store.enqueue(items, now: Date().timeIntervalSince1970)

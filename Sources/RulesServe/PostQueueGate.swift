@@ -1,47 +1,40 @@
 import Foundation
-import RulesCompiler
+import RulesEngine
 import RulesEvents
 import RulesForward
+import RulesLoader
 import RulesQueue
-import RulesRunner
-import RulesRuntime
 import RulesSema
-import RulesVM
 
 /// The post-queue half of the live collector: when an item leaves the queue, the collector's
 /// post-queue stage runs on the original input, read back from the queued PostInputs item.
 public final class PostQueueGate: @unchecked Sendable {
   let lock = NSLock()
-  var engines: [String: VMEngine] = [:]
-  var states: [String: CollectorState] = [:]
-  let decoder: OutputDecoder
+  /// The engine of the post-queue stages (guarded by `lock`). Limits count in the time an item
+  /// leaves the queue.
+  var engine: CollectorEngine
+  let indexByID: [String: Int]
 
   public init(program: CheckedProgram) throws {
-    var projection = MetadataProjection()
-    let compiler = Compiler()
-    for c in program.collectors {
-      engines[c.id] = try VMEngine(compiler.compile(c, projection: &projection))
-      states[c.id] = CollectorState()
-    }
-    decoder = OutputDecoder(projection: projection)
+    engine = try CollectorEngine(program: program, stages: .postQueue, skipsAccepted: false)
+    indexByID = Dictionary(program.collectors.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
   }
 
   /// Whether the item still goes: its collector's post-queue stage passes (or it has none).
   public func admit(_ item: QueuedItem) -> Forwarder.Admission {
     lock.lock()
     defer { lock.unlock() }
-    guard var engine = engines[item.collector] else { return .deadLetter(reason: "collector '\(item.collector)' was removed") }
-    guard !engine.compiled.postQueue.isEmpty else { return .send }
+    guard let index = indexByID[item.collector] else { return .deadLetter(reason: "collector '\(item.collector)' was removed") }
+    guard !(engine.collectors[index].postQueue ?? []).isEmpty else { return .send }
     // A PostInputs item has the shape of an input: read it as the `input` of an output.
     let wrapped = Array("{\"input\":".utf8) + item.payload.filter { $0 != 10 } + Array("}".utf8)
-    let event: Event? = wrapped.withUnsafeBufferPointer { try? decoder.decode(line: $0, lineNumber: 0).first }
+    let event: Event? = wrapped.withUnsafeBufferPointer { try? engine.decoder.decode(line: $0, lineNumber: 0).first }
     guard let event else { return .deadLetter(reason: "the queued item cannot be read back") }
-    var state = states[item.collector] ?? CollectorState()
-    engine.begin(event)
-    let outcome = engine.run(.postQueue, event: event, eventTime: Date().timeIntervalSince1970, state: &state)
-    engines[item.collector] = engine
-    states[item.collector] = state
-    return outcome.passed ? .send : .drop
+    let verdict = wrapped.withUnsafeBufferPointer { line in
+      engine.offer(event, line: line, toCollector: index, at: Date().timeIntervalSince1970)
+    }
+    engine.output.removeAll(keepingCapacity: true)
+    return verdict?.accepted ?? false ? .send : .drop
   }
 }
 

@@ -1,4 +1,4 @@
-import RulesSema
+import RulesMath
 
 /// A numeric register of a block (`f0`…`f63`). Registers hold binary64; NaN means "missing", which
 /// makes every comparison false for free, exactly as Grammar.md asks.

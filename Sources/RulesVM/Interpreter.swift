@@ -1,6 +1,6 @@
+import RulesMath
 import Foundation
 import RulesEvents
-import RulesSema
 
 /// A concept list with each concept's name and id resolved to the program's concept keys once,
 /// so tests compare integers instead of strings.
@@ -99,19 +99,30 @@ public struct ConceptScope: @unchecked Sendable {
 }
 
 /// The statements of a collector's stages reduced to what an engine's loop needs, in raw storage
-/// this object owns: engines keep its views, whose reading costs no reference counting.
+/// this object owns: engines keep its views, whose reading costs no reference counting. Made only
+/// by `Interpreter.stageSteps`, which checks every block number against its program.
 public final class StageSteps: @unchecked Sendable {
   /// One statement.
-  public enum Step: Sendable {
+  public enum Step: Sendable, Equatable {
     /// `require` (passes when the block is true) or `drop if` (passes when it is false).
     case condition(block: Int32, passWhen: Bool)
     /// Sampling or a limit, which the engine reads from the compiled statement.
     case other
   }
 
-  let storage: [UnsafeMutableBufferPointer<Step>]
+  /// One stage's steps, as a raw view valid while its `StageSteps` lives, for the interpreter that
+  /// verified them (`runConditions` checks that it is that interpreter).
+  public struct View: @unchecked Sendable {
+    let steps: UnsafeBufferPointer<Step>
+    let verifiedFor: ObjectIdentifier
+    public var count: Int { steps.count }
+  }
 
-  public init(_ stages: [[Step]]) {
+  let storage: [UnsafeMutableBufferPointer<Step>]
+  let verifiedFor: ObjectIdentifier
+
+  init(_ stages: [[Step]], verifiedFor interpreter: Interpreter) {
+    verifiedFor = ObjectIdentifier(interpreter)
     storage = stages.map { steps in
       let buffer = UnsafeMutableBufferPointer<Step>.allocate(capacity: max(1, steps.count))
       _ = buffer.initialize(from: steps)
@@ -122,7 +133,7 @@ public final class StageSteps: @unchecked Sendable {
   deinit { for buffer in storage { buffer.deallocate() } }
 
   /// A view of one stage's steps, valid while this object lives.
-  public subscript(stage: Int) -> UnsafeBufferPointer<Step> { UnsafeBufferPointer(storage[stage]) }
+  public subscript(stage: Int) -> View { View(steps: UnsafeBufferPointer(storage[stage]), verifiedFor: verifiedFor) }
 }
 
 /// Per-event results of common sub-expressions (`max(concepts)` computed once per event).
@@ -260,6 +271,19 @@ public final class Interpreter: @unchecked Sendable {
     setStringEnd = copy(setEnds)
   }
 
+  /// The steps of a collector's stages, once every condition's block is checked to be one of this
+  /// program's: the loop reads `blockStart[block]` unchecked.
+  public func stageSteps(_ stages: [[StageSteps.Step]]) throws(VerificationError) -> StageSteps {
+    for stage in stages {
+      for (k, step) in stage.enumerated() {
+        if case .condition(let block, _) = step, !(0..<Int32(program.blocks.count)).contains(block) {
+          throw VerificationError(block: Int(block), pc: k, reason: "stage step \(k) names block \(block), not in the program")
+        }
+      }
+    }
+    return StageSteps(stages, verifiedFor: self)
+  }
+
   /// Prepares the output's top-level concept list for this program.
   public func prepare(_ concepts: [ConceptValue], into prepared: inout PreparedConcepts) {
     prepared.prepare(concepts, keys: keyIndex, few: program.conceptKeys)
@@ -290,14 +314,16 @@ public final class Interpreter: @unchecked Sendable {
   /// no call into another module, and one register file serves them all (R4: 32 → 31 ns a
   /// collector-event, within the noise; the profile lost one call frame per statement).
   public func runConditions(
-    _ steps: UnsafeBufferPointer<StageSteps.Step>, from first: Int, event: UnsafePointer<Event>, scope: UnsafePointer<ConceptScope>,
+    _ view: StageSteps.View, from first: Int, event: UnsafePointer<Event>, scope: UnsafePointer<ConceptScope>,
     cache: inout EventCache, observe: (Int, Bool) -> Void
   ) -> (stoppedAt: Int, passed: Bool) {
     // The event and the concept list are handed down the recursion by pointer: passing the structs
     // themselves retained and released every field at each filter call (callgrind: R4 spent more on
     // that than on its tests). The register file lives on the stack for the stage, every block in
     // a window of its own (a block never runs inside itself).
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { registers in
+    precondition(view.verifiedFor == ObjectIdentifier(self), "stage steps verified for another interpreter")
+    let steps = view.steps
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { registers in
       var index = first
       while index < steps.count {
         guard case .condition(let block, let passWhen) = steps[index] else { return (index, true) }

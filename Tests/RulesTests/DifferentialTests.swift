@@ -1,6 +1,8 @@
 import Foundation
 import PropertyBased
 import RulesDiagnostics
+import RulesEngine
+import RulesEvents
 import RulesRunner
 import RulesSema
 import RulesSource

@@ -2,6 +2,7 @@ import Foundation
 import RulecCommands
 import RulesDiagnostics
 import RulesEvents
+@testable import RulesEngine
 @testable import RulesRunner
 import RulesSema
 import RulesSource

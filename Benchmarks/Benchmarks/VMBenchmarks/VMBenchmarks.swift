@@ -1,9 +1,11 @@
+import RulesLoader
 import Benchmark
 import Foundation
 import RulecCommands
 import RulesCompiler
 import RulesDiagnostics
 import RulesEvents
+import RulesEngine
 import RulesRunner
 import RulesRuntime
 import RulesSema
@@ -29,7 +31,7 @@ func load(_ rules: String, extraCollectors: Int = 0) -> (CheckedProgram, [Event]
   var keys: [String] = []
   for i in compiled.indices { compiled[i].program.relocateConceptKeys(into: &keys) }
   for i in compiled.indices { compiled[i].program.conceptKeys = keys }
-  let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: Runner.needs(of: compiled))
+  let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: CollectorEngine.needs(of: compiled))
   var events: [Event] = []
   var lines: [[UInt8]] = []
   let text = try! String(contentsOfFile: "../samples/recording.jsonl", encoding: .utf8)
@@ -110,7 +112,7 @@ let benchmarks: @Sendable () -> Void = {
       var compiled = program.collectors.map { Compiler().compile($0, projection: &projection) }
       var keys: [String] = []
       for i in compiled.indices { compiled[i].program.relocateConceptKeys(into: &keys) }
-      let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: Runner.needs(of: compiled))
+      let scanner = OutputScanner(projection: projection, conceptKeys: keys, needs: CollectorEngine.needs(of: compiled))
       let decoder = OutputDecoder(projection: projection)
       let text = try! String(contentsOfFile: "../samples/recording.jsonl", encoding: .utf8)
       let lines = text.split(separator: "\n").map { Array($0.utf8) }

@@ -1,3 +1,4 @@
+import RulesLoader
 import Foundation
 import RulecCommands
 import RulesDiagnostics

@@ -1,3 +1,4 @@
+import RulesMath
 import Foundation
 import RulesDiagnostics
 import RulesEvents

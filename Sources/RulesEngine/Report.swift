@@ -1,3 +1,4 @@
+import RulesMath
 import RulesDiagnostics
 import RulesSema
 import RulesSource
@@ -44,7 +45,7 @@ public struct RunReport: Sendable {
 
   public var accepted: Int { collectors.reduce(0) { $0 + $1.accepted } }
 
-  init(collectors: [CheckedCollector]) {
+  public init(collectors: [CheckedCollector]) {
     self.collectors = collectors.map { c in
       var statements: [StatementCount] = []
       for (stage, list) in [(StageKind.preQueue, c.preQueue), (.postQueue, c.postQueue)] {
@@ -60,6 +61,15 @@ public struct RunReport: Sendable {
   mutating func recordBadLine(_ line: Int, _ reason: String) {
     badLineCount += 1
     if badLines.count < Self.badLineListLimit { badLines.append(BadLine(line: line, reason: reason)) }
+  }
+
+  /// Counts one statement an input met.
+  @inline(__always) mutating func count(_ collector: Int, _ statement: Int, _ passed: Bool) {
+    if passed {
+      collectors[collector].statements[statement].passed += 1
+    } else {
+      collectors[collector].statements[statement].dropped += 1
+    }
   }
 
   // MARK: Rendering

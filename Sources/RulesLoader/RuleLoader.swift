@@ -2,6 +2,7 @@ import Foundation
 import RulesDiagnostics
 import RulesSource
 import RulesSyntax
+import RulesSema
 import RulesYAML
 
 /// Finds rule files, reads them and runs the front end (DSL or YAML) and the checker.

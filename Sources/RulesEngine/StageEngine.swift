@@ -1,3 +1,4 @@
+import RulesMath
 import RulesCompiler
 import RulesEvents
 import RulesRuntime
@@ -19,8 +20,8 @@ public struct VMEngine: @unchecked Sendable {
   /// raw views, where reading an array held by the engine retained and released it per stage
   /// (7% of R4's time by profile; 52 → 44 ns a collector-event, in a noisy period).
   let steps: StageSteps
-  let preSteps: UnsafeBufferPointer<StageSteps.Step>
-  let postSteps: UnsafeBufferPointer<StageSteps.Step>
+  let preSteps: StageSteps.View
+  let postSteps: StageSteps.View
 
   /// An engine for a thread of its own: its program and statements share no storage with `compiled`.
   public init(isolating compiled: CompiledCollector) throws(VerificationError) {
@@ -44,7 +45,7 @@ public struct VMEngine: @unchecked Sendable {
         }
       }
     }
-    steps = StageSteps([reduce(compiled.preQueue), reduce(compiled.postQueue)])
+    steps = try interpreter.stageSteps([reduce(compiled.preQueue), reduce(compiled.postQueue)])
     preSteps = steps[0]
     postSteps = steps[1]
   }
@@ -54,8 +55,8 @@ public struct VMEngine: @unchecked Sendable {
     withUnsafePointer(to: event) { begin($0) }
   }
 
-  /// `begin` for an event lent by pointer (the runner's path: the event is never copied).
-  public mutating func begin(_ event: UnsafePointer<Event>) {
+  /// `begin` for an event lent by pointer (the engine's path: the event is never copied).
+  mutating func begin(_ event: UnsafePointer<Event>) {
     interpreter.prepare(event, into: &prepared)
     cache.newEvent()
   }
@@ -67,7 +68,7 @@ public struct VMEngine: @unchecked Sendable {
   }
 
   /// `run` for an event lent by pointer.
-  public mutating func run(
+  mutating func run(
     _ kind: StageKind, event: UnsafePointer<Event>, eventTime: Double, state: inout CollectorState,
     observe: (Int, Bool) -> Void = { _, _ in }
   ) -> StageOutcome {

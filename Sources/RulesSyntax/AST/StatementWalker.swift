@@ -1,4 +1,3 @@
-import RulesSyntax
 
 /// Walks the expressions of statements (for the metadata projection and the compilers).
 public enum StatementWalker {
