@@ -17,12 +17,28 @@ final class JobPool: @unchecked Sendable {
   init(threads: Int) {
     running = threads
     for k in 1...max(1, threads) {
-      let thread = Thread { [self] in work() }
-      thread.name = "rulec-job-\(k)"
+      let name = "rulec-job-\(k)"
+      let thread = Thread { [self] in
+        Self.nameThisThread(name)
+        work()
+      }
       // As deep as the main thread's: a line's JSON is read recursively.
       thread.stackSize = 8 << 20
       thread.start()
     }
+  }
+
+  /// Gives the calling thread a name `ps -L` and `top -H` show. On Linux, Foundation's `Thread.name`
+  /// does not reach the kernel, and Swift does not import `pthread_setname_np`; a thread may write
+  /// its own name to `/proc/thread-self/comm` (at most 15 bytes). Elsewhere the name is only Foundation's.
+  static func nameThisThread(_ name: String) {
+    Thread.current.name = name
+    #if os(Linux)
+    if let comm = FileHandle(forWritingAtPath: "/proc/thread-self/comm") {
+      comm.write(Data(name.utf8.prefix(15)))
+      try? comm.close()
+    }
+    #endif
   }
 
   /// Runs `body(k)` for every k in 0..<count on the pool's threads and returns when all are done.

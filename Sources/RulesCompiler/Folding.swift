@@ -1,0 +1,55 @@
+import RulesMath
+import RulesEvents
+import RulesSema
+import RulesSource
+import RulesSyntax
+import RulesVM
+
+/// Compile-time facts about expressions.
+enum Folding {
+  static func strip(_ e: Expr) -> Expr {
+    if case .paren(let inner) = e.kind { return strip(inner) }
+    return e
+  }
+
+  /// The operands of a chain of `and` (or of `or`), flattened through parentheses.
+  static func chain(_ e: Expr, and: Bool) -> [Expr] {
+    let e = strip(e)
+    switch e.kind {
+    case .binary(.and, let l, let r) where and: return chain(l, and: true) + chain(r, and: true)
+    case .binary(.or, let l, let r) where !and: return chain(l, and: false) + chain(r, and: false)
+    default: return [e]
+    }
+  }
+
+  /// The value of a condition known at compile time: literals, and comparisons of two constants.
+  static func decide(_ e: Expr) -> Bool? {
+    switch strip(e).kind {
+    case .bool(let b): return b
+    case .not(let inner): return decide(inner).map { !$0 }
+    case .binary(.and, let l, let r):
+      let a = decide(l)
+      let b = decide(r)
+      if a == false || b == false { return false }
+      if a == true && b == true { return true }
+      return nil
+    case .binary(.or, let l, let r):
+      let a = decide(l)
+      let b = decide(r)
+      if a == true || b == true { return true }
+      if a == false && b == false { return false }
+      return nil
+    case .binary(let op, let l, let r) where op.isComparison:
+      guard let a = Constant.number(l), let b = Constant.number(r) else { return nil }
+      switch op {
+      case .less: return a < b
+      case .lessEqual: return a <= b
+      case .greater: return a > b
+      case .greaterEqual: return a >= b
+      case .equal: return a == b
+      default: return a != b
+      }
+    default: return nil
+    }
+  }
+}
