@@ -41,13 +41,7 @@ struct ByteCursor {
     var ascii = true
   }
 
-  @inline(__always) mutating func ws() {
-    while i < n {
-      let b = p[i]
-      guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
-      i += 1
-    }
-  }
+  @inline(__always) mutating func ws() { JSONBytes.skipWhitespace(p, &i, n) }
 
   /// The next byte after whitespace, or 0 at the end (0 is never valid there).
   @inline(__always) mutating func peek() -> UInt8 {
@@ -79,48 +73,9 @@ struct ByteCursor {
   mutating func string(_ s: inout StringSpan) -> Bool {
     i += 1
     s.start = i
-    while true {
-      // Plain ASCII eight bytes at a time: stop at a quote, backslash, control byte or high bit.
-      while i + 8 <= n {
-        let stop = JSONCursor.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-        if stop != 0 {
-          i += stop.trailingZeroBitCount >> 3
-          break
-        }
-        i += 8
-      }
-      guard i < n else { return false }
-      let c = p[i]
-      if c == UInt8(ascii: "\"") {
-        s.count = i - s.start
-        i += 1
-        return true
-      }
-      if c == UInt8(ascii: "\\") {
-        s.escaped = true
-        guard i + 1 < n else { return false }
-        switch p[i + 1] {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-          i += 2
-        case UInt8(ascii: "u"):
-          guard i + 5 < n else { return false }
-          for k in 2...5 where Bytes.hexValue(p[i + k]) == nil { return false }
-          i += 6
-        default:
-          return false
-        }
-      } else if c < 0x20 {
-        return false
-      } else if c >= 0x80 {
-        s.ascii = false
-        let length = Bytes.utf8Length(p, at: i, end: n)
-        guard length > 0 else { return false }
-        i += length
-      } else {
-        i += 1
-      }
-    }
+    guard JSONBytes.scanString(p, &i, n, escaped: &s.escaped, ascii: &s.ascii) == nil else { return false }
+    s.count = i - 1 - s.start
+    return true
   }
 
   /// Reads a number exactly as `JSONCursor.number` does (the short decimals here, the rest there).
@@ -231,20 +186,8 @@ struct ByteCursor {
     return w
   }
 
-  /// The closing quote of plain ASCII text that starts at `s` (no escape, control or non-ASCII
-  /// byte before it), or −1.
-  @inline(__always) func plainStringEnd(_ s: Int) -> Int {
-    var k = s
-    while k + 8 <= n {
-      let stop = JSONCursor.specialBytes(word(at: k))
-      if stop != 0 {
-        k += stop.trailingZeroBitCount >> 3
-        return p[k] == UInt8(ascii: "\"") ? k : -1
-      }
-      k += 8
-    }
-    return JSONCursor.plainStringEnd(p, k, n)
-  }
+  /// The closing quote of plain ASCII text that starts at `s`, or −1.
+  @inline(__always) func plainStringEnd(_ s: Int) -> Int { JSONBytes.plainStringEnd(p, s, n) }
 
   /// Reads plain ASCII text that starts at `k` into `span`, leaving `k` after its closing quote.
   @inline(__always) func plainText(_ k: inout Int, _ span: inout StringSpan) -> Bool {
