@@ -72,18 +72,16 @@ public struct VMEngine: @unchecked Sendable {
     _ kind: StageKind, event: UnsafePointer<Event>, eventTime: Double, state: inout CollectorState,
     observe: (Int, Bool) -> Void = { _, _ in }
   ) -> StageOutcome {
-    // The scope `begin` took is a view of this event's concepts (see `ConceptScope`); a run without
-    // it would read another event's.
-    assert(prepared.scope.count == event.pointee.concepts.count, "run without begin(event)")
+    // `begin` prepared this event's concepts; a run without it would read another event's keys.
+    assert(prepared.count == event.pointee.concepts.count, "run without begin(event)")
     let steps = kind == .preQueue ? preSteps : postSteps
     var probability = 1.0
     var index = 0
     while index < steps.count {
       // Conditions run in the interpreter's own loop; it stops at a failure or at the next sampling
       // or limit statement, which is decided here.
-      let (stoppedAt, passed) = withUnsafePointer(to: &prepared.scope) { scope in
-        interpreter.runConditions(steps, from: index, event: event, scope: scope, cache: &cache, observe: observe)
-      }
+      let (stoppedAt, passed) = interpreter.runConditions(
+        steps, from: index, event: event, prepared: prepared, cache: &cache, observe: observe)
       index = stoppedAt
       if !passed { return StageOutcome(droppedAt: index, inclusionProbability: probability) }
       guard index < steps.count else { break }

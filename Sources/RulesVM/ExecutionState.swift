@@ -2,27 +2,27 @@ import RulesMath
 import Foundation
 import RulesEvents
 
-/// A concept list with each concept's name and id resolved to the program's concept keys once,
-/// so tests compare integers instead of strings.
+/// A concept list's columns with each concept's name and id resolved to the program's concept keys
+/// once per event, so tests compare integers instead of strings; or, when the scanner already
+/// resolved them against this program's key table (`fromEvent`), nothing but that fact.
 public struct PreparedConcepts: Sendable {
-  public var concepts: [ConceptValue] = []
   public var nameKey: [Int32] = []
   public var idKey: [Int32] = []
   public var values: [Double] = []
-  /// The event's own concepts and keys are used instead (the scanner resolved them).
+  /// The event's own key and value columns are used instead (the scanner resolved them).
   public var fromEvent = false
-  /// What blocks run over: raw views of the event's arrays (`fromEvent`) or of the ones above, taken
-  /// once per event. Taking them per statement cost three retains and three releases each time.
-  public var scope = ConceptScope()
+  /// How many concepts were prepared (a run checks it against the event's).
+  public var count = 0
 
   public init() {}
 
-  /// Fills the buffers in place (keeping their capacity: no allocation once they are large enough).
+  /// Fills the columns in place (keeping their capacity: no allocation once they are large enough).
   ///
   /// With no keys there is nothing to resolve; with a few, comparing strings beats hashing them
   /// (hashing 2 × 20 concept strings per event was 90% of the VM's time on R2: 2.0 µs per event).
   public mutating func prepare(_ list: [ConceptValue], keys: [String: Int32], few: [String]) {
-    concepts = list
+    fromEvent = false
+    count = list.count
     nameKey.removeAll(keepingCapacity: true)
     idKey.removeAll(keepingCapacity: true)
     values.removeAll(keepingCapacity: true)
@@ -50,51 +50,70 @@ public struct PreparedConcepts: Sendable {
         idKey.append(keys[c.id] ?? -1)
       }
     }
-    scope = ConceptScope(concepts, nameKey, idKey, values)
+  }
+
+  /// Calls `body` with the scope of `list` (the concepts these columns were prepared from): views
+  /// taken for the call and not kept past it.
+  func withScope<R>(over list: [ConceptValue], _ body: (UnsafePointer<ConceptScope>) -> R) -> R {
+    ConceptScope.with(list, nameKey, idKey, values, body)
+  }
+
+  /// Calls `body` with the scope of an event's top-level concepts: its own columns when the scanner
+  /// resolved them (`fromEvent`), else these.
+  func withScope<R>(of event: UnsafePointer<Event>, _ body: (UnsafePointer<ConceptScope>) -> R) -> R {
+    if fromEvent {
+      return ConceptScope.with(
+        event.pointee.concepts, event.pointee.conceptNameKeys, event.pointee.conceptIDKeys, event.pointee.conceptValues, body)
+    }
+    return ConceptScope.with(event.pointee.concepts, nameKey, idKey, values, body)
   }
 }
 
-/// The concept list a block runs over, as raw views of four arrays of equal length: concepts, the
-/// keys of their names and ids, and their values.
-///
-/// The views are taken once per event and outlive the closures that lent them, which is sound for
-/// what they view: native arrays whose storage stays where it is while they are neither changed nor
-/// freed. The contract is `VMEngine`'s: between `begin(event)` and the last `run` for that event the
-/// event is not changed (`PreparedConcepts`' own arrays only change in `prepare`, which retakes the views).
-public struct ConceptScope: @unchecked Sendable {
+/// The concept list a block runs over, as raw views of four columns: concepts, the keys of their
+/// names and ids, and their values. Made only by `with`, for the length of one call, so a view never
+/// outlives the array it views; its count is the shortest column's, so no read is out of bounds
+/// even if the columns disagree.
+struct ConceptScope {
   let concepts: UnsafeBufferPointer<ConceptValue>
   let nameKey: UnsafeBufferPointer<Int32>
   let idKey: UnsafeBufferPointer<Int32>
   let values: UnsafeBufferPointer<Double>
 
   /// How many concepts the scope holds.
-  public var count: Int { concepts.count }
+  var count: Int { concepts.count }
 
-  /// An empty scope.
-  public init() {
-    concepts = UnsafeBufferPointer(start: nil, count: 0)
-    nameKey = UnsafeBufferPointer(start: nil, count: 0)
-    idKey = UnsafeBufferPointer(start: nil, count: 0)
-    values = UnsafeBufferPointer(start: nil, count: 0)
+  private init(
+    _ concepts: UnsafeBufferPointer<ConceptValue>, _ nameKey: UnsafeBufferPointer<Int32>, _ idKey: UnsafeBufferPointer<Int32>,
+    _ values: UnsafeBufferPointer<Double>
+  ) {
+    let count = min(concepts.count, nameKey.count, idKey.count, values.count)
+    self.concepts = UnsafeBufferPointer(start: concepts.baseAddress, count: count)
+    self.nameKey = UnsafeBufferPointer(start: nameKey.baseAddress, count: count)
+    self.idKey = UnsafeBufferPointer(start: idKey.baseAddress, count: count)
+    self.values = UnsafeBufferPointer(start: values.baseAddress, count: count)
   }
 
-  /// Views of an event's concepts and the columns the scanner resolved, which have their length by
-  /// `Event`'s invariant (the name keys' length was checked by the caller).
-  init(resolved concepts: [ConceptValue], _ nameKey: [Int32], _ idKey: [Int32], _ values: [Double]) {
-    let count = nameKey.count
-    self.concepts = concepts.withUnsafeBufferPointer { $0 }
-    self.nameKey = nameKey.withUnsafeBufferPointer { $0 }
-    self.idKey = UnsafeBufferPointer(start: idKey.withUnsafeBufferPointer { $0.baseAddress }, count: count)
-    self.values = UnsafeBufferPointer(start: values.withUnsafeBufferPointer { $0.baseAddress }, count: count)
+  /// An empty scope, for `body`.
+  static func withEmpty<R>(_ body: (UnsafePointer<ConceptScope>) -> R) -> R {
+    let empty = ConceptScope(
+      UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0),
+      UnsafeBufferPointer(start: nil, count: 0))
+    return withUnsafePointer(to: empty, body)
   }
 
-  /// Views of four arrays of equal length (see the type's note on how long they stay valid).
-  init(_ concepts: [ConceptValue], _ nameKey: [Int32], _ idKey: [Int32], _ values: [Double]) {
-    precondition(nameKey.count == concepts.count && idKey.count == concepts.count && values.count == concepts.count)
-    self.values = values.withUnsafeBufferPointer { $0 }
-    self.concepts = concepts.withUnsafeBufferPointer { $0 }
-    self.nameKey = nameKey.withUnsafeBufferPointer { $0 }
-    self.idKey = idKey.withUnsafeBufferPointer { $0 }
+  /// Calls `body` with views of the four columns, valid for the call.
+  @inline(__always) static func with<R>(
+    _ concepts: [ConceptValue], _ nameKey: [Int32], _ idKey: [Int32], _ values: [Double], _ body: (UnsafePointer<ConceptScope>) -> R
+  ) -> R {
+    concepts.withUnsafeBufferPointer { concepts in
+      nameKey.withUnsafeBufferPointer { nameKey in
+        idKey.withUnsafeBufferPointer { idKey in
+          values.withUnsafeBufferPointer { values in
+            withUnsafePointer(to: ConceptScope(concepts, nameKey, idKey, values), body)
+          }
+        }
+      }
+    }
   }
 }
 

@@ -95,9 +95,7 @@ extension Interpreter {
   ) -> Bool {
     var prepared = PreparedConcepts()
     prepared.prepare(list, keys: keyIndex, few: program.conceptKeys)
-    return withExtendedLifetime(prepared) {
-      withUnsafePointer(to: prepared.scope) { run(Int(block), event, $0, regions, element, registers, &cache) }
-    }
+    return prepared.withScope(over: list) { run(Int(block), event, $0, regions, element, registers, &cache) }
   }
 
   func quantifier(

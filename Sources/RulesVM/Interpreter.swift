@@ -127,8 +127,8 @@ public final class Interpreter: @unchecked Sendable {
   }
 
   /// Prepares an event's top-level concepts, lent by pointer: when the scanner resolved their keys
-  /// against this program's key table the event's own arrays are used as they are, else keys are
-  /// resolved from the strings into `prepared`. The event must outlive its runs (`ConceptScope`).
+  /// against this program's key table the event's own columns are used as they are, else keys are
+  /// resolved from the strings into `prepared`.
   public func prepare(_ event: UnsafePointer<Event>, into prepared: inout PreparedConcepts) {
     let count = event.pointee.concepts.count
     // The id keys and values are as long as the name keys whenever the table is set (`Event`'s
@@ -137,10 +137,8 @@ public final class Interpreter: @unchecked Sendable {
     if event.pointee.conceptKeyTable == keyTableID && event.pointee.conceptNameKeys.count == count {
       assert(event.pointee.conceptIDKeys.count == count && event.pointee.conceptValues.count == count)
       prepared.fromEvent = true
-      prepared.scope = ConceptScope(
-        resolved: event.pointee.concepts, event.pointee.conceptNameKeys, event.pointee.conceptIDKeys, event.pointee.conceptValues)
+      prepared.count = count
     } else {
-      prepared.fromEvent = false
       prepare(event.pointee.concepts, into: &prepared)
     }
   }
@@ -151,7 +149,7 @@ public final class Interpreter: @unchecked Sendable {
   /// no call into another module, and one register file serves them all (R4: 32 → 31 ns a
   /// collector-event, within the noise; the profile lost one call frame per statement).
   public func runConditions(
-    _ view: StageSteps.View, from first: Int, event: UnsafePointer<Event>, scope: UnsafePointer<ConceptScope>,
+    _ view: StageSteps.View, from first: Int, event: UnsafePointer<Event>, prepared: PreparedConcepts,
     cache: inout EventCache, observe: (Int, Bool) -> Void
   ) -> (stoppedAt: Int, passed: Bool) {
     // The event and the concept list are handed down the recursion by pointer: passing the structs
@@ -160,23 +158,26 @@ public final class Interpreter: @unchecked Sendable {
     // a window of its own (a block never runs inside itself).
     precondition(view.verifiedFor == ObjectIdentifier(self), "stage steps verified for another interpreter")
     let steps = view.steps
-    return withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { registers in
-      var index = first
-      while index < steps.count {
-        guard case .condition(let block, let passWhen) = steps[index] else { return (index, true) }
-        let passed = run(Int(block), event, scope, nil, .none, registers.baseAddress!, &cache) == passWhen
-        observe(index, passed)
-        if !passed { return (index, false) }
-        index += 1
+    // The concept columns are viewed for this call only (no view outlives its array).
+    return prepared.withScope(of: event) { scope in
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { registers in
+        var index = first
+        while index < steps.count {
+          guard case .condition(let block, let passWhen) = steps[index] else { return (index, true) }
+          let passed = run(Int(block), event, scope, nil, .none, registers.baseAddress!, &cache) == passWhen
+          observe(index, passed)
+          if !passed { return (index, false) }
+          index += 1
+        }
+        return (index, true)
       }
-      return (index, true)
     }
   }
 
   /// The sampling key a source gives: strings as they are, numbers without a trailing `.0`, bools as
   /// words; nil when missing or a list or object (then the input id is used).
   public func samplingKey(_ s: StringSource, _ event: Event) -> String? {
-    let found = withUnsafePointer(to: event) { e in withUnsafePointer(to: ConceptScope()) { scalar(s, e, .none, $0) } }
+    let found = withUnsafePointer(to: event) { e in ConceptScope.withEmpty { scalar(s, e, .none, $0) } }
     switch found {
     case .string(let v)?: return v
     case .bool(let b)?: return b ? "true" : "false"
