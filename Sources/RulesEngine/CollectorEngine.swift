@@ -71,6 +71,8 @@ public struct CollectorEngine {
   let inputPrefetch = InputPrefetch()
   var hinted: [Int] = []
   var clock = EventClock()
+  /// The collectors the current output is routed to (reused from event to event).
+  var reached: [Int] = []
   /// Accepted items, one JSON line each, appended as inputs are accepted; a driver takes them away.
   public var output: [UInt8] = []
   /// The verdicts of the last offer, one for each collector the output reached, in definition
@@ -200,8 +202,14 @@ public struct CollectorEngine {
     let eventTime = time ?? clock.time(of: event.pointee.createdAt)
     var matched = false
     var identity: InputIdentity?
-    routes.forEach(model: event.pointee.modelID) { index in
-      matched = offer(index, event, line, eventTime, precomputed, &identity) || matched
+    routes.collect(model: event.pointee.modelID, into: &reached)
+    for k in reached.indices {
+      let index = reached[k]
+      // The collector's source is read in place: binding it to a local copied it and retained its
+      // fields on every event.
+      guard routes.admits(index, event) else { continue }
+      matched = true
+      decide(index, event, line, eventTime, precomputed, &identity)
     }
     if !matched { report.skippedModel += 1 }
   }
@@ -217,23 +225,12 @@ public struct CollectorEngine {
     return verdicts.last
   }
 
-  /// Runs one collector on one event if it watches the event's model; returns whether it does.
-  mutating func offer(
-    _ index: Int, _ event: UnsafePointer<Event>, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ precomputed: Precomputed?,
-    _ identity: inout InputIdentity?
-  ) -> Bool {
-    // The collector is read in place: binding it to a local copied it and retained its fields on
-    // every event (it is copied below only for an accepted input).
-    guard routes.admits(index, event) else { return false }
-    decide(index, event, line, eventTime, precomputed, &identity)
-    return true
-  }
-
   /// Runs one collector on one event it takes (or replays a job's verdict on it).
   mutating func decide(
     _ index: Int, _ event: UnsafePointer<Event>, _ line: UnsafeBufferPointer<UInt8>, _ eventTime: Double, _ precomputed: Precomputed?,
     _ identity: inout InputIdentity?
   ) {
+    // The collector is read in place (it is copied below only for an accepted input).
     report.collectors[index].events += 1
     if identity == nil { identity = InputIdentity(event.forwardingKey) }
     let inputKey = identity!.key
@@ -365,14 +362,15 @@ public struct CollectorEngine {
 
   /// Starts loading the slots of the accepted-input sets where a decoded line's outputs will be
   /// looked up, for the first outputs of the line (one, in the usual recording).
-  public func prefetchAccepted(_ events: [Event], count: Int) {
+  public mutating func prefetchAccepted(_ events: [Event], count: Int) {
     guard count > 0 else { return }
     events.withUnsafeBufferPointer { events in
       for e in 0..<min(count, 4) {
         let event = events.baseAddress! + e
         guard event.isSuccess else { continue }
         let fingerprint = InputFingerprint(event.forwardingKey)
-        routes.forEach(model: event.pointee.modelID) { acceptedIDs[$0].prefetch(fingerprint) }
+        routes.collect(model: event.pointee.modelID, into: &reached)
+        for k in reached.indices { acceptedIDs[reached[k]].prefetch(fingerprint) }
       }
     }
   }

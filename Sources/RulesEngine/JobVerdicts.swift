@@ -97,12 +97,16 @@ public struct JobEvaluator {
   let collectors: [CheckedCollector]
   let idPrefixes: [ForwardItem.DestinationIDPrefix]
   let stages: CollectorEngine.Stages
+  /// The collectors the current output is routed to (reused from event to event).
+  var reached: [Int] = []
 
   /// The outcomes of the pure collectors that watch this event's model, into `out`.
   public mutating func verdicts(for event: UnsafePointer<Event>, output: Int32, line: UnsafeBufferPointer<UInt8>, into out: JobOutput) {
     guard event.isSuccess else { return }
-    pureRoutes.forEach(model: event.pointee.modelID) { index in
-      guard pureRoutes.admits(index, event) else { return }
+    pureRoutes.collect(model: event.pointee.modelID, into: &reached)
+    for k in reached.indices {
+      let index = reached[k]
+      guard pureRoutes.admits(index, event) else { continue }
       if let map = collectors[index].conceptMap {
         var mapped = event.pointee
         map.apply(to: &mapped)

@@ -61,11 +61,23 @@ public struct PreparedConcepts: Sendable {
   /// Calls `body` with the scope of an event's top-level concepts: its own columns when the scanner
   /// resolved them (`fromEvent`), else these.
   func withScope<R>(of event: UnsafePointer<Event>, _ body: (UnsafePointer<ConceptScope>) -> R) -> R {
-    if fromEvent {
-      return ConceptScope.with(
-        event.pointee.concepts, event.pointee.conceptNameKeys, event.pointee.conceptIDKeys, event.pointee.conceptValues, body)
+    // The event's arrays are lent in place (handed as arguments, each was retained and released).
+    event.pointee.concepts.withUnsafeBufferPointer { concepts in
+      if fromEvent {
+        return event.pointee.conceptNameKeys.withUnsafeBufferPointer { nameKey in
+          event.pointee.conceptIDKeys.withUnsafeBufferPointer { idKey in
+            event.pointee.conceptValues.withUnsafeBufferPointer { values in
+              withUnsafePointer(to: ConceptScope(concepts, nameKey, idKey, values), body)
+            }
+          }
+        }
+      }
+      return nameKey.withUnsafeBufferPointer { nameKey in
+        idKey.withUnsafeBufferPointer { idKey in
+          values.withUnsafeBufferPointer { values in withUnsafePointer(to: ConceptScope(concepts, nameKey, idKey, values), body) }
+        }
+      }
     }
-    return ConceptScope.with(event.pointee.concepts, nameKey, idKey, values, body)
   }
 }
 
@@ -82,7 +94,7 @@ struct ConceptScope {
   /// How many concepts the scope holds.
   var count: Int { concepts.count }
 
-  private init(
+  fileprivate init(
     _ concepts: UnsafeBufferPointer<ConceptValue>, _ nameKey: UnsafeBufferPointer<Int32>, _ idKey: UnsafeBufferPointer<Int32>,
     _ values: UnsafeBufferPointer<Double>
   ) {
