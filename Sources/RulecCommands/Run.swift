@@ -38,7 +38,7 @@ public struct Run: ParsableCommand {
   @Option(help: "Print every statement met by the events of this input id, with the values seen.")
   var explain: String?
 
-  @Option(help: "Threads that decode events: 1 decodes on the main thread, N > 1 on N threads of their own (the output and report do not depend on it).")
+  @Option(help: "Threads that decode events: the run's own and N − 1 more (the output and report do not depend on it).")
   var jobs = 1
 
   @Option(help: "Show how many inputs each collector accepts as the threshold EXPR is compared with moves.")

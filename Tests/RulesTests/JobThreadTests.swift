@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// `rulec run --jobs N` decodes on exactly N threads of its own, whatever the machine's cores:
-/// counted with `ps -L` on the real binary while it waits on standard input for more lines.
+/// `rulec run --jobs N` decodes on exactly N threads, whatever the machine's cores: the run's own
+/// and N − 1 named `rulec-job-K`, counted with `ps -L` on the real binary while it waits on standard
+/// input for more lines.
 @Suite(.serialized) struct JobThreadTests {
   /// The names of a process's threads, as `ps -L` lists them.
   static func threadNames(of pid: Int32) throws -> [String] {
@@ -32,9 +33,8 @@ import Testing
     defer { if process.isRunning { process.terminate() } }
     let sample = try String(contentsOfFile: TestPaths.path("samples/recording.jsonl"), encoding: .utf8)
     input.fileHandleForWriting.write(Data((sample.split(separator: "\n").prefix(50).joined(separator: "\n") + "\n").utf8))
-    // While the run waits for more lines its threads are all there (one job decodes on the main
-    // thread, and names none).
-    let expected = jobs == 1 ? 0 : jobs
+    // While the run waits for more lines its threads are all there.
+    let expected = jobs - 1
     var seen = -1
     for _ in 0..<500 where seen != expected {
       usleep(10_000)
