@@ -103,17 +103,25 @@ public struct JobEvaluator {
   /// The outcomes of the pure collectors that watch this event's model, into `out`.
   public mutating func verdicts(for event: UnsafePointer<Event>, output: Int32, line: UnsafeBufferPointer<UInt8>, into out: JobOutput) {
     guard event.isSuccess else { return }
-    pureRoutes.collect(model: event.pointee.modelID, into: &reached)
-    for k in reached.indices {
-      let index = reached[k]
-      guard pureRoutes.admits(index, event) else { continue }
-      if let map = collectors[index].conceptMap {
-        var mapped = event.pointee
-        map.apply(to: &mapped)
-        withUnsafePointer(to: mapped) { verdict(index, $0, original: event, output, line, out) }
-      } else {
-        verdict(index, event, original: event, output, line, out)
-      }
+    if pureRoutes.byModel.isEmpty {
+      for k in 0..<pureRoutes.anyModel.count { decide(pureRoutes.anyModel[k], event, output, line, out) }
+    } else {
+      pureRoutes.collect(model: event.pointee.modelID, into: &reached)
+      for k in reached.indices { decide(reached[k], event, output, line, out) }
+    }
+  }
+
+  /// One pure collector's verdict if the output reaches it.
+  @inline(__always) mutating func decide(
+    _ index: Int, _ event: UnsafePointer<Event>, _ output: Int32, _ line: UnsafeBufferPointer<UInt8>, _ out: JobOutput
+  ) {
+    guard pureRoutes.admits(index, event) else { return }
+    if let map = collectors[index].conceptMap {
+      var mapped = event.pointee
+      map.apply(to: &mapped)
+      withUnsafePointer(to: mapped) { verdict(index, $0, original: event, output, line, out) }
+    } else {
+      verdict(index, event, original: event, output, line, out)
     }
   }
 

@@ -35,6 +35,7 @@ public actor IngestPipeline {
     self.metrics = metrics
     // The queue holds each destination id once, so the engine keeps no set of accepted inputs.
     engine = try CollectorEngine(program: program, stages: .preQueue, skipsAccepted: false)
+    engine.recordsVerdicts = true
     decoder = engine.decoder
     self.store = store
     self.ruleSet = ruleSet
