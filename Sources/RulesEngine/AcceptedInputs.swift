@@ -32,7 +32,7 @@ struct FingerprintSet {
   /// Whether the fingerprint 0 (the empty-slot marker) is in the set.
   private var hasZero = false
 
-  func contains(_ f: InputFingerprint) -> Bool {
+  @inline(__always) func contains(_ f: InputFingerprint) -> Bool {
     if f.value == 0 { return hasZero }
     let mask = slots.count - 1
     var i = InputPrefetch.home(of: f.value, mask: mask)

@@ -27,6 +27,9 @@ public enum AggregateKind: UInt8, Sendable, CaseIterable {
 public enum ConceptAggregate {
   /// The aggregate of the values (NaN when it is missing: no values, fewer than 2 for a margin, a
   /// zero sum for entropy, or a non-finite result). `top` and `margin` sort `values` in place.
+  /// Inlinable: in a module of its own it was called, not inlined, from the VM's loop (R2: 0.4% of
+  /// a run in the call alone).
+  @inlinable
   public static func compute(_ kind: AggregateKind, _ values: UnsafeMutableBufferPointer<Double>, rank: Int) -> Double {
     var v = values
     let count = v.count
