@@ -24,7 +24,7 @@ extension Interpreter {
     return foundID ? byID : .nan
   }
 
-  func inKeyList(_ list: Int32, _ c: UnsafePointer<ConceptScope>, _ i: Int) -> Bool {
+  @inline(__always) func inKeyList(_ list: Int32, _ c: UnsafePointer<ConceptScope>, _ i: Int) -> Bool {
     guard list >= 0 else { return true }
     return inList(list, c.pointee.nameKey[i]) || inList(list, c.pointee.idKey[i])
   }
