@@ -16,13 +16,7 @@ if [ $# -ne 3 ]; then
   echo "usage: $0 OLD_BINARY NEW_BINARY RECORDING" >&2
   exit 2
 fi
-for f in "$1" "$2" "$3"; do
-  [ -e "$f" ] || { echo "$0: no such file: $f" >&2; exit 2; }
-done
-old=$(realpath "$1")
-new=$(realpath "$2")
-recording=$(realpath "$3")
-cd "$(dirname "$0")/.." || exit 2
+. "$(dirname "$0")/two_binaries.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/compare_outputs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -14,15 +14,9 @@ if [ $# -lt 3 ] || [ $# -gt 4 ]; then
   echo "usage: $0 OLD_BINARY NEW_BINARY RECORDING [ROUNDS]" >&2
   exit 2
 fi
-for f in "$1" "$2" "$3"; do
-  [ -e "$f" ] || { echo "$0: no such file: $f" >&2; exit 2; }
-done
-old=$(realpath "$1")
-new=$(realpath "$2")
-recording=$(realpath "$3")
 rounds=${4:-5}
+. "$(dirname "$0")/two_binaries.sh"
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "$0: ROUNDS must be a positive number" >&2; exit 2; }
-cd "$(dirname "$0")/.." || exit 2
 
 errors=$(mktemp "${TMPDIR:-/tmp}/paired_timing.XXXXXX")
 
