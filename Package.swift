@@ -37,13 +37,14 @@ let package = Package(
     .target(
       name: "RulesYAML",
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
+    // What the checker, both evaluators and the compiler share of the aggregates and the sampling
+    // hash, so that the evaluators compute the same bits.
+    .target(name: "RulesMath", dependencies: ["RulesSource"]),
     .target(
       name: "RulesSema",
-      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", .product(name: "Yams", package: "Yams")]),
+      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesMath", .product(name: "Yams", package: "Yams")]),
     // Finds rule files and runs the front end (DSL or YAML) and the checker on them.
     .target(name: "RulesLoader", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema"]),
-    // The maths both evaluators share (aggregates, the sampling hash), so each computes the same bits.
-    .target(name: "RulesMath", dependencies: ["RulesSource"]),
     .target(name: "RulesEvents", dependencies: ["RulesSource"]),
     .target(name: "RulesRuntime", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesMath"]),
     .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesMath"]),

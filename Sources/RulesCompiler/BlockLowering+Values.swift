@@ -95,17 +95,7 @@ extension BlockLowering {
       emit(.loadCount(r, collection: spec, cache: cacheSlot(e)))
       return r
     default:
-      let kind: AggregateKind? =
-        switch name {
-        case "max": .max
-        case "min": .min
-        case "top": .top
-        case "margin": .margin
-        case "entropy": .entropy
-        case "least_confidence": .leastConfidence
-        default: nil
-        }
-      guard let kind, case .collection(let c)? = args.first.map({ Folding.strip($0).kind }) else {
+      guard let kind = AggregateKind(name: name), case .collection(let c)? = args.first.map({ Folding.strip($0).kind }) else {
         let r = allocate()
         emit(.loadConst(r, builder.number(.nan)))
         return r

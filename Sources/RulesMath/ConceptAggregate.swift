@@ -20,6 +20,13 @@ public enum AggregateKind: UInt8, Sendable, CaseIterable {
     guard let kind = Self.allCases.first(where: { $0.name == name }) else { return nil }
     self = kind
   }
+
+  /// Whether its value is a probability, in [0, 1] (entropy is only non-negative): what the checker
+  /// types and the interval lints assume.
+  public var isProbability: Bool { self != .entropy }
+
+  /// Whether it takes a rank after the collection (`top(concepts, 2)`).
+  public var takesRank: Bool { self == .top }
 }
 
 /// The one implementation of the aggregates, used by both the reference evaluator and the VM so that

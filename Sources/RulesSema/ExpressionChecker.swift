@@ -1,4 +1,5 @@
 import RulesDiagnostics
+import RulesMath
 import RulesSource
 import RulesSyntax
 
@@ -65,7 +66,7 @@ struct ExpressionChecker {
   var hadErrors = false
   var scopes: [ElementScope] = []
 
-  static let functions = ["concept", "max", "min", "top", "margin", "entropy", "least_confidence", "count", "exists", "length", "type"]
+  static let functions = ["concept"] + AggregateKind.allCases.map(\.name) + ["count", "exists", "length", "type"]
   static let inputFields = ["id", "kind", "text", "url", "metadata"]
   static let modelFields = ["id", "version", "user", "app"]
   static let kinds = ["image", "video", "text", "audio"]
@@ -337,10 +338,10 @@ struct ExpressionChecker {
         error(SemaMessage.wrongArguments("'concept' takes a concept name or id", help: "write concept(dog)"), args[0].range)
         return .invalid
       }
-    case "max", "min", "margin", "least_confidence", "entropy":
+    case let aggregate where AggregateKind(name: aggregate).map { !$0.takesRank } ?? false:
       let usage = "\(name.text)(concepts)"
       guard arity(1, usage), conceptCollection(usage) else { return .invalid }
-      return Typed(type: .number, probability: name.text != "entropy")
+      return Typed(type: .number, probability: AggregateKind(name: aggregate)!.isProbability)
     case "top":
       let usage = "top(concepts, 2) for the second largest value"
       guard arity(2, usage), conceptCollection(usage) else { return .invalid }

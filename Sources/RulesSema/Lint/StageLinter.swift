@@ -1,4 +1,5 @@
 import RulesDiagnostics
+import RulesMath
 import RulesSource
 import RulesSyntax
 
@@ -154,9 +155,10 @@ struct StageLinter {
   func domain(of q: Expr) -> Interval {
     switch strip(q).kind {
     case .call(let name, _):
+      if let aggregate = AggregateKind(name: name.text) { return aggregate.isProbability ? .unit : .nonNegative }
       switch name.text {
-      case "concept", "max", "min", "top", "margin", "least_confidence": return .unit
-      case "count", "entropy", "length": return .nonNegative
+      case "concept": return .unit
+      case "count", "length": return .nonNegative
       default: return .everything
       }
     case .name(let n):
