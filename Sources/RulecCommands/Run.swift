@@ -32,7 +32,7 @@ public struct Run: ParsableCommand {
   @Option(help: "Write the report as JSON here.")
   var report: String?
 
-  @Flag(help: "Stop at the first bad line.")
+  @Flag(help: "Stop at the first bad line, and exit 3 on a warning (most outputs reaching no collector).")
   var strict = false
 
   @Option(help: "Print every statement met by the events of this input id, with the values seen.")
@@ -239,7 +239,9 @@ public struct Run: ParsableCommand {
         return 4
       }
     }
-    return runner.report.badLineCount > 0 ? 3 : 0
+    // A run that collected from nothing fails; one that mostly did, under --strict.
+    if runner.report.badLineCount > 0 || runner.report.reachedNoCollector { return 3 }
+    return strict && !runner.report.warnings.isEmpty ? 3 : 0
   }
 }
 

@@ -220,7 +220,7 @@ public struct CollectorEngine {
         decide(reached[k], event, line, eventTime, precomputed, &identity)
       }
     }
-    if !matched { report.skippedModel += 1 }
+    if !matched { report.recordSkippedByModel(event) }
   }
 
   /// Offers an output to one collector alone (the post-queue gate: an item read back from the

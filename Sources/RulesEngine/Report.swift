@@ -17,6 +17,8 @@ public struct RunReport: Sendable {
 
   public struct CollectorCount: Sendable {
     public var id: String
+    /// The collector's source, as a rule file writes it.
+    public var source: String
     /// Events whose model the collector watches.
     public var events = 0
     public var accepted = 0
@@ -37,6 +39,8 @@ public struct RunReport: Sendable {
   public var events = 0
   public var skippedStatus = 0
   public var skippedModel = 0
+  /// The models of the outputs that reached no collector (up to `skippedModelListLimit` of them).
+  public var skippedModels: [SkippedModel] = []
   public var collectors: [CollectorCount]
   public var badLines: [BadLine] = []
   /// Bad lines are listed up to this many; the count is always exact.
@@ -54,7 +58,7 @@ public struct RunReport: Sendable {
             StatementCount(stage: stage, line: c.file.location(of: s.range.start).line, text: Printer.statement(s)))
         }
       }
-      return CollectorCount(id: c.id, statements: statements)
+      return CollectorCount(id: c.id, source: c.source.text, statements: statements)
     }
   }
 
@@ -107,6 +111,8 @@ public struct RunReport: Sendable {
       ),
       ("bad_line_count", .int(badLineCount)),
       ("bad_lines", .array(badLines.map { .object([("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+      ("skipped_models", .array(skippedModels.map { .object([("model", .string($0.path)), ("count", .int($0.count))]) })),
+      ("warnings", .array(warnings.map { .string($0) })),
     ])
   }
 
@@ -133,6 +139,7 @@ public struct RunReport: Sendable {
     }
     for b in badLines.prefix(20) { out += "bad line \(b.line): \(b.reason)\n" }
     if badLineCount > 20 { out += "… and \(badLineCount - 20) more bad lines (see --report)\n" }
+    for w in warnings { out += "warning: \(w)\n" }
     return out
   }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import RulecCommands
+import Testing
+
+/// A zero is never silent: a run whose outputs reach no collector, or mostly none, says so with the
+/// models it saw and the sources its collectors watch, and its exit status tells a script.
+@Suite struct SilenceTests {
+  /// Runs `rulec run` in-process on rule text and recording lines written to temporary files.
+  static func run(rules: String, lines: [String], strict: Bool = false) throws -> (status: Int32, err: String, report: [String: Any]) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-silence-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let rulePath = folder.appendingPathComponent("test.rule").path
+    let eventsPath = folder.appendingPathComponent("events.jsonl").path
+    let reportPath = folder.appendingPathComponent("report.json").path
+    try rules.write(toFile: rulePath, atomically: true, encoding: .utf8)
+    try (lines.joined(separator: "\n") + "\n").write(toFile: eventsPath, atomically: true, encoding: .utf8)
+    var err = Capture()
+    let status = Run.execute(
+      rules: rulePath, events: [eventsPath], out: nil, report: reportPath, strict: strict, explain: nil, err: &err, stdout: { _ in })
+    let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as! [String: Any]
+    return (status, err.text, report)
+  }
+
+  static func collector(_ id: String, source: String) -> String {
+    "collector \(id) {\n  source \(source)\n  destination d/d\n  key env RULEC_TEST_KEY\n  pre_queue {\n    require count(concepts) > 0\n  }\n}\n"
+  }
+
+  static func output(_ k: Int, user: String, app: String, model: String) -> String {
+    "{\"model\":{\"id\":\"\(model)\",\"app_id\":\"\(app)\",\"user_id\":\"\(user)\"},\"input\":{\"id\":\"in\(k)\"},"
+      + "\"data\":{\"concepts\":[{\"id\":\"c\",\"name\":\"cat\",\"value\":0.9}]}}"
+  }
+
+  @Test func outputsOfOtherModelsAloneFailTheRunAndNameTheModels() throws {
+    let lines = (0..<3).map { Self.output($0, user: "clarifai", app: "main", model: "general-image-recognition") }
+    for strict in [false, true] {
+      let (status, err, report) = try Self.run(rules: Self.collector("pets", source: "acme/pets/dog-model"), lines: lines, strict: strict)
+      #expect(status == 3)
+      #expect(err.contains("3 lines, 3 events, 0 accepted; skipped 0 by status, 3 by model"))
+      #expect(
+        err.contains(
+          "warning: no output reached any collector: outputs of clarifai/main/general-image-recognition (3); the collectors watch acme/pets/dog-model (pets)"
+        ), "\(err)")
+      let skipped = report["skipped_models"] as? [[String: Any]]
+      #expect(skipped?.first?["model"] as? String == "clarifai/main/general-image-recognition")
+      #expect(skipped?.first?["count"] as? Int == 3)
+      #expect((report["warnings"] as? [String])?.count == 1)
+    }
+  }
+
+  @Test func mostlySkippedWarnsAndFailsOnlyUnderStrict() throws {
+    var lines = (0..<3).map { Self.output($0, user: "acme", app: "other", model: "m\($0 % 2)") }
+    lines.append(Self.output(9, user: "acme", app: "pets", model: "dog-model"))
+    let rules = Self.collector("pets", source: "acme/pets/dog-model")
+    let (status, err, _) = try Self.run(rules: rules, lines: lines)
+    #expect(status == 0)
+    #expect(
+      err.contains(
+        "warning: 3 of 4 outputs reached no collector: outputs of acme/other/m0 (2), acme/other/m1 (1); the collectors watch acme/pets/dog-model (pets)"
+      ), "\(err)")
+    #expect(try Self.run(rules: rules, lines: lines, strict: true).status == 3)
+  }
+
+  @Test func aRunThatCollectsFromMostOutputsSaysNothingMore() throws {
+    let lines = (0..<4).map { Self.output($0, user: "acme", app: "pets", model: $0 == 0 ? "cat-model" : "dog-model") }
+    let (status, err, report) = try Self.run(rules: Self.collector("pets", source: "acme/pets/dog-model"), lines: lines, strict: true)
+    #expect(status == 0)
+    #expect(!err.contains("warning"))
+    #expect((report["warnings"] as? [String])?.isEmpty == true)
+    #expect((report["skipped_models"] as? [[String: Any]])?.count == 1)
+  }
+
+  @Test func aRecordingWithoutOutputsSaysSo() throws {
+    let (status, err, _) = try Self.run(rules: Self.collector("pets", source: "*/*/*"), lines: ["", "  "], strict: true)
+    #expect(status == 3)
+    #expect(err.contains("warning: no model output was read"), "\(err)")
+  }
+}
