@@ -20,6 +20,31 @@ enum JSONBytes {
     }
   }
 
+  /// Whether the key at `key` is `word`'s lowerCamelCase spelling (`created_at` → `createdAt`): the
+  /// proto3 JSON mapping writes field names so by default (protobuf's `MessageToJson`), and parsers
+  /// accept both. False for a word without `_`, whose two spellings are one.
+  static func isLowerCamel(of word: StaticString, _ p: UnsafePointer<UInt8>, _ key: Range<Int>) -> Bool {
+    let w = word.utf8Start
+    let n = word.utf8CodeUnitCount
+    guard key.count < n else { return false }
+    var k = key.lowerBound
+    var upper = false
+    for i in 0..<n {
+      var b = w[i]
+      if b == UInt8(ascii: "_") {
+        upper = true
+        continue
+      }
+      if upper {
+        if b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") { b -= 32 }
+        upper = false
+      }
+      guard k < key.upperBound, p[k] == b else { return false }
+      k += 1
+    }
+    return k == key.upperBound
+  }
+
   @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
   @inline(__always) static func skipWhitespace(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int) {

@@ -94,8 +94,12 @@ struct JSONCursor {
     }
   }
 
+  /// Whether a key is `word`, in its own spelling or in proto3 JSON's lowerCamelCase (`createdAt`
+  /// for `created_at`).
   func key(_ range: Range<Int>, is word: StaticString) -> Bool {
-    guard range.count == word.utf8CodeUnitCount else { return false }
+    guard range.count == word.utf8CodeUnitCount else {
+      return range.count < word.utf8CodeUnitCount && JSONBytes.isLowerCamel(of: word, bytes.baseAddress!, range)
+    }
     let w = word.utf8Start
     for k in 0..<range.count where bytes[range.lowerBound + k] != w[k] { return false }
     return true

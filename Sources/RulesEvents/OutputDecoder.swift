@@ -38,6 +38,12 @@ public struct OutputDecoder: Sendable {
       if c.key(key, is: "outputs") {
         try Self.once(&seen, 1 << 0, c, key)
         var list: [Event] = []
+        defer { outputs = list }
+        // proto3 JSON reads `null` as the field's default: no outputs.
+        if c.nextIsNull() {
+          _ = try c.literal()
+          return
+        }
         try c.array { (c) throws(DecodeError) in
           guard list.count < Self.maxOutputsPerLine else {
             throw c.fail("more than \(Self.maxOutputsPerLine) outputs in one line")
@@ -50,7 +56,6 @@ public struct OutputDecoder: Sendable {
           try decodeOutput(&c, into: &e)
           list.append(e)
         }
-        outputs = list
       } else if try decodeOutputField(&c, key, into: &single, seen: &seen) {
         sawOutputField = true
       } else {
@@ -122,11 +127,22 @@ public struct OutputDecoder: Sendable {
     case UInt8(ascii: "n"):
       _ = try c.literal()
       return nil
-    case UInt8(ascii: "\"") where stringAllowed:
-      // proto3 JSON writes 64-bit integers as strings.
+    case UInt8(ascii: "\""):
+      // proto3 JSON writes 64-bit integers as strings, and the non-finite doubles as "NaN",
+      // "Infinity" and "-Infinity".
+      let start = c.i
       let text = try c.string()
-      guard let v = Double(text), v.isFinite else { throw c.fail("\(what) must be a number") }
-      return v
+      switch text {
+      case "NaN": return .nan
+      case "Infinity": return .infinity
+      case "-Infinity": return -.infinity
+      default:
+        guard stringAllowed, let v = Double(text), v.isFinite else {
+          c.i = start  // the error points at the value
+          throw c.fail("\(what) must be a number")
+        }
+        return v
+      }
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
       return try c.number()
     default:
@@ -297,7 +313,7 @@ public struct OutputDecoder: Sendable {
       } else if c.key(key, is: "regions") {
         try Self.once(&seen, 2, c, key)
         guard needs.regionsAndFrames else { return try c.skipValue() }
-        guard c.peek() == UInt8(ascii: "[") else { throw c.fail("regions must be an array") }
+        guard try requireList(&c, "regions") else { return }
         try c.array { (c) throws(DecodeError) in
           try c.countListElement()
           regions.append(try decodeRegion(&c, depth: depth))
@@ -305,7 +321,7 @@ public struct OutputDecoder: Sendable {
       } else if c.key(key, is: "frames") {
         try Self.once(&seen, 4, c, key)
         guard needs.regionsAndFrames else { return try c.skipValue() }
-        guard c.peek() == UInt8(ascii: "[") else { throw c.fail("frames must be an array") }
+        guard try requireList(&c, "frames") else { return }
         try c.array { (c) throws(DecodeError) in
           try c.countListElement()
           frames.append(try decodeFrame(&c, depth: depth))
@@ -316,8 +332,18 @@ public struct OutputDecoder: Sendable {
     }
   }
 
+  /// Whether a list follows (false, having read it, for `null`: proto3 JSON's empty list).
+  func requireList(_ c: inout JSONCursor, _ what: String) throws(DecodeError) -> Bool {
+    if c.nextIsNull() {
+      _ = try c.literal()
+      return false
+    }
+    guard c.peek() == UInt8(ascii: "[") else { throw c.fail("\(what) must be an array") }
+    return true
+  }
+
   func decodeConcepts(_ c: inout JSONCursor, into concepts: inout [ConceptValue]) throws(DecodeError) {
-    guard c.peek() == UInt8(ascii: "[") else { throw c.fail("concepts must be an array") }
+    guard try requireList(&c, "concepts") else { return }
     try c.array { (c) throws(DecodeError) in
       try c.countListElement()
       if plainConcepts, let concept = c.plainConcept() {

@@ -277,6 +277,9 @@ public final class OutputScanner: Sendable {
       guard firstTime(&seen, 1 << 5), input(&c, &e, &fields) else { return .failed }
     case 4 where c.matches(key, "data"):
       guard firstTime(&seen, 1 << 6), data(&c, &e) else { return .failed }
+    case 9 where JSONBytes.isLowerCamel(of: "created_at", c.p, key):
+      // proto3 JSON's spelling (`MessageToJson`'s default): the decoder reads both.
+      return .failed
     default:
       return .other
     }
@@ -376,6 +379,10 @@ public final class OutputScanner: Sendable {
           versionSeen = true
           return c.optionalText(&e.modelVersion, &fields, Seen.modelVersion.rawValue)
         }
+      case 5 where JSONBytes.isLowerCamel(of: "app_id", c.p, key), 6 where JSONBytes.isLowerCamel(of: "user_id", c.p, key),
+        12 where JSONBytes.isLowerCamel(of: "model_version", c.p, key):
+        // proto3 JSON's spelling (`MessageToJson`'s default): the decoder reads both.
+        return false
       default:
         return c.skip(2)
       }

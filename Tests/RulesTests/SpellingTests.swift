@@ -1,0 +1,110 @@
+import Foundation
+import RulesDiagnostics
+import RulesEvents
+import RulesRunner
+import RulesSema
+import RulesSource
+import RulesSyntax
+import Testing
+
+/// Clarifai's stack writes outputs in two spellings: the proto field names (`created_at`) and
+/// proto3 JSON's lowerCamelCase (`createdAt`, `MessageToJson`'s default). Both must give the same
+/// verdicts, funnel and items; `null` reads as the field's default.
+@Suite struct SpellingTests {
+  static let rules = """
+    collector all {
+      source acme/vision/detector
+      destination d/d
+      key env RULEC_TEST_KEY
+      pre_queue {
+        require any region where (concept(forklift) > 0.5 and area > 0.1)
+        limit 2 per day
+      }
+    }
+    collector frames {
+      source acme/vision/*
+      destination d/d
+      key env RULEC_TEST_KEY
+      pre_queue {
+        require any frame where (time >= 1000 and max(concepts) < 0.6)
+        require model.version == "v1"
+      }
+    }
+
+    """
+
+  /// One output in the proto field names, or in lowerCamelCase.
+  static func output(_ k: Int, day: Int, box: Double, camel: Bool) -> String {
+    func name(_ snake: String) -> String {
+      guard camel else { return snake }
+      var out = ""
+      var upper = false
+      for ch in snake {
+        if ch == "_" { upper = true } else {
+          out += upper ? ch.uppercased() : String(ch)
+          upper = false
+        }
+      }
+      return out
+    }
+    let time = "2024-03-0\(day)T08:00:0\(k % 10).5Z"
+    return """
+      {"id":"out\(k)","status":{"code":10000},"\(name("created_at"))":"\(time)",\
+      "model":{"id":"detector","\(name("app_id"))":"vision","\(name("user_id"))":"acme","\(name("model_version"))":{"id":"v1"}},\
+      "input":{"id":"in\(k)","data":{"image":{"url":"https://example.com/\(k).jpg"},"metadata":{"site":"s\(k % 3)"}}},\
+      "data":{"concepts":[{"id":"c","name":"forklift","value":0.9}],\
+      "regions":[{"id":"r\(k)","value":0.8,"\(name("region_info"))":{"\(name("bounding_box"))":\
+      {"\(name("top_row"))":0.1,"\(name("left_col"))":0.1,"\(name("bottom_row"))":\(box),"\(name("right_col"))":\(box)}},\
+      "data":{"concepts":[{"id":"f","name":"forklift","value":0.7}]}}],\
+      "frames":[{"id":"f\(k)","\(name("frame_info"))":{"index":\(k),"time":\(1000 * k)},"data":{"concepts":[{"id":"x","name":"cat","value":0.5}]}}]}}
+      """
+  }
+
+  static func run(_ lines: [String], jobs: Int = 1) throws -> (items: String, report: String) {
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "test.rule", text: rules), sink: sink)])
+    #expect(!sink.hasErrors)
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-spelling-\(UUID().uuidString).jsonl")
+    try Data(lines.joined(separator: "\n").utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let runner = try Runner(program: program)
+    runner.jobs = jobs
+    var items: [UInt8] = []
+    try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file))) { items += $0 }
+    return (String(decoding: items, as: UTF8.self), runner.report.human)
+  }
+
+  @Test(arguments: [1, 2])
+  func bothSpellingsGiveTheSameItemsAndFunnel(jobs: Int) throws {
+    // Days 1, 1, 1, 2: `limit 2 per day` lets two of day 1 through (so `createdAt` must be read);
+    // boxes of 0.5 and 0.2 (areas 0.16 and 0.01) tell whether the box was read.
+    let plan = [(1, 0.5), (1, 0.5), (1, 0.5), (2, 0.2), (2, 0.5)]
+    let snake = try Self.run(plan.enumerated().map { Self.output($0, day: $1.0, box: $1.1, camel: false) }, jobs: jobs)
+    let camel = try Self.run(plan.enumerated().map { Self.output($0, day: $1.0, box: $1.1, camel: true) }, jobs: jobs)
+    #expect(snake.items == camel.items)
+    #expect(snake.report == camel.report)
+    #expect(snake.items.split(separator: "\n").count == 3 + 4, "\(snake.report)")
+    #expect(snake.report.contains("collector all: 5 events → 3 accepted"), "\(snake.report)")
+    #expect(camel.items.contains("\"model_version_id\":\"v1\""))
+  }
+
+  @Test func nullIsTheDefault() throws {
+    let lines = [
+      #"{"id":"o1","model":{"id":"detector","user_id":"acme","app_id":"vision"},"input":{"id":"i1"},"data":{"concepts":null,"regions":null,"frames":null}}"#,
+      #"{"outputs":null}"#,
+      #"{"id":"o2","model":{"id":"detector","userId":"acme","appId":"vision"},"input":{"id":"i2"},"data":{"concepts":[{"id":"c","name":"a","value":"NaN"}]}}"#,
+    ]
+    let decoder = OutputDecoder(projection: MetadataProjection())
+    for (k, line) in lines.enumerated() {
+      let events = try Array(line.utf8).withUnsafeBufferPointer { try decoder.decode(line: $0, lineNumber: k + 1) }
+      switch k {
+      case 0: #expect(events.count == 1 && events[0].concepts.isEmpty && events[0].regions.isEmpty)
+      case 1: #expect(events.isEmpty)
+      default:
+        #expect(events.count == 1 && events[0].modelUser == "acme" && events[0].concepts.first?.value.isNaN == true)
+      }
+    }
+    let (_, report) = try Self.run(lines)
+    #expect(report.contains("0 bad lines"), "\(report)")
+  }
+}
