@@ -1,4 +1,5 @@
 import Foundation
+import RulecCommands
 import RulesDiagnostics
 import RulesEvents
 import RulesRunner
@@ -86,6 +87,26 @@ import Testing
     #expect(snake.items.split(separator: "\n").count == 3 + 4, "\(snake.report)")
     #expect(snake.report.contains("collector all: 5 events → 3 accepted"), "\(snake.report)")
     #expect(camel.items.contains("\"model_version_id\":\"v1\""))
+  }
+
+  /// Outputs made by Clarifai's own classes and written by protobuf's `json_format` in both
+  /// spellings (`tools/clarifai_fixtures.py`): concepts, regions with boxes, frames, text, metadata
+  /// `Struct`s, timestamps with 0–9 fraction digits, status names, a whole `MultiOutputResponse`.
+  @Test func clarifaisOwnJSONInBothSpellings() throws {
+    var results: [String] = []
+    for spelling in ["snake", "camel"] {
+      var items = ""
+      var err = Capture()
+      let status = Run.execute(
+        rules: TestPaths.path("Tests/RulesTests/Golden/clarifai/fixtures.rule"),
+        events: [TestPaths.path("Tests/RulesTests/Golden/clarifai/outputs.\(spelling).jsonl")], out: nil, report: nil, strict: true,
+        explain: nil, err: &err, stdout: { items += $0 })
+      #expect(status == 0, "\(err.text)")
+      #expect(err.text.contains("10 lines, 13 events, 8 accepted; skipped 1 by status, 0 by model; 0 bad lines"), "\(err.text)")
+      results.append(items)
+    }
+    #expect(results[0] == results[1])
+    assertGolden(results[1], "clarifai/outputs.items.jsonl")
   }
 
   @Test func nullIsTheDefault() throws {
