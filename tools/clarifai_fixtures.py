@@ -7,8 +7,12 @@ files, so they need no Python; re-run this after changing the outputs:
     python3 -m venv .venv && .venv/bin/pip install clarifai-grpc
     .venv/bin/python tools/clarifai_fixtures.py Tests/RulesTests/Golden/clarifai
 
-Each file holds one output a line, then one MultiOutputResponse line holding more outputs.
+`outputs.snake.jsonl` and `outputs.camel.jsonl` hold one output a line, then one MultiOutputResponse
+line holding more outputs. `response.camel.json` is all of them in one MultiOutputResponse as
+`MessageToJson` writes it by default (indented over many lines), and `outputs.snake.json` a JSON
+array of the outputs, indented.
 """
+import json
 import sys
 from pathlib import Path
 
@@ -110,9 +114,13 @@ def main():
     singles, batched = all_outputs[:-4], all_outputs[-4:]
     response = service_pb2.MultiOutputResponse(status=status_pb2.Status(code=status_code_pb2.SUCCESS), outputs=batched)
     for name, proto_names in [("outputs.snake.jsonl", True), ("outputs.camel.jsonl", False)]:
-        lines = [json_format.MessageToJson(o, preserving_proto_field_name=proto_names, indent=None) for o in singles]
-        lines.append(json_format.MessageToJson(response, preserving_proto_field_name=proto_names, indent=None))
+        lines = [json_format.MessageToJson(o, preserving_proto_field_name=proto_names, indent=None, sort_keys=True) for o in singles]
+        lines.append(json_format.MessageToJson(response, preserving_proto_field_name=proto_names, indent=None, sort_keys=True))
         (folder / name).write_text("\n".join(lines) + "\n")
+    everything = service_pb2.MultiOutputResponse(status=status_pb2.Status(code=status_code_pb2.SUCCESS), outputs=all_outputs)
+    (folder / "response.camel.json").write_text(json_format.MessageToJson(everything, sort_keys=True) + "\n")
+    array = [json.loads(json_format.MessageToJson(o, preserving_proto_field_name=True, sort_keys=True)) for o in all_outputs]
+    (folder / "outputs.snake.json").write_text(json.dumps(array, indent=2) + "\n")
 
 
 if __name__ == "__main__":

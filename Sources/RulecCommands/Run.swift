@@ -191,6 +191,26 @@ public struct Run: ParsableCommand {
         }
         handle = h
       }
+      // A recording that is one JSON document (an indented response, an array of outputs) rather
+      // than JSON Lines is read whole.
+      if path != "-", let prefix = try? handle.read(upToCount: 1 << 16), JSONDocument.layout(ofPrefix: Array(prefix)) == .document {
+        do {
+          try handle.seek(toOffset: 0)
+          let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+          guard size <= Self.largestDocument else {
+            err.write("rulec: \(path) is one JSON document of \(size) bytes; write recordings over \(Self.largestDocument >> 20) MiB as JSON Lines\n")
+            return 2
+          }
+          if try runner.run(document: Array(handle.readToEnd() ?? Data()), emit: write) { continue }
+        } catch let e as Runner.StoppedAtBadLine {
+          stopped = e
+          break
+        } catch {
+          err.write("rulec: cannot read \(path): \(error.localizedDescription)\n")
+          return 2
+        }
+      }
+      if path != "-" { try? handle.seek(toOffset: 0) }
       do {
         let meter = progress ? ProgressMeter(total: path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) : nil
         try runner.run(ChunkReader(handle: handle), emit: write, progress: meter.map { m in { bytes, events in m.update(bytes: bytes, events: events) } })
@@ -246,6 +266,11 @@ public struct Run: ParsableCommand {
 }
 
 extension Runner.Engine: ExpressibleByArgument {}
+
+extension Run {
+  /// The largest recording read as one JSON document (it is held in memory whole).
+  static let largestDocument = 1 << 30
+}
 
 /// The options of `--sweep`.
 public struct SweepRequest: Sendable {

@@ -92,6 +92,51 @@ public final class Runner {
     }
   }
 
+  /// Runs over a recording that is one JSON document (`JSONDocument`): an output or response spread
+  /// over lines, or an array of them. Each value is decoded and offered as a line would be; a value
+  /// that cannot be read is a bad line, numbered by the line it starts on. Returns false, having
+  /// done nothing, when the bytes are not one JSON document (a JSON Lines file whose first line is
+  /// cut short looks like one at first): read them as JSON Lines then.
+  public func run(document bytes: [UInt8], emit: ([UInt8]) -> Void) throws -> Bool {
+    let values: [Range<Int>]
+    do throws(DecodeError) {
+      values = try bytes.withUnsafeBufferPointer { all throws(DecodeError) in try JSONDocument.values(of: all) }
+    } catch {
+      return false
+    }
+    var e = takeEngine()
+    defer {
+      if !e.output.isEmpty { emit(e.output) }
+      e.output.removeAll(keepingCapacity: true)
+      putBack(e)
+    }
+    let decoder = e.decoder
+    try bytes.withUnsafeBufferPointer { all in
+      let lines = all.reduce(into: 1) { count, b in if b == 10 { count += 1 } }
+      var line = 1
+      var scanned = 0
+      for range in values {
+        // The line the value starts on, counted on from the last one.
+        for k in scanned..<range.lowerBound where all[k] == 10 { line += 1 }
+        scanned = range.lowerBound
+        // Read as one line would be, its indentation gone (items copy media and metadata as written).
+        let compacted = JSONDocument.compact(UnsafeBufferPointer(rebasing: all[range]))
+        try compacted.withUnsafeBufferPointer { value in
+          do throws(DecodeError) {
+            let events = try decoder.decode(line: value, lineNumber: line)
+            e.countLine(line)
+            e.offer(line: events, count: events.count, bytes: value)
+          } catch {
+            try bad(line, error.description, &e)
+          }
+        }
+        flushIfFull(emit, &e)
+      }
+      e.countLine(lines)
+    }
+    return true
+  }
+
   /// Offers one output to the collectors; `line` holds the bytes it was read from.
   public func process(_ event: Event, line: UnsafeBufferPointer<UInt8>) {
     var e = takeEngine()

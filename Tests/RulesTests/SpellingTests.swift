@@ -109,6 +109,40 @@ import Testing
     assertGolden(results[1], "clarifai/outputs.items.jsonl")
   }
 
+  /// A recording that is one JSON document, as `MessageToJson` writes a response by default
+  /// (indented over hundreds of lines), or a JSON array of outputs: the same items as the JSON Lines
+  /// recording of the same outputs, each on one line.
+  @Test(arguments: ["response.camel.json", "outputs.snake.json"])
+  func aDocumentOverManyLinesIsOneRecording(file: String) throws {
+    var items = ""
+    var err = Capture()
+    let status = Run.execute(
+      rules: TestPaths.path("Tests/RulesTests/Golden/clarifai/fixtures.rule"),
+      events: [TestPaths.path("Tests/RulesTests/Golden/clarifai/\(file)")], out: nil, report: nil, strict: true, explain: nil,
+      err: &err, stdout: { items += $0 })
+    #expect(status == 0, "\(err.text)")
+    #expect(err.text.contains("13 events, 8 accepted; skipped 1 by status, 0 by model; 0 bad lines"), "\(err.text)")
+    let golden = try String(contentsOfFile: TestPaths.path("Tests/RulesTests/Golden/clarifai/outputs.items.jsonl"), encoding: .utf8)
+    func parsed(_ text: String) throws -> [NSDictionary] {
+      try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! NSDictionary }
+    }
+    #expect(try parsed(items) == parsed(golden))
+  }
+
+  /// A JSON Lines recording whose first line is cut short looks like a document at first; it is
+  /// read as JSON Lines, its first line bad.
+  @Test func aBadFirstLineIsNotADocument() throws {
+    let lines = [#"{"id":"o1","model":{"id":"m""#, #"{"id":"o2","model":{"id":"m","user_id":"u","app_id":"a"},"input":{"id":"i2"},"data":{"concepts":[]}}"#]
+    #expect(JSONDocument.layout(ofPrefix: Array(lines.joined(separator: "\n").utf8)) == .document)
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "test.rule", text: Self.rules), sink: sink)])
+    let runner = try Runner(program: program)
+    #expect(try runner.run(document: Array(lines.joined(separator: "\n").utf8)) { _ in } == false)
+    #expect(runner.report.events == 0)
+    #expect(JSONDocument.layout(ofPrefix: Array("{\"id\":\"o\"}\n{\"id\":\"p\"}\n".utf8)) == .jsonLines)
+    #expect(JSONDocument.layout(ofPrefix: Array("  [\n".utf8)) == .document)
+  }
+
   @Test func nullIsTheDefault() throws {
     let lines = [
       #"{"id":"o1","model":{"id":"detector","user_id":"acme","app_id":"vision"},"input":{"id":"i1"},"data":{"concepts":null,"regions":null,"frames":null}}"#,

@@ -1,0 +1,84 @@
+/// A recording that is not JSON Lines: one JSON document spread over lines, as protobuf's
+/// `MessageToJson` writes a response by default (indented), or a JSON array of outputs or responses.
+public enum JSONDocument {
+  /// How a recording is laid out.
+  public enum Layout: Sendable, Equatable {
+    /// One output or response a line (the usual recording).
+    case jsonLines
+    /// One JSON value over the whole file: an object, or an array of them.
+    case document
+  }
+
+  /// The layout of a recording, from its first bytes: a document when it starts with `[`, or with
+  /// an object that its first line does not close; JSON Lines otherwise.
+  public static func layout(ofPrefix prefix: [UInt8]) -> Layout {
+    prefix.withUnsafeBufferPointer { bytes in
+      var start = 0
+      guard let base = bytes.baseAddress else { return .jsonLines }
+      JSONBytes.skipWhitespace(base, &start, bytes.count)
+      guard start < bytes.count else { return .jsonLines }
+      if bytes[start] == UInt8(ascii: "[") { return .document }
+      guard bytes[start] == UInt8(ascii: "{") else { return .jsonLines }
+      let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+      var c = JSONCursor(UnsafeBufferPointer(rebasing: bytes[0..<end]))
+      c.i = start
+      do throws(DecodeError) {
+        try c.skipValue()
+        return .jsonLines
+      } catch {
+        // An object the first line leaves open is spread over lines; any other fault is a bad
+        // line of JSON Lines, and is reported as such.
+        return error.reason.hasPrefix("truncated JSON") && end < bytes.count ? .document : .jsonLines
+      }
+    }
+  }
+
+  /// A value's bytes without the whitespace between tokens (a document's indentation would
+  /// otherwise be copied into the one-line items made from it). The value was read as JSON, so a
+  /// quote outside a string opens one and a backslash inside escapes the next byte.
+  public static func compact(_ value: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(value.count)
+    var inString = false
+    var escaped = false
+    for b in value {
+      if inString {
+        if escaped {
+          escaped = false
+        } else if b == UInt8(ascii: "\\") {
+          escaped = true
+        } else if b == UInt8(ascii: "\"") {
+          inString = false
+        }
+      } else if JSONBytes.isWhitespace(b) {
+        continue
+      } else if b == UInt8(ascii: "\"") {
+        inString = true
+      }
+      out.append(b)
+    }
+    return out
+  }
+
+  /// The byte ranges of a document's values: the array's elements, or the one object. Throws what
+  /// is not JSON (with its offset in `bytes`).
+  public static func values(of bytes: UnsafeBufferPointer<UInt8>) throws(DecodeError) -> [Range<Int>] {
+    var c = JSONCursor(bytes)
+    guard let first = c.peek() else { throw DecodeError("empty document", at: 0) }
+    var ranges: [Range<Int>] = []
+    if first == UInt8(ascii: "[") {
+      try c.array { (c) throws(DecodeError) in
+        c.skipWhitespace()
+        let start = c.i
+        try c.skipValue()
+        ranges.append(start..<c.i)
+      }
+    } else {
+      let start = c.i
+      try c.skipValue()
+      ranges.append(start..<c.i)
+    }
+    guard c.peek() == nil else { throw c.fail("unexpected text after the JSON document") }
+    return ranges
+  }
+}
