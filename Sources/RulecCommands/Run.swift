@@ -191,10 +191,10 @@ public struct Run: ParsableCommand {
         }
         handle = h
       }
-      // A recording that is one JSON document (an indented response, an array of outputs) rather
-      // than JSON Lines is read whole.
-      if path != "-", let prefix = try? handle.read(upToCount: 1 << 16), JSONDocument.layout(ofPrefix: Array(prefix)) == .document {
-        do {
+      do {
+        // A recording that is one JSON document (an indented response, an array of outputs) rather
+        // than JSON Lines is read whole.
+        if path != "-", let prefix = try? handle.read(upToCount: 1 << 16), JSONDocument.layout(ofPrefix: Array(prefix)) == .document {
           try handle.seek(toOffset: 0)
           let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
           guard size <= Self.largestDocument else {
@@ -202,16 +202,8 @@ public struct Run: ParsableCommand {
             return 2
           }
           if try runner.run(document: Array(handle.readToEnd() ?? Data()), emit: write) { continue }
-        } catch let e as Runner.StoppedAtBadLine {
-          stopped = e
-          break
-        } catch {
-          err.write("rulec: cannot read \(path): \(error.localizedDescription)\n")
-          return 2
         }
-      }
-      if path != "-" { try? handle.seek(toOffset: 0) }
-      do {
+        if path != "-" { try handle.seek(toOffset: 0) }
         let meter = progress ? ProgressMeter(total: path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) : nil
         try runner.run(ChunkReader(handle: handle), emit: write, progress: meter.map { m in { bytes, events in m.update(bytes: bytes, events: events) } })
         meter?.finish()
