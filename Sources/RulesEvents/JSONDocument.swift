@@ -34,28 +34,27 @@ public enum JSONDocument {
   }
 
   /// A value's bytes without the whitespace between tokens (a document's indentation would
-  /// otherwise be copied into the one-line items made from it). The value was read as JSON, so a
-  /// quote outside a string opens one and a backslash inside escapes the next byte.
+  /// otherwise be copied into the one-line items made from it). Strings are copied whole, their
+  /// ends found by the one reader of JSON strings (`JSONBytes.scanString`).
   public static func compact(_ value: UnsafeBufferPointer<UInt8>) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(value.count)
-    var inString = false
-    var escaped = false
-    for b in value {
-      if inString {
-        if escaped {
-          escaped = false
-        } else if b == UInt8(ascii: "\\") {
-          escaped = true
-        } else if b == UInt8(ascii: "\"") {
-          inString = false
-        }
-      } else if JSONBytes.isWhitespace(b) {
+    guard let p = value.baseAddress else { return out }
+    var i = 0
+    while i < value.count {
+      let b = p[i]
+      if b == UInt8(ascii: "\"") {
+        let start = i
+        i += 1
+        var escaped = false
+        var ascii = true
+        // The value was read as JSON already; a fault can only leave the rest as it is.
+        if JSONBytes.scanString(p, &i, value.count, escaped: &escaped, ascii: &ascii) != nil { i = value.count }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: value[start..<i]))
         continue
-      } else if b == UInt8(ascii: "\"") {
-        inString = true
       }
-      out.append(b)
+      if !JSONBytes.isWhitespace(b) { out.append(b) }
+      i += 1
     }
     return out
   }
