@@ -27,6 +27,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
   ],
   targets: [
     .target(name: "RulesSource"),
@@ -45,7 +46,10 @@ let package = Package(
       dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesMath", .product(name: "Yams", package: "Yams")]),
     // Finds rule files and runs the front end (DSL or YAML) and the checker on them.
     .target(name: "RulesLoader", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema"]),
-    .target(name: "RulesEvents", dependencies: ["RulesSource"]),
+    // Recordings in, as events: gzip through CompressNIO's zlib streams.
+    .target(
+      name: "RulesEvents",
+      dependencies: ["RulesSource", .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio")]),
     .target(name: "RulesRuntime", dependencies: ["RulesSyntax", "RulesSema", "RulesEvents", "RulesMath"]),
     .target(name: "RulesVM", dependencies: ["RulesEvents", "RulesMath"]),
     .target(name: "RulesCompiler", dependencies: ["RulesSource", "RulesSyntax", "RulesSema", "RulesEvents", "RulesMath", "RulesVM"]),

@@ -215,6 +215,15 @@ public struct Event: Sendable {
     return best
   }
 
+  /// A successful output that does not say which model made it (`model.id` missing or empty): it
+  /// cannot be routed, so its line is bad rather than skipped. A failed output is skipped by its
+  /// status whatever it names.
+  @inlinable public var lacksModel: Bool {
+    guard isSuccess else { return false }
+    guard let modelID else { return true }
+    return modelID.isEmpty
+  }
+
   /// Outputs whose own status is not success are skipped (Clarifai code 10000, or `"SUCCESS"`).
   public var isSuccess: Bool { Self.isSuccess(code: statusCode, name: statusName) }
 

@@ -17,9 +17,14 @@ public struct OutputDecoder: Sendable {
   /// regions 383 MB, of a metadata list of seven million numbers 249 MB.
   public static let maxListElementsPerLine = 200_000
 
-  public init(projection: MetadataProjection, needs: DecodeNeeds = .everything) {
+  /// Every output must name its model (`model.id`): one that does not cannot be routed, and its line
+  /// is bad. False where no model is expected (an input read back from the queue, a test of values).
+  public var requiresModel = true
+
+  public init(projection: MetadataProjection, needs: DecodeNeeds = .everything, requiresModel: Bool = true) {
     self.projection = projection
     self.needs = needs
+    self.requiresModel = requiresModel
   }
 
   /// The outputs of one line, in order.
@@ -53,7 +58,9 @@ public struct OutputDecoder: Sendable {
           e.line = lineNumber
           e.indexInLine = list.count
           e.metadata = Array(repeating: nil, count: projection.slotCount)
+          let start = c.i
           try decodeOutput(&c, into: &e)
+          if requiresModel && e.lacksModel { throw Self.noModel(list.count, at: start) }
           list.append(e)
         }
       } else if try decodeOutputField(&c, key, into: &single, seen: &seen) {
@@ -65,7 +72,13 @@ public struct OutputDecoder: Sendable {
     guard c.peek() == nil else { throw c.fail("unexpected text after the JSON object") }
     if let outputs { return outputs }
     guard sawOutputField else { throw DecodeError("not a Clarifai output or PostModelOutputs response", at: 0) }
+    if requiresModel && single.lacksModel { throw Self.noModel(nil, at: 0) }
     return [single]
+  }
+
+  /// An output that does not say which model made it cannot be routed: the line is bad, not skipped.
+  static func noModel(_ index: Int?, at offset: Int) -> DecodeError {
+    DecodeError("\(index.map { "output \($0 + 1)" } ?? "the output") names no model (model.id is missing or empty)", at: offset)
   }
 
   /// Rejects a key seen twice in one object (its bit is already set).

@@ -59,9 +59,12 @@ public final class OutputScanner: Sendable {
   /// Scratch for a concept list's columns (see `concepts`).
   let conceptColumns = ConceptColumns()
 
-  public init(projection: MetadataProjection, conceptKeys: [String], needs: DecodeNeeds = .everything, inputIDHint: (any InputIDHint)? = nil) {
+  public init(
+    projection: MetadataProjection, conceptKeys: [String], needs: DecodeNeeds = .everything, inputIDHint: (any InputIDHint)? = nil,
+    requiresModel: Bool = true
+  ) {
     self.inputIDHint = inputIDHint
-    decoder = OutputDecoder(projection: projection, needs: needs)
+    decoder = OutputDecoder(projection: projection, needs: needs, requiresModel: requiresModel)
     keys = ConceptKeyMatcher(keys: conceptKeys)
     tables = Tables(projection)
     metadataSpares = MetadataSpares(slots: projection.slotCount)
@@ -134,7 +137,8 @@ public final class OutputScanner: Sendable {
               guard count < OutputDecoder.maxOutputsPerLine, c.countListElement() else { return nil }
               if count == events.count { events.append(Event()) }
               reset(&events[count], lineNumber, count)
-              guard output(&c, &events[count]) else { return nil }
+              // An output that names no model is a bad line: the decoder says so.
+              guard output(&c, &events[count]), !(events[count].lacksModel && decoder.requiresModel) else { return nil }
               count += 1
               guard c.peek() != 0 else { return nil }
               let next = c.p[c.i]
@@ -166,6 +170,7 @@ public final class OutputScanner: Sendable {
     if count >= 0 { return count }
     guard sawOutputField else { return nil }
     clearUnset(&events[0], singleFields)
+    guard !(events[0].lacksModel && decoder.requiresModel) else { return nil }
     return 1
   }
 

@@ -14,9 +14,14 @@ public final class PostQueueGate: @unchecked Sendable {
   /// leaves the queue.
   var engine: CollectorEngine
   let indexByID: [String: Int]
+  /// The engine's decoder, for inputs: a queued item names no model.
+  let inputDecoder: OutputDecoder
 
   public init(program: CheckedProgram) throws {
     engine = try CollectorEngine(program: program, stages: .postQueue, skipsAccepted: false)
+    var decoder = engine.decoder
+    decoder.requiresModel = false
+    inputDecoder = decoder
     indexByID = Dictionary(program.collectors.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
   }
 
@@ -28,7 +33,7 @@ public final class PostQueueGate: @unchecked Sendable {
     guard !(engine.collectors[index].postQueue ?? []).isEmpty else { return .send }
     // A PostInputs item has the shape of an input: read it as the `input` of an output.
     let wrapped = Array("{\"input\":".utf8) + item.payload.filter { $0 != 10 } + Array("}".utf8)
-    let event: Event? = wrapped.withUnsafeBufferPointer { try? engine.decoder.decode(line: $0, lineNumber: 0).first }
+    let event: Event? = wrapped.withUnsafeBufferPointer { try? inputDecoder.decode(line: $0, lineNumber: 0).first }
     guard let event else { return .deadLetter(reason: "the queued item cannot be read back") }
     let verdict = wrapped.withUnsafeBufferPointer { line in
       engine.offer(event, line: line, toCollector: index, at: Date().timeIntervalSince1970)

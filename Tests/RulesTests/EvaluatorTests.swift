@@ -19,7 +19,7 @@ import Testing
     precondition(errors.isEmpty, "\(condition): \(errors.map(\.message.text))")
     var projection = MetadataProjection()
     let evaluator = ReferenceEvaluator(collector: program.collectors[0], projection: &projection)
-    let decoder = OutputDecoder(projection: projection)
+    let decoder = OutputDecoder(projection: projection, requiresModel: false)
     var event = Array(output.utf8).withUnsafeBufferPointer { try! decoder.decode(line: $0, lineNumber: 1)[0] }
     program.collectors[0].conceptMap?.apply(to: &event)
     var state = CollectorState()

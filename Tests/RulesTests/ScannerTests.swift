@@ -45,8 +45,8 @@ import Testing
   static func both(
     _ line: [UInt8], needs: DecodeNeeds, previous: [Event] = [], scanner given: OutputScanner? = nil
   ) -> (decoder: String, scanner: String, keys: String) {
-    let decoder = OutputDecoder(projection: projection, needs: needs)
-    let scanner = given ?? OutputScanner(projection: projection, conceptKeys: keys, needs: needs)
+    let decoder = OutputDecoder(projection: projection, needs: needs, requiresModel: false)
+    let scanner = given ?? OutputScanner(projection: projection, conceptKeys: keys, needs: needs, requiresModel: false)
     return line.withUnsafeBufferPointer { bytes in
       let expected: String
       var expectedKeys = ""
@@ -80,7 +80,7 @@ import Testing
   @Test func everySampleLineReadsTheSame() {
     var reused: [Event] = []
     // One scanner for all lines too, as the runner has: it reads repeated model objects from memory.
-    let shared = OutputScanner(projection: Self.projection, conceptKeys: Self.keys)
+    let shared = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, requiresModel: false)
     for line in Self.sample {
       let (d, s, k) = Self.both(line, needs: .everything, previous: reused)
       #expect(d == s)
@@ -89,7 +89,7 @@ import Testing
       #expect(d == remembered)
       #expect(sharedKeys == "same")
       // Reuse the events of the previous line, as the runner does.
-      let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys)
+      let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, requiresModel: false)
       _ = line.withUnsafeBufferPointer { try? scanner.decode(line: $0, lineNumber: 1, into: &reused) }
     }
   }
@@ -99,8 +99,8 @@ import Testing
   @Test func reusedEventsWithoutTextMatchTheDecoder() {
     var needs = DecodeNeeds()
     needs.conceptText = false
-    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, needs: needs)
-    let decoder = OutputDecoder(projection: Self.projection)
+    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, needs: needs, requiresModel: false)
+    let decoder = OutputDecoder(projection: Self.projection, requiresModel: false)
     var reused: [Event] = []
     // Long lists, then short ones, then long again.
     for line in Self.sample + Self.sample.reversed() {
@@ -158,7 +158,7 @@ import Testing
     var fewest = DecodeNeeds()
     fewest.regionsAndFrames = false
     let scanners = (
-      OutputScanner(projection: projection, conceptKeys: keys), OutputScanner(projection: projection, conceptKeys: keys, needs: fewest)
+      OutputScanner(projection: projection, conceptKeys: keys, requiresModel: false), OutputScanner(projection: projection, conceptKeys: keys, needs: fewest, requiresModel: false)
     )
     var events: [Event] = []
     for line in sample {
@@ -174,7 +174,7 @@ import Testing
   @Test func conceptLabelsComeFromTheLine() {
     var needs = DecodeNeeds()
     needs.conceptText = false
-    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, needs: needs)
+    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, needs: needs, requiresModel: false)
     let line = Array(#"{"id":"o","data":{"concepts":[{"id":"ai_1","name":"dog","value":0.2},{"id":"ai_2","value":0.9}]}}"#.utf8)
     var events: [Event] = []
     line.withUnsafeBufferPointer { bytes in
@@ -189,7 +189,7 @@ import Testing
 
   /// Grammar.md §9: a line holds at most 10,000 outputs (memory stays bounded whatever a line holds).
   @Test func tooManyOutputsMakeABadLine() {
-    let scanner = OutputScanner(projection: MetadataProjection(), conceptKeys: [])
+    let scanner = OutputScanner(projection: MetadataProjection(), conceptKeys: [], requiresModel: false)
     var events: [Event] = []
     for (n, ok) in [(OutputDecoder.maxOutputsPerLine, true), (OutputDecoder.maxOutputsPerLine + 1, false)] {
       let line = Array(("{\"outputs\":[" + Array(repeating: "{}", count: n).joined(separator: ",") + "]}").utf8)
@@ -210,7 +210,7 @@ import Testing
     var needs = DecodeNeeds()
     needs.conceptText = false
     let limit = OutputDecoder.maxListElementsPerLine
-    for scanner in [OutputScanner(projection: MetadataProjection(), conceptKeys: ["a"]), OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs)] {
+    for scanner in [OutputScanner(projection: MetadataProjection(), conceptKeys: ["a"], requiresModel: false), OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs, requiresModel: false)] {
       var events: [Event] = []
       func read(_ line: String) -> Result<Int, DecodeError> {
         Array(line.utf8).withUnsafeBufferPointer { bytes in
@@ -236,8 +236,8 @@ import Testing
     let line = Array(#"{"id":"o","data":{"concepts":[],"regions":5}}"#.utf8)
     var needs = DecodeNeeds()
     needs.regionsAndFrames = false
-    let lenient = OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs)
-    let strict = OutputScanner(projection: MetadataProjection(), conceptKeys: [])
+    let lenient = OutputScanner(projection: MetadataProjection(), conceptKeys: [], needs: needs, requiresModel: false)
+    let strict = OutputScanner(projection: MetadataProjection(), conceptKeys: [], requiresModel: false)
     var events: [Event] = []
     line.withUnsafeBufferPointer { bytes in
       #expect((try? lenient.decode(line: bytes, lineNumber: 1, into: &events)) == 1)
@@ -278,7 +278,7 @@ import Testing
       #expect(inPlace.string == (text ?? ""))
       #expect(inPlace.withUTF8 { $0.map(Array.init) } == bytes)
     }
-    let scanner = OutputScanner(projection: MetadataProjection(), conceptKeys: [])
+    let scanner = OutputScanner(projection: MetadataProjection(), conceptKeys: [], requiresModel: false)
     var events: [Event] = []
     let ids: [String?] = [String(repeating: "f", count: 32), "short", String(repeating: "z", count: 60), "esc\\\"aped", "", "last-one", nil]
     for (k, id) in ids.enumerated() {

@@ -31,6 +31,27 @@ import Testing
       + "\"data\":{\"concepts\":[{\"id\":\"c\",\"name\":\"cat\",\"value\":0.9}]}}"
   }
 
+  /// Grammar.md §9: a successful output that names no model cannot be routed, so its line is a bad
+  /// line (not a skip "by model"), whether the fast scanner or the decoder reads it, in one or two
+  /// jobs; a failed output is skipped by its status whatever it names.
+  @Test func anOutputThatNamesNoModelIsABadLine() throws {
+    let good = Self.output(0, user: "u", app: "a", model: "m")
+    let lines = [
+      good,
+      #"{"input":{"id":"in1"},"data":{"concepts":[{"id":"c","name":"cat","value":0.9}]}}"#,
+      #"{"model":{"id":""},"input":{"id":"in2"},"data":{}}"#,
+      #"{"model":null,"input":{"id":"in3"},"data":{}}"#,
+      #"{"outputs":[{"model":{"id":"m","user_id":"u","app_id":"a"},"input":{"id":"in4"}},{"input":{"id":"in5"}}]}"#,
+      #"{"status":{"code":30002},"input":{"id":"in6"},"data":{}}"#,
+    ]
+    let (status, err, report) = try Self.run(rules: Self.collector("any", source: "*/*/*"), lines: lines)
+    #expect(status == 3)
+    #expect(err.contains("6 lines, 2 events, 1 accepted; skipped 1 by status, 0 by model; 4 bad lines"), "\(err)")
+    #expect(err.contains("bad line 2: the output names no model (model.id is missing or empty)"))
+    #expect(err.contains("bad line 5: output 2 names no model (model.id is missing or empty)"))
+    #expect((report["bad_lines"] as? [[String: Any]])?.map { $0["line"] as? Int } == [2, 3, 4, 5])
+  }
+
   @Test func outputsOfOtherModelsAloneFailTheRunAndNameTheModels() throws {
     let lines = (0..<3).map { Self.output($0, user: "clarifai", app: "main", model: "general-image-recognition") }
     for strict in [false, true] {
