@@ -181,37 +181,31 @@ public struct Run: ParsableCommand {
     runner.explainInput = explain
     var stopped: Runner.StoppedAtBadLine?
     for path in events {
-      let handle: FileHandle
-      if path == "-" {
-        handle = FileHandle.standardInput
-      } else {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-          err.write("rulec: cannot read \(path)\n")
+      do {
+        let recording: RecordingFile
+        do {
+          recording = try RecordingFile(path: path)
+        } catch {
+          err.write("rulec: cannot read \(path): \(error)\n")
           return 2
         }
-        handle = h
-      }
-      do {
         // A recording that is one JSON document (an indented response, an array of outputs) rather
         // than JSON Lines is read whole.
-        if path != "-", let prefix = try? handle.read(upToCount: 1 << 16), JSONDocument.layout(ofPrefix: Array(prefix)) == .document {
-          try handle.seek(toOffset: 0)
-          let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-          guard size <= Self.largestDocument else {
-            err.write("rulec: \(path) is one JSON document of \(size) bytes; write recordings over \(Self.largestDocument >> 20) MiB as JSON Lines\n")
-            return 2
-          }
-          if try runner.run(document: Array(handle.readToEnd() ?? Data()), emit: write) { continue }
+        do {
+          if let document = try recording.documentBytes(limit: Self.largestDocument), try runner.run(document: document, emit: write) { continue }
+        } catch let tooLarge as RecordingFile.DocumentTooLarge {
+          err.write("rulec: \(path): \(tooLarge)\n")
+          return 2
         }
-        if path != "-" { try handle.seek(toOffset: 0) }
-        let meter = progress ? ProgressMeter(total: path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) : nil
-        try runner.run(ChunkReader(handle: handle), emit: write, progress: meter.map { m in { bytes, events in m.update(bytes: bytes, events: events) } })
+        // Progress in bytes of the file, which a gzip file's decompressed bytes are not.
+        let meter = progress ? ProgressMeter(total: recording.isGzip ? nil : recording.size) : nil
+        try runner.run(ChunkReader(source: recording.source()), emit: write, progress: meter.map { m in { bytes, events in m.update(bytes: bytes, events: events) } })
         meter?.finish()
       } catch let e as Runner.StoppedAtBadLine {
         stopped = e
         break
       } catch {
-        err.write("rulec: cannot read \(path): \(error.localizedDescription)\n")
+        err.write("rulec: cannot read \(path): \(error)\n")
         return 2
       }
     }

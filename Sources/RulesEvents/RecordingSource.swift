@@ -133,3 +133,85 @@ public final class GzipSource: RecordingSource, @unchecked Sendable {
     if got == 0 { fileEnded = true }
   }
 }
+
+/// One recording named on the command line (a path, or `-` for standard input): whether it is gzip,
+/// whether it is one JSON document or JSON Lines, and a fresh source of its bytes from the start.
+public final class RecordingFile {
+  public let path: String
+  let fd: Int32
+  let owned: Bool
+  /// The file starts with gzip's magic bytes (its name does not matter).
+  public let isGzip: Bool
+  /// The size on disk of a regular file (compressed, for gzip).
+  public let size: Int?
+
+  /// Opens `path`; every failure names the operating system's reason.
+  public init(path: String) throws {
+    self.path = path
+    if path == "-" {
+      fd = STDIN_FILENO
+      owned = false
+      isGzip = false
+      size = nil
+      return
+    }
+    let opened = open(path, O_RDONLY | O_CLOEXEC)
+    guard opened >= 0 else { throw RecordingReadError(reason: String(cString: strerror(errno))) }
+    fd = opened
+    owned = true
+    var info = stat()
+    let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    if regular && (info.st_mode & S_IFMT) != S_IFDIR {
+      size = Int(info.st_size)
+    } else {
+      size = nil
+    }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+      close(opened)
+      throw RecordingReadError(reason: "it is a folder (name its files, such as \(path)/*.jsonl)")
+    }
+    var magic: (UInt8, UInt8) = (0, 0)
+    let got = regular ? withUnsafeMutableBytes(of: &magic) { pread(opened, $0.baseAddress, 2, 0) } : 0
+    isGzip = got == 2 && magic == (0x1F, 0x8B)
+  }
+
+  deinit { if owned { close(fd) } }
+
+  /// A source of the recording's bytes from its start (decompressed, for gzip). Standard input is
+  /// read once, as it comes.
+  public func source() throws -> RecordingSource {
+    if fd != STDIN_FILENO, lseek(fd, 0, SEEK_SET) < 0 { throw RecordingReadError(reason: String(cString: strerror(errno))) }
+    if isGzip { return try GzipSource(fileDescriptor: fd) }
+    return FileSource(FileHandle(fileDescriptor: fd, closeOnDealloc: false))
+  }
+
+  /// The recording's bytes when it is one JSON document rather than JSON Lines (see
+  /// `JSONDocument.layout`); nil for JSON Lines and for standard input. A document larger than
+  /// `limit` bytes (decompressed) is an error: it would be held in memory whole.
+  public func documentBytes(limit: Int) throws -> [UInt8]? {
+    guard fd != STDIN_FILENO else { return nil }
+    let source = try source()
+    var bytes = [UInt8](repeating: 0, count: 1 << 16)
+    let got = try bytes.withUnsafeMutableBufferPointer { try source.read(into: $0.baseAddress!, count: $0.count, whole: true) }
+    bytes.removeLast(bytes.count - got)
+    guard JSONDocument.layout(ofPrefix: bytes) == .document else { return nil }
+    if !isGzip, let size, size > limit { throw DocumentTooLarge(size: size, limit: limit) }
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = try chunk.withUnsafeMutableBufferPointer { try source.read(into: $0.baseAddress!, count: $0.count, whole: true) }
+      if n == 0 { break }
+      bytes += chunk[0..<n]
+      if bytes.count > limit { throw DocumentTooLarge(size: nil, limit: limit) }
+    }
+    return bytes
+  }
+
+  /// A recording that is one JSON document over the size read whole.
+  public struct DocumentTooLarge: Error, CustomStringConvertible {
+    public var size: Int?
+    public var limit: Int
+    public var description: String {
+      "it is one JSON document of \(size.map { "\($0) bytes" } ?? "more than \(limit >> 20) MiB decompressed"); write recordings over \(limit >> 20) MiB as JSON Lines"
+    }
+  }
+}
