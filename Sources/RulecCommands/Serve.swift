@@ -10,7 +10,9 @@ public struct Serve: AsyncParsableCommand {
     abstract: "Run collectors live: ingest prediction events over HTTP, queue accepted inputs durably, forward them.",
     discussion: """
       POST /v1/events takes one output, a PostModelOutputs response, or JSON Lines of them, and answers
-      202 with counts once the accepted inputs are on disk (400 names a malformed line; 413 for bodies over
+      202 with counts once the accepted inputs are on disk (outputs that reached no collector are counted
+      in reached_no_collector, and when none of a request's did, a warning names their models and the
+      collectors' sources; 400 names a malformed line; 413 for bodies over
       the limit; 401 without the bearer token when --ingest-token-env is set). GET /healthz answers ok.
       SIGTERM or SIGINT stops ingest, finishes requests in flight and exits 0.
       """)

@@ -65,7 +65,8 @@ extension RunReport {
     return "outputs of " + listed + (unlisted > 0 ? " and \(unlisted) of other models" : "")
   }
 
-  var sourcesText: String {
+  /// The collectors' sources and ids, as a warning names them.
+  public var sourcesText: String {
     collectors.isEmpty ? "nothing (no collector)" : collectors.map { "\($0.source) (\($0.id))" }.joined(separator: ", ")
   }
 }

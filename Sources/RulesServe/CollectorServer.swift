@@ -53,6 +53,7 @@ public final class CollectorServer: @unchecked Sendable {
     logger.logLevel = .info
     self.logger = logger
     metrics = ServeMetrics(bootstrap: true)
+    metrics.logger = logger
     let store = try SQLiteQueueStore(directory: configuration.state)
     self.store = store
     // One `rulec serve` per state folder: leases of a previous process (killed mid-delivery) end now.
@@ -169,7 +170,7 @@ public final class CollectorServer: @unchecked Sendable {
             do {
               let (result, bad) = try await holder.ingestLines(lines, firstLine: firstLine)
               for b in bad.prefix(20) { logger.warning("bad line", metadata: ["line": "\(b.line)", "reason": "\(b.reason)"]) }
-              logger.info("ingested", metadata: ["lines": "\(lines.count)", "accepted": "\(result.accepted)", "bad": "\(bad.count)"])
+              logger.info("ingested", metadata: ["lines": "\(lines.count)", "accepted": "\(result.accepted)", "reached_no_collector": "\(result.reachedNoCollector)", "bad": "\(bad.count)"])
             } catch {
               logger.error("the queue could not be written", metadata: ["error": "\(error)"])
             }
@@ -214,9 +215,14 @@ public final class CollectorServer: @unchecked Sendable {
         let bytes = Array(buffer: buffer)
         let pipeline = await holder.current()
         let r = try await pipeline.evaluate(pipeline.decode(bytes), body: bytes)
+        var warning = ""
+        if let text = await pipeline.warning(for: r) {
+          warning = #","warning":"#
+          JSONEscape.append(text, to: &warning)
+        }
         return Self.json(
           .accepted,
-          #"{"events":\#(r.events),"accepted":\#(r.accepted),"already_queued":\#(r.alreadyQueued),"skipped_status":\#(r.skippedStatus)}"#)
+          #"{"events":\#(r.events),"accepted":\#(r.accepted),"already_queued":\#(r.alreadyQueued),"skipped_status":\#(r.skippedStatus),"reached_no_collector":\#(r.reachedNoCollector)\#(warning)}"#)
       } catch let e as IngestError {
         var reason = ""
         JSONEscape.append(e.reason, to: &reason)

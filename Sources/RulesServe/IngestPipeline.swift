@@ -11,6 +11,12 @@ public struct IngestResult: Sendable, Equatable {
   /// Accepted inputs the queue already held (the same destination id is queued once).
   public var alreadyQueued = 0
   public var skippedStatus = 0
+  /// Successful outputs whose model no collector watches, by `user/app/model` (`?` for what the
+  /// output did not say).
+  public var unroutedModels: [String: Int] = [:]
+
+  /// Successful outputs that reached no collector.
+  public var reachedNoCollector: Int { unroutedModels.values.reduce(0, +) }
 }
 
 /// Why a request body was refused; nothing of it was queued.
@@ -113,6 +119,9 @@ public actor IngestPipeline {
           continue
         }
         engine.offer(event, line: UnsafeBufferPointer(rebasing: all[range]))
+        if engine.verdicts.isEmpty {
+          result.unroutedModels["\(event.modelUser ?? "?")/\(event.modelApp ?? "?")/\(event.modelID ?? "?")", default: 0] += 1
+        }
         for verdict in engine.verdicts {
           let c = collectors[verdict.collectorIndex]
           metrics?.event(collector: c.id)
@@ -137,6 +146,30 @@ public actor IngestPipeline {
     totals.accepted += result.accepted
     totals.alreadyQueued += result.alreadyQueued
     totals.skippedStatus += result.skippedStatus
+    if result.reachedNoCollector > 0 { noteUnrouted(result.unroutedModels) }
     return result
+  }
+
+  /// A request whose outputs reached no collector is answered 202 like any other (they were read),
+  /// so it must not be silent: the answer carries a warning, `/metrics` counts them, and the log
+  /// names each model no collector watches, once.
+  var warnedModels: Set<String> = []
+
+  func noteUnrouted(_ models: [String: Int]) {
+    for (model, count) in models {
+      metrics?.unrouted(count)
+      if warnedModels.count < 1000, warnedModels.insert(model).inserted {
+        metrics?.logger.warning(
+          "outputs of a model no collector watches",
+          metadata: ["model": "\(model)", "collectors_watch": "\(engine.report.sourcesText)"])
+      }
+    }
+  }
+
+  /// The warning an answer carries when none of its successful outputs reached a collector.
+  public func warning(for result: IngestResult) -> String? {
+    guard result.reachedNoCollector > 0, result.reachedNoCollector == result.events - result.skippedStatus else { return nil }
+    let models = result.unroutedModels.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+    return "no output reached any collector: outputs of \(models); the collectors watch \(engine.report.sourcesText)"
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Metrics
 import Prometheus
 import RulesForward
@@ -17,6 +18,9 @@ public final class ServeMetrics: @unchecked Sendable {
   private let deadLetters: Metrics.Counter
   private let delivered: Metrics.Counter
   private let droppedAtDequeue: Metrics.Counter
+  private let unroutedEvents: Metrics.Counter
+  /// Where the pipeline's warnings go (the server's logger).
+  public var logger = Logger(label: "rulec")
   let forwardLatency: Metrics.Timer
   private var last = ForwardStats()
   private var lastDropped = 0
@@ -32,6 +36,7 @@ public final class ServeMetrics: @unchecked Sendable {
     delivered = Metrics.Counter(label: "rulec_delivered_total")
     droppedAtDequeue = Metrics.Counter(label: "rulec_post_queue_dropped_total")
     forwardLatency = Metrics.Timer(label: "rulec_forward_request_seconds")
+    unroutedEvents = Metrics.Counter(label: "rulec_unrouted_events_total")
   }
 
   private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
@@ -44,6 +49,7 @@ public final class ServeMetrics: @unchecked Sendable {
     }
   }
 
+  func unrouted(_ count: Int) { unroutedEvents.increment(by: Int64(count)) }
   func event(collector: String) { counter("rulec_events_total", [("collector", collector)]).increment() }
   func accepted(collector: String) { counter("rulec_accepted_total", [("collector", collector)]).increment() }
   func statement(collector: String, index: Int, passed: Bool) {

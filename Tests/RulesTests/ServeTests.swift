@@ -127,6 +127,47 @@ import Testing
   }
 }
 
+/// A zero is never silent in `rulec serve` either: outputs of a model no collector watches are read
+/// and answered 202, but the answer carries a warning naming the model and the collectors' sources,
+/// `/metrics` counts them, and the log names the model once.
+@Suite(.serialized) struct ServeSilenceTests {
+  @Test func outputsOfAnUnwatchedModelAreAnsweredWithAWarning() async throws {
+    try await ServeHarness.with("serve-silence", keys: ["good": true]) { harness in
+      let rules = harness.folder + "/pets.rule"
+      try """
+        collector pets {
+          source acme/pets/dog-model
+          destination me/backfill
+          key env RULEC_TEST_FORWARD_KEY
+          pre_queue {
+            require max(concepts) < 0.5
+          }
+        }
+        """.write(toFile: rules, atomically: true, encoding: .utf8)
+      let (_, port, output) = try harness.start(rules: rules)
+      let lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n")
+      for _ in 0..<2 {
+        let (status, reply) = try await ServeTests.post(harness.client, port, lines.prefix(3).joined(separator: "\n"))
+        #expect(status == 202)
+        let answer = try JSONSerialization.jsonObject(with: Data(reply.utf8)) as! [String: Any]
+        #expect(answer["accepted"] as? Int == 0)
+        #expect(answer["reached_no_collector"] as? Int == 3)
+        #expect(
+          answer["warning"] as? String
+            == "no output reached any collector: outputs of acme/support/ticket-router (1), clarifai/main/general-image-recognition (2); the collectors watch acme/pets/dog-model (pets)",
+          "\(reply)")
+      }
+      let metrics = try await harness.client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
+      let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+      #expect(ServeTests.counter("rulec_unrouted_events_total", in: text) == 6)
+      #expect(output.wait(for: "outputs of a model no collector watches"))
+      // Once per model (two here), not once per request.
+      #expect(output.value.components(separatedBy: "outputs of a model no collector watches").count == 3)
+      #expect(output.value.contains("model=clarifai/main/general-image-recognition"))
+    }
+  }
+}
+
 /// One serve test's surroundings, set up and torn down in one place: the binary built, a fresh folder,
 /// a PostInputs stand-in on 127.0.0.1 and an HTTP client. Every `rulec serve` started through the
 /// harness is stopped when the test ends, passing or failing, so a failed expectation leaves no server
