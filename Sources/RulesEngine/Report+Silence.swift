@@ -76,6 +76,7 @@ extension SourcePattern {
   public var text: String {
     var path = "\(user ?? "*")/\(app ?? "*")/\(model ?? "*")"
     if let version { path += " version \(version)" }
+    if let caller { path += " caller \(caller)" }
     return path
   }
 }

@@ -11,7 +11,7 @@ extension SourcePattern {
   public func matches(_ e: Event) -> Bool { withUnsafePointer(to: e) { matches($0) } }
 
   /// Whether the pattern names nothing, so that every output matches.
-  var matchesEveryOutput: Bool { user == nil && app == nil && model == nil && version == nil }
+  var matchesEveryOutput: Bool { user == nil && app == nil && model == nil && version == nil && caller == nil }
 
   /// `matches` for an event lent by pointer: reads only the fields the pattern names (handing
   /// `pointee` to a function that takes an `Event` copied the whole event).
@@ -20,6 +20,8 @@ extension SourcePattern {
     if let app, app != (e.pointee.modelApp ?? "") { return false }
     if let model, model != (e.pointee.modelID ?? "") { return false }
     if let version, version != e.pointee.modelVersion { return false }
+    // A collector of one caller takes only outputs known to come from that caller.
+    if let caller, caller != e.pointee.caller { return false }
     return true
   }
 }

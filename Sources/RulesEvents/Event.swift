@@ -158,6 +158,9 @@ public struct Event: Sendable {
   public var modelUser: String?
   public var modelApp: String?
   public var modelVersion: String?
+  /// The user whose prediction call made the output (`caller_user_id`), which `rulec proxy` stamps
+  /// on what it collects and records; nil for outputs from elsewhere.
+  public var caller: String?
 
   public var inputID: String?
   public var inputKind: InputKind?

@@ -117,6 +117,9 @@ public struct OutputDecoder: Sendable {
     } else if c.key(key, is: "input") {
       try Self.once(&seen, 1 << 5, c, key)
       try decodeInput(&c, into: &e)
+    } else if c.key(key, is: "caller_user_id") {
+      try Self.once(&seen, 1 << 7, c, key)
+      e.caller = try optionalString(&c, "caller_user_id")
     } else if c.key(key, is: "data") {
       try Self.once(&seen, 1 << 6, c, key)
       try decodeData(&c, concepts: &e.concepts, regions: &e.regions, frames: &e.frames, depth: 0)

@@ -108,6 +108,7 @@ public final class OutputScanner: Sendable {
     static let modelApp = Seen(rawValue: 1 << 11)
     static let modelVersion = Seen(rawValue: 1 << 12)
     static let inputID = Seen(rawValue: 1 << 13)
+    static let caller = Seen(rawValue: 1 << 14)
   }
 
   func scanLine(_ c: inout ByteCursor, _ lineNumber: Int, _ events: inout [Event]) -> Int? {
@@ -251,6 +252,7 @@ public final class OutputScanner: Sendable {
     if fields & Seen.modelApp.rawValue == 0 { e.modelApp = nil }
     if fields & Seen.modelVersion.rawValue == 0 { e.modelVersion = nil }
     if fields & Seen.inputID.rawValue == 0 { e.inputID = nil }
+    if fields & Seen.caller.rawValue == 0 { e.caller = nil }
   }
 
   enum FieldResult { case read, other, failed }
@@ -282,7 +284,9 @@ public final class OutputScanner: Sendable {
       guard firstTime(&seen, 1 << 5), input(&c, &e, &fields) else { return .failed }
     case 4 where c.matches(key, "data"):
       guard firstTime(&seen, 1 << 6), data(&c, &e) else { return .failed }
-    case 9 where JSONBytes.isLowerCamel(of: "created_at", c.p, key):
+    case 14 where c.matches(key, "caller_user_id"):
+      guard firstTime(&seen, 1 << 7), c.optionalText(&e.caller, &fields, Seen.caller.rawValue) else { return .failed }
+    case 9 where JSONBytes.isLowerCamel(of: "created_at", c.p, key), 12 where JSONBytes.isLowerCamel(of: "caller_user_id", c.p, key):
       // proto3 JSON's spelling (`MessageToJson`'s default): the decoder reads both.
       return .failed
     default:

@@ -52,6 +52,25 @@ import Testing
     #expect((report["bad_lines"] as? [[String: Any]])?.map { $0["line"] as? Int } == [2, 3, 4, 5])
   }
 
+  /// Grammar.md §9: a collector of one caller takes only outputs stamped with that caller
+  /// (`caller_user_id`, as `rulec proxy` records them, in either spelling); outputs without a caller
+  /// do not reach it, and the warning names the caller it watches.
+  @Test func aCollectorOfOneCallerTakesOnlyThatCallersOutputs() throws {
+    func line(_ k: Int, _ caller: String?, camel: Bool = false) -> String {
+      let stamp = caller.map { "\"\(camel ? "callerUserId" : "caller_user_id")\":\"\($0)\"," } ?? ""
+      return "{" + stamp + String(Self.output(k, user: "u", app: "a", model: "m").dropFirst())
+    }
+    let rules = Self.collector("alices", source: "u/a/m caller alice")
+    let lines = [line(0, "alice"), line(1, "bob"), line(2, nil), line(3, "alice", camel: true)]
+    let (status, err, report) = try Self.run(rules: rules, lines: lines)
+    #expect(status == 0)
+    #expect(err.contains("4 lines, 4 events, 2 accepted; skipped 0 by status, 2 by model"), "\(err)")
+    #expect((report["collectors"] as? [[String: Any]])?.first?["accepted"] as? Int == 2)
+    let (noneStatus, noneErr, _) = try Self.run(rules: rules, lines: [line(5, nil)])
+    #expect(noneStatus == 3)
+    #expect(noneErr.contains("the collectors watch u/a/m caller alice (alices)"), "\(noneErr)")
+  }
+
   @Test func outputsOfOtherModelsAloneFailTheRunAndNameTheModels() throws {
     let lines = (0..<3).map { Self.output($0, user: "clarifai", app: "main", model: "general-image-recognition") }
     for strict in [false, true] {
