@@ -33,6 +33,14 @@ public final class CollectorServer: @unchecked Sendable {
     public var ingestToken: String?
     /// Bodies over this many bytes get 413.
     public var maxBody = 64 << 20
+    /// `rulec proxy`: Clarifai's API base every request is passed to (no `/v1/events` then).
+    public var upstream: String?
+    /// How long the proxy waits for the upstream's whole answer.
+    public var upstreamTimeout: TimeAmount = .seconds(600)
+    /// The largest upstream answer the proxy passes on.
+    public var maxResponse = 1 << 30
+    /// Where the proxy records every output it sees.
+    public var record: OutputRecorder.Options?
     public init() {}
   }
 
@@ -45,6 +53,9 @@ public final class CollectorServer: @unchecked Sendable {
   let store: SQLiteQueueStore
   let metrics: ServeMetrics
   let logger: Logger
+  /// The proxy's parts, when it is one.
+  let recorder: OutputRecorder?
+  let collector = ProxyCollector()
 
   public init(configuration: Configuration, rulesPath: String, program: CheckedProgram, keys: [String: String]) throws {
     self.configuration = configuration
@@ -72,6 +83,7 @@ public final class CollectorServer: @unchecked Sendable {
     let latency = metrics.forwardLatency
     forwarder.onRequest = { latency.recordNanoseconds($0) }
     fingerprint = Self.fingerprint(rulesPath)
+    recorder = try configuration.record.map { try OutputRecorder($0) }
   }
 
   // MARK: Reload
@@ -254,11 +266,35 @@ public final class CollectorServer: @unchecked Sendable {
         if leased == 0 { try? await Task.sleep(nanoseconds: 100_000_000) }
       }
     }
-    let app = Application(
-      router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-      onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) })
+    let address = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port))
+    let running: @Sendable (any Channel) async -> Void = { channel in onListening(channel.localAddress?.port ?? configuration.port) }
     let watcher = watch()
-    try await app.runService()
+    if let upstream = configuration.upstream {
+      // The proxy answers /healthz and /metrics itself (Clarifai's API has neither: all of it is
+      // under /v2) and passes everything else upstream.
+      let proxy = ProxyService(
+        upstream: upstream, client: client, collector: collector, metrics: metrics, maxBody: configuration.maxBody,
+        maxResponse: configuration.maxResponse, timeout: configuration.upstreamTimeout, logger: logger)
+      let resolver = CallerResolver(client: client, upstream: upstream)
+      let collecting = Task { [collector, recorder] in
+        await collector.run(holder: holder, resolver: resolver, recorder: recorder, metrics: metrics, logger: logger)
+      }
+      let responder = CallbackResponder<BasicRequestContext> { request, _ in
+        if request.method == .get && request.uri.path == "/healthz" { return Self.json(.ok, #"{"status":"ok"}"#) }
+        if request.method == .get && request.uri.path == "/metrics" {
+          return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        return await proxy.respond(request)
+      }
+      try await Application(responder: responder, configuration: address, onServerRunning: running).runService()
+      // Answers already taken are collected before the queue closes.
+      collector.finish()
+      _ = await collecting.result
+      recorder?.close()
+    } else {
+      try await Application(router: router, configuration: address, onServerRunning: running).runService()
+    }
     watcher.cancel()
     logger.info("shutting down: ingest stopped, finishing the current forwarding pass")
     loop.cancel()

@@ -22,6 +22,7 @@ public final class ServeMetrics: @unchecked Sendable {
   /// Where the pipeline's warnings go (the server's logger).
   public var logger = Logger(label: "rulec")
   let forwardLatency: Metrics.Timer
+  private let proxyAddedTimer = Metrics.Timer(label: "rulec_proxy_added_seconds")
   private var last = ForwardStats()
   private var lastDropped = 0
 
@@ -47,6 +48,18 @@ public final class ServeMetrics: @unchecked Sendable {
       counters[key] = c
       return c
     }
+  }
+
+  // MARK: rulec proxy
+
+  func proxyRequest(predict: Bool) { counter("rulec_proxy_requests_total", [("call", predict ? "post_model_outputs" : "other")]).increment() }
+  func proxyUpstreamFailure() { counter("rulec_proxy_upstream_failures_total", []).increment() }
+  func proxyCollectionFailure(_ stage: String) { counter("rulec_proxy_collection_failures_total", [("stage", stage)]).increment() }
+  func proxyOutputs(_ count: Int) { counter("rulec_proxy_outputs_total", []).increment(by: Int64(count)) }
+  /// Time the proxy added to a call: its whole handling less the upstream's answer.
+  func proxyAdded(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    proxyAddedTimer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
   }
 
   func unrouted(_ count: Int) { unroutedEvents.increment(by: Int64(count)) }
