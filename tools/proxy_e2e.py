@@ -10,6 +10,7 @@ inputs; upstream failing, slow and down; the metrics; a clean exit.
 
 Usage: proxy_e2e.py RULEC_BINARY
 """
+import gzip
 import json
 import os
 import re
@@ -49,6 +50,9 @@ class StandIn:
 
             def reply(self, status, body, extra=()):
                 data = body if isinstance(body, bytes) else json.dumps(body, indent=1).encode()
+                if stand_in.mode == "gzip" and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                    data = gzip.compress(data)
+                    extra = list(extra) + [("Content-Encoding", "gzip")]
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("X-Stand-In", "clarifai")
@@ -181,7 +185,7 @@ def main():
         env = dict(os.environ, RULEC_E2E_KEY="destination-key")
         proxy = subprocess.Popen(
             [binary, "proxy", rules, "--listen", "127.0.0.1:0", "--upstream", upstream,
-             "--state", os.path.join(folder, "state"), "--record", record],
+             "--state", os.path.join(folder, "state"), "--record", record, "--record-max-bytes", "500"],
             stderr=subprocess.PIPE, env=env, text=True)
         try:
             log = []
@@ -194,7 +198,7 @@ def main():
             check(m is not None, "rulec proxy listens (%s)" % "".join(log).strip())
             threading.Thread(target=lambda: log.extend(proxy.stderr), daemon=True).start()
             base = "http://127.0.0.1:%s" % m.group(1)
-            run_checks(binary, base, upstream, stand_in, rules, record)
+            run_checks(binary, base, upstream, stand_in, rules, record, log)
         finally:
             proxy.send_signal(signal.SIGTERM)
             try:
@@ -219,7 +223,7 @@ def image(input_id, url, score):
         id=input_id, data=resources_pb2.Data(image=resources_pb2.Image(url=url), metadata=metadata))
 
 
-def run_checks(binary, base, upstream, stand_in, rules, record):
+def run_checks(binary, base, upstream, stand_in, rules, record, log):
     channel = ClarifaiChannel.get_json_channel(base_url=base)
     stub = service_pb2_grpc.V2Stub(channel)
 
@@ -233,6 +237,10 @@ def run_checks(binary, base, upstream, stand_in, rules, record):
     bob = predict(stub, "Key bob-pat", [image("b-low", "https://caller.example/b-low.jpg", 0.4),
                                          image("b-high", "https://caller.example/b-high.jpg", 0.97)])
     check(bob.status.code == status_code_pb2.SUCCESS, "a second caller's call")
+    stand_in.mode = "gzip"
+    zipped = predict(stub, "Key alice-pat", [image("a-gz", "https://caller.example/a-gz.jpg", 0.3)])
+    stand_in.mode = "ok"
+    check(zipped.status.code == status_code_pb2.SUCCESS, "a gzip answer passes through")
     models = stub.ListModels(service_pb2.ListModelsRequest(user_app_id=resources_pb2.UserAppIDSet(user_id="u", app_id="a")),
                              metadata=(("authorization", "Key alice-pat"),))
     check(models.status.code == status_code_pb2.SUCCESS and models.models[0].id == "m", "an unrelated call (ListModels)")
@@ -252,7 +260,7 @@ def run_checks(binary, base, upstream, stand_in, rules, record):
         check(comparable(direct[1]) == comparable(proxied[1]), "%s %s: the same headers" % (method, path))
 
     # Collected: alice's uncertain inputs (her own URLs), everyone's confident ones.
-    expected_alice = {"a-low", "generated-1-2"}
+    expected_alice = {"a-low", "generated-1-2", "a-gz"}
     expected_confident = {"a-high", "b-high", "same"}
     deadline = time.time() + 20
     while time.time() < deadline and len(stand_in.received_ids()) < len(expected_alice) + len(expected_confident):
@@ -295,7 +303,36 @@ def run_checks(binary, base, upstream, stand_in, rules, record):
     time.sleep(1)
     check(len(stand_in.received_ids()) == before, "nothing is collected from a failed call or from bob's uncertain input")
 
+    def wait_for(input_id):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with stand_in.lock:
+                if any(i["data"]["metadata"]["rulec"]["source_input_id"] == input_id for b in stand_in.posted for i in b["inputs"]):
+                    return True
+            time.sleep(0.1)
+        return False
+
+    # The disk fails: the call succeeds, the outputs are still collected, the failure is counted.
+    import shutil
+    shutil.rmtree(record)
+    open(record, "w").close()  # where the folder was, a file: no recording file can be made
+    for k in range(3):
+        call = predict(stub, "Key alice-pat", [image("a-disk-%d" % k, "https://caller.example/disk.jpg", 0.3)])
+        check(call.status.code == status_code_pb2.SUCCESS, "a call while the recording fails (%d)" % k)
+    check(wait_for("a-disk-2"), "its outputs are still collected")
+
+    # Hot reload: a rule file edit changes what is collected, with no restart.
+    with open(rules, "w") as f:
+        f.write(RULES.replace("concept(dog) > 0.95", "concept(dog) > 0.5"))
+    deadline = time.time() + 10
+    while time.time() < deadline and not any("rules reloaded" in l for l in log):
+        time.sleep(0.1)
+    check(any("rules reloaded" in l for l in log), "an edited rule file is reloaded")
+    predict(stub, "Key bob-pat", [image("b-after-reload", "https://caller.example/b2.jpg", 0.6)])
+    check(wait_for("b-after-reload"), "the reloaded rules collect what the old ones did not")
+
     metrics = raw("GET", base + "/metrics")[2].decode()
+    check('rulec_proxy_collection_failures_total{stage="record"}' in metrics, "/metrics counts the recording failures")
     check('rulec_proxy_requests_total{call="post_model_outputs"}' in metrics, "/metrics counts the calls")
     check("alice-pat" not in metrics and "bob-pat" not in metrics, "no credential in /metrics")
 
