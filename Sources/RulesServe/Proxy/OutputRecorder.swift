@@ -5,8 +5,9 @@ import NIOCore
 /// `rulec proxy --record DIR`: every output the proxy sees, stamped with its source and caller, appended
 /// to JSON Lines files that `rulec run --events DIR/*` reads. A file is closed and a new one begun
 /// every hour (by the clock's UTC hour) and when it reaches its size limit; a closed file is fsynced
-/// first, so what rotated away is on disk. Names are `outputs-YYYYMMDD-HH.jsonl`, then `-2`, `-3`… in
-/// the same hour; a file is never overwritten.
+/// first, so what rotated away is on disk. Names are `outputs-YYYYMMDD-HH-001.jsonl`, `-002`… in the
+/// same hour, so that their names sort in the order they were written (`DIR/*` in a shell); a file is
+/// never overwritten.
 ///
 /// With gzip each batch (one call's outputs) is a gzip member of its own: a file cut by a crash loses
 /// at most its last member, and members one after another read as one stream.
@@ -79,7 +80,7 @@ public final class OutputRecorder: @unchecked Sendable {
     let suffix = options.gzip ? ".jsonl.gz" : ".jsonl"
     var k = 1
     while true {
-      let path = "\(options.directory)/outputs-\(now)\(k == 1 ? "" : "-\(k)")\(suffix)"
+      let path = "\(options.directory)/outputs-\(now)-\(String(format: "%03d", k))\(suffix)"
       let opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
       if opened >= 0 {
         fd = opened
