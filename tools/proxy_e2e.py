@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 USERS = {"Key alice-pat": "alice", "Key bob-pat": "bob"}
 
@@ -38,6 +38,8 @@ class StandIn:
     def __init__(self):
         self.mode = "ok"
         self.posted = []  # PostInputs bodies received
+        self.annotations = []  # annotations received (PostAnnotations)
+        self.malformed = []  # bodies Clarifai's parser refused
         self.predicts = 0
         self.lock = threading.Lock()
         stand_in = self
@@ -84,7 +86,25 @@ class StandIn:
                     # Gone mid-connection: no answer at all, and the connection closed.
                     self.close_connection = True
                     return
-                m = re.fullmatch(r"/v2/users/([^/]+)/apps/([^/]+)/inputs", self.path)
+                m = re.fullmatch(r"/v2/users/([^/]+)/apps/([^/]+)/(annotations|inputs)", self.path)
+                if m:
+                    # Clarifai's own parser, strict: what rulec posts is a PostInputsRequest or a
+                    # PostAnnotationsRequest.
+                    request = service_pb2.PostAnnotationsRequest() if m.group(3) == "annotations" else service_pb2.PostInputsRequest()
+                    try:
+                        json_format.Parse(json.dumps(body), request)
+                    except Exception as error:  # noqa: BLE001
+                        stand_in.malformed.append("%s: %s" % (m.group(3), error))
+                if m and m.group(3) == "annotations":
+                    with stand_in.lock:
+                        known = {i["id"] for b in stand_in.posted for i in b["inputs"]}
+                        missing = [a for a in body.get("annotations", []) if a.get("input_id") not in known]
+                        if not missing:
+                            stand_in.annotations.extend(body.get("annotations", []))
+                    if missing:
+                        return self.reply(404, {"status": {"code": 11101, "description": "Resource does not exist"}})
+                    statuses = [{"id": a.get("id"), "status": {"code": 10000}} for a in body.get("annotations", [])]
+                    return self.reply(200, {"status": {"code": 10000, "description": "Ok"}, "annotations": statuses})
                 if m:
                     with stand_in.lock:
                         stand_in.posted.append(body)
@@ -113,7 +133,11 @@ class StandIn:
                                   "output_info": {"data": {"concepts": [{"id": "dog"}]}}},
                         "input": {"id": input_id, "data": {"image": {"url": "https://hosted.example/%s.jpg" % input_id}}},
                         "data": {"concepts": [{"id": "dog", "name": "dog", "value": score, "app_id": app},
-                                              {"id": "cat", "name": "cat", "value": 1 - score, "app_id": app}]},
+                                              {"id": "cat", "name": "cat", "value": 1 - score, "app_id": app}],
+                                 "regions": [{"id": "reg-%s" % input_id, "value": score,
+                                              "region_info": {"bounding_box": {"top_row": 0.1, "left_col": 0.2,
+                                                                               "bottom_row": 0.6, "right_col": 0.7}},
+                                              "data": {"concepts": [{"id": "dog", "name": "dog", "value": score}]}}]},
                     })
                 self.reply(200, {"status": {"code": 10000, "description": "Ok", "req_id": "r1"}, "outputs": outputs})
 
@@ -145,6 +169,7 @@ collector everyones-confident {
   source u/a/m
   destination dest/confident
   key env RULEC_E2E_KEY
+  collect_outputs
   pre_queue {
     require concept(dog) > 0.95
   }
@@ -273,6 +298,20 @@ def run_checks(binary, base, upstream, stand_in, rules, record, log):
         by_collector.setdefault(rulec["collector"], set()).add(rulec["source_input_id"])
     check(by_collector.get("alices-uncertain") == expected_alice, "alice's uncertain inputs are collected, bob's not: %s" % by_collector)
     check(by_collector.get("everyones-confident") == expected_confident, "every caller's confident inputs are collected")
+    # collect_outputs: the confident inputs carry their concepts, and their regions follow as annotations.
+    confident = {i["id"]: i for i in posted if i["data"]["metadata"]["rulec"]["collector"] == "everyones-confident"}
+    check(all(i["data"].get("concepts") and "regions" not in i["data"] for i in confident.values()),
+          "collected inputs carry the prediction's concepts, not its regions")
+    check(all("concepts" not in i["data"] for i in posted if i["id"] not in confident), "other collectors copy no concepts")
+    deadline = time.time() + 20
+    while time.time() < deadline and len(stand_in.annotations) < len(confident):
+        time.sleep(0.1)
+    with stand_in.lock:
+        annotated = {a["input_id"]: a for a in stand_in.annotations}
+    check(set(annotated) == set(confident), "each confident input gets its regions as an annotation (%s)" % sorted(annotated))
+    check(all(a["data"]["regions"][0]["region_info"]["bounding_box"]["top_row"] == 0.1 for a in annotated.values()),
+          "the annotation holds the predicted box")
+    check(not stand_in.malformed, "Clarifai's parser reads every PostInputs and PostAnnotations body: %s" % stand_in.malformed)
     urls = {i["data"]["metadata"]["rulec"]["source_input_id"]: i["data"]["image"]["url"] for i in posted}
     check(urls["a-low"] == "https://caller.example/a-low.jpg" and urls["generated-1-2"] == "https://caller.example/unnamed.jpg",
           "the caller's own input is copied, not Clarifai's echo")
@@ -334,6 +373,9 @@ def run_checks(binary, base, upstream, stand_in, rules, record, log):
     metrics = raw("GET", base + "/metrics")[2].decode()
     check('rulec_proxy_collection_failures_total{stage="record"}' in metrics, "/metrics counts the recording failures")
     check('rulec_proxy_requests_total{call="post_model_outputs"}' in metrics, "/metrics counts the calls")
+    check('rulec_collected_outputs_total{collector="everyones-confident",kind="regions"}' in metrics
+          and re.search(r"^rulec_annotations_delivered_total [1-9]", metrics, re.M) is not None,
+          "/metrics counts the collected outputs and the annotations delivered")
     check("alice-pat" not in metrics and "bob-pat" not in metrics, "no credential in /metrics")
 
     # Upstream down: a Clarifai-shaped 502, and the proxy stays up.

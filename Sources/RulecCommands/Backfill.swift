@@ -78,6 +78,7 @@ final class Backfill {
     let left = try store.depth()
     let dead = try store.deadLetters(limit: 1_000_000).count
     var text = "forwarded: \(stats.delivered) delivered in \(stats.requests) requests, \(stats.retried) retries, "
+    if stats.annotationsDelivered > 0 { text += "\(stats.annotationsDelivered) annotations of collected regions, " }
     text += "\(stats.deadLettered) new dead letters (\(dead) in all), \(left) left in the queue (\(enqueued) queued by this run)\n"
     for (collector, reason) in stats.paused.sorted(by: { $0.key < $1.key }) {
       text += "collector \(collector) paused: \(reason)\n"

@@ -109,8 +109,11 @@ public struct CollectorEngine {
     decoder = OutputDecoder(projection: projection)
     routes = ModelRoutes(program.collectors)
     idPrefixes = program.collectors.map { ForwardItem.DestinationIDPrefix(collector: $0.id) }
+    // A collector that copies its predictions onto items is decided here, where the whole event is
+    // (a job keeps only a summary of the events it decided).
     pure = program.collectors.map { c in
-      ((c.preQueue ?? []) + (c.postQueue ?? [])).allSatisfy { if case .limit = $0.kind { false } else { true } }
+      c.collectOutputs.isEmpty
+        && ((c.preQueue ?? []) + (c.postQueue ?? [])).allSatisfy { if case .limit = $0.kind { false } else { true } }
     }
     preCounts = program.collectors.map { $0.preQueue?.count ?? 0 }
     self.stages = stages
@@ -133,6 +136,9 @@ public struct CollectorEngine {
       || sources.contains { $0 == .elementName || $0 == .elementID }
     needs.mediaText = sources.contains { $0 == .inputURL || $0 == .inputText }
     needs.regionsAndFrames = compiled.contains { $0.program.readsRegionsOrFrames }
+    // `collect_outputs` writes the concepts' text and the regions onto the items.
+    if compiled.contains(where: { $0.collector.collectOutputs.contains(.concepts) }) { needs.conceptText = true }
+    if compiled.contains(where: { $0.collector.collectOutputs.contains(.regions) }) { needs.regionsAndFrames = true }
     return needs
   }
 
@@ -299,7 +305,20 @@ public struct CollectorEngine {
     }
     accept(index, fingerprint)
     let start = output.count
-    if let onAccept {
+    let parts = collectors[index].collectOutputs
+    if !parts.isEmpty {
+      // The predictions as the collector saw them: after its concept map.
+      var seen = event.pointee
+      collectors[index].conceptMap?.apply(to: &seen)
+      let id = ForwardItem.destinationID(collector: collectors[index].id, input: inputKey)
+      withUnsafePointer(to: seen) { seen in
+        ForwardItem.write(
+          into: &output, collector: collectors[index], event: event, line: line, id: id, inclusionProbability: outcome.probability,
+          outputs: ForwardItem.CollectedPrediction(parts: parts, event: seen))
+        report.collectors[index].countCollected(parts, seen)
+      }
+      onAccept?(collectors[index], id, output[start...])
+    } else if let onAccept {
       let c = collectors[index]
       let id = ForwardItem.destinationID(collector: c.id, input: inputKey)
       ForwardItem.write(into: &output, collector: c, event: event, line: line, id: id, inclusionProbability: outcome.probability)

@@ -105,14 +105,22 @@ public enum ForwardItem {
     }
   }
 
-  /// `write` for an event lent by pointer.
+  /// `write` for an event lent by pointer; `outputs` is what `collect_outputs` copies, from the
+  /// event as the collector saw it (after its concept map).
   static func write(
     into out: inout [UInt8], collector: CheckedCollector, event lent: UnsafePointer<Event>, line: UnsafeBufferPointer<UInt8>,
-    id: String, inclusionProbability: Double
+    id: String, inclusionProbability: Double, outputs: CollectedPrediction? = nil
   ) {
     write(
       into: &out, collectorID: collector.id, datasetIDs: collector.datasetIDs, event: lent, line: line, id: .given(id),
-      inclusionProbability: inclusionProbability)
+      inclusionProbability: inclusionProbability, outputs: outputs)
+  }
+
+  /// What `collect_outputs` copies onto an item: which parts, from the event after the collector's
+  /// concept map.
+  struct CollectedPrediction {
+    var parts: CollectedOutputs
+    var event: UnsafePointer<Event>
   }
 
   /// Where the item's id comes from.
@@ -127,8 +135,15 @@ public enum ForwardItem {
   /// collector retained every one of its fields per accepted input).
   static func write(
     into out: inout [UInt8], collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
-    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
+    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double, outputs: CollectedPrediction? = nil
   ) {
+    if let outputs, !outputs.parts.isEmpty {
+      // Collected predictions are written with escapes as needed (not the usual item's fast path).
+      writeGeneral(
+        into: &out, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, line: line, id: id,
+        inclusionProbability: inclusionProbability, outputs: outputs)
+      return
+    }
     if writePlain(
       into: &out, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, line: line, id: id,
       inclusionProbability: inclusionProbability)
@@ -182,7 +197,7 @@ public enum ForwardItem {
   /// is replaced (which needs a real parse).
   static func writeGeneral(
     into out: inout [UInt8], collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
-    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double
+    line: UnsafeBufferPointer<UInt8>, id: IDSource, inclusionProbability: Double, outputs: CollectedPrediction? = nil
   ) {
     var metadata = lent.pointee.metadataRange.map { Array(UnsafeBufferPointer(rebasing: line[$0])) }
     if lent.pointee.metadataHasRulecKey, let bytes = metadata,
@@ -200,12 +215,12 @@ public enum ForwardItem {
       metadata.withUnsafeBufferPointer { metadata in
         layout(
           &w, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, ids: ids, line: line, id: id,
-          inclusionProbability: inclusionProbability, metadataMembers: membersOf(metadata))
+          inclusionProbability: inclusionProbability, metadataMembers: membersOf(metadata), outputs: outputs)
       }
     } else {
       layout(
         &w, collectorID: collectorID, datasetIDs: datasetIDs, event: lent, ids: ids, line: line, id: id,
-        inclusionProbability: inclusionProbability, metadataMembers: nil)
+        inclusionProbability: inclusionProbability, metadataMembers: nil, outputs: outputs)
     }
   }
 
@@ -216,7 +231,7 @@ public enum ForwardItem {
   static func layout<Sink: ItemSink>(
     _ w: inout Sink, collectorID: String, datasetIDs: [String], event lent: UnsafePointer<Event>,
     ids: (input: String?, output: ShortText, model: String?, modelVersion: String?), line: UnsafeBufferPointer<UInt8>,
-    id: IDSource, inclusionProbability: Double, metadataMembers: UnsafeBufferPointer<UInt8>?
+    id: IDSource, inclusionProbability: Double, metadataMembers: UnsafeBufferPointer<UInt8>?, outputs: CollectedPrediction? = nil
   ) {
     w.put("{\"id\":")
     switch id {
@@ -235,6 +250,11 @@ public enum ForwardItem {
       w.quoted(kind.rawValue)
       w.put(UInt8(ascii: ":"))
       w.put(UnsafeBufferPointer(rebasing: line[media]))
+      w.put(UInt8(ascii: ","))
+    }
+    if let outputs, outputs.parts.contains(.concepts) {
+      w.put("\"concepts\":")
+      writeConcepts(&w, outputs.event.pointee.concepts)
       w.put(UInt8(ascii: ","))
     }
     // The provenance goes after the original members (a separate buffer for it was an allocation
@@ -261,12 +281,84 @@ public enum ForwardItem {
       var text = number(inclusionProbability)
       text.withUTF8 { w.put($0) }
     }
-    w.put("}}},\"dataset_ids\":[")
+    w.put("}}")
+    // Regions go last in `data`, where `CollectedRegions.split` finds them: the forwarder posts
+    // them as an annotation once the input exists.
+    if let outputs, outputs.parts.contains(.regions), outputs.event.pointee.regions.contains(where: isCollectable) {
+      w.put(",\"regions\":[")
+      var first = true
+      for region in outputs.event.pointee.regions where isCollectable(region) {
+        if !first { w.put(UInt8(ascii: ",")) }
+        first = false
+        writeRegion(&w, region)
+      }
+      w.put(UInt8(ascii: "]"))
+    }
+    w.put("},\"dataset_ids\":[")
     for (i, d) in datasetIDs.enumerated() {
       if i > 0 { w.put(UInt8(ascii: ",")) }
       w.quoted(d)
     }
     w.put("]}\n")
+  }
+
+  /// Concepts as Clarifai writes them: `[{"id", "name", "value"}]`, the name left out when it is
+  /// empty; a concept whose value is not a finite number is left out (JSON has no NaN).
+  static func writeConcepts<Sink: ItemSink>(_ w: inout Sink, _ concepts: [ConceptValue]) {
+    w.put(UInt8(ascii: "["))
+    var first = true
+    for c in concepts where c.value.isFinite {
+      if !first { w.put(UInt8(ascii: ",")) }
+      first = false
+      w.put("{\"id\":")
+      w.quoted(c.id)
+      if !c.name.isEmpty {
+        w.put(",\"name\":")
+        w.quoted(c.name)
+      }
+      w.put(",\"value\":")
+      var text = number(c.value)
+      text.withUTF8 { w.put($0) }
+      w.put(UInt8(ascii: "}"))
+    }
+    w.put(UInt8(ascii: "]"))
+  }
+
+  /// A region can be written as an annotation when it has a bounding box of finite numbers.
+  static func isCollectable(_ region: RegionValue) -> Bool {
+    guard let b = region.box else { return false }
+    return b.top.isFinite && b.left.isFinite && b.bottom.isFinite && b.right.isFinite
+  }
+
+  /// A region in Clarifai's proto field names:
+  /// `{"id", "region_info": {"bounding_box": {...}}, "value", "data": {"concepts": [...]}}`.
+  static func writeRegion<Sink: ItemSink>(_ w: inout Sink, _ region: RegionValue) {
+    w.put(UInt8(ascii: "{"))
+    if !region.id.isEmpty {
+      w.put("\"id\":")
+      w.quoted(region.id)
+      w.put(UInt8(ascii: ","))
+    }
+    let box = region.box!
+    w.put("\"region_info\":{\"bounding_box\":{")
+    for (k, (name, value)) in [("top_row", box.top), ("left_col", box.left), ("bottom_row", box.bottom), ("right_col", box.right)]
+      .enumerated()
+    {
+      if k > 0 { w.put(UInt8(ascii: ",")) }
+      w.quoted(name)
+      w.put(UInt8(ascii: ":"))
+      var text = number(value)
+      text.withUTF8 { w.put($0) }
+    }
+    w.put("}}")
+    if let value = region.value, value.isFinite {
+      w.put(",\"value\":")
+      var text = number(value)
+      text.withUTF8 { w.put($0) }
+    }
+    w.put(",\"data\":{\"concepts\":")
+    writeConcepts(&w, region.concepts)
+    w.put("}}")
   }
 
   /// The members of a metadata object, between its braces; nil for `{}`, for only whitespace, or

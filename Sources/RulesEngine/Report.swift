@@ -1,5 +1,6 @@
 import RulesMath
 import RulesDiagnostics
+import RulesEvents
 import RulesSema
 import RulesSource
 import RulesSyntax
@@ -25,9 +26,24 @@ public struct RunReport: Sendable {
     /// Events of an input this collector had already accepted in this run.
     public var duplicates = 0
     public var statements: [StatementCount]
+    /// What `collect_outputs` copied (nil when the collector does not collect outputs): accepted
+    /// inputs whose item carries concepts, and regions to be posted as annotations.
+    public var collected: CollectedCount?
     /// Top concept of each accepted input → how many.
     public var classMix: [String: Int] { mix.counts }
     var mix = ClassMix()
+  }
+
+  /// What `collect_outputs` copied onto a collector's accepted inputs.
+  public struct CollectedCount: Sendable, Equatable {
+    /// Items that carry the output's concepts (`data.concepts`, at least one concept).
+    public var itemsWithConcepts = 0
+    /// Regions copied, to become annotations of their inputs.
+    public var regions = 0
+    /// Items that carry regions.
+    public var itemsWithRegions = 0
+
+    public init() {}
   }
 
   public struct BadLine: Sendable {
@@ -58,7 +74,9 @@ public struct RunReport: Sendable {
             StatementCount(stage: stage, line: c.file.location(of: s.range.start).line, text: Printer.statement(s)))
         }
       }
-      return CollectorCount(id: c.id, source: c.source.text, statements: statements)
+      var count = CollectorCount(id: c.id, source: c.source.text, statements: statements)
+      if !c.collectOutputs.isEmpty { count.collected = CollectedCount() }
+      return count
     }
   }
 
@@ -106,7 +124,12 @@ public struct RunReport: Sendable {
                   })
               ),
               ("class_mix", .array(Self.topClasses(c.classMix).map { .object([("concept", .string($0.0)), ("count", .int($0.1))]) })),
-            ])
+            ] + (c.collected.map { k in
+              [("collected_outputs", .object([
+                ("items_with_concepts", .int(k.itemsWithConcepts)), ("items_with_regions", .int(k.itemsWithRegions)),
+                ("regions", .int(k.regions)),
+              ]))]
+            } ?? []))
           })
       ),
       ("bad_line_count", .int(badLineCount)),
@@ -134,6 +157,9 @@ public struct RunReport: Sendable {
         out += "  \(stage) line \(s.line): \(s.text)\n"
         out += "       passed \(s.passed), dropped \(s.dropped)\n"
       }
+      if let k = c.collected {
+        out += "  collected outputs: \(k.itemsWithConcepts) items with concepts, \(k.regions) regions on \(k.itemsWithRegions) items (annotations)\n"
+      }
       let mix = Self.topClasses(c.classMix)
       if !mix.isEmpty { out += "  top concepts: " + mix.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n" }
     }
@@ -141,6 +167,20 @@ public struct RunReport: Sendable {
     if badLineCount > 20 { out += "… and \(badLineCount - 20) more bad lines (see --report)\n" }
     for w in warnings { out += "warning: \(w)\n" }
     return out
+  }
+}
+
+extension RunReport.CollectorCount {
+  /// Counts what `collect_outputs` copied from one accepted event (after the concept map).
+  mutating func countCollected(_ parts: CollectedOutputs, _ event: UnsafePointer<Event>) {
+    if parts.contains(.concepts), event.pointee.concepts.contains(where: { $0.value.isFinite }) {
+      collected?.itemsWithConcepts += 1
+    }
+    if parts.contains(.regions) {
+      let n = event.pointee.regions.reduce(0) { $0 + (ForwardItem.isCollectable($1) ? 1 : 0) }
+      collected?.regions += n
+      if n > 0 { collected?.itemsWithRegions += 1 }
+    }
   }
 }
 

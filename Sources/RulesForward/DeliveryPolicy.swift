@@ -65,7 +65,11 @@ public enum DeliveryPolicy {
 
   /// The outcome of each input of a batch from the HTTP status, the `Retry-After` header and the
   /// reply body. Inputs the reply does not mention share the batch's outcome.
-  public static func read(httpStatus: Int, retryAfter: String?, body: [UInt8], ids: [String], now: Date = Date()) -> [Delivery] {
+  /// `listKey` names the reply's list of per-item statuses: `inputs` for PostInputs, `annotations`
+  /// for PostAnnotations.
+  public static func read(
+    httpStatus: Int, retryAfter: String?, body: [UInt8], ids: [String], listKey: String = "inputs", now: Date = Date()
+  ) -> [Delivery] {
     let after = retryAfter.flatMap { parseRetryAfter($0, now: now) }
     let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     let status = json?["status"] as? [String: Any]
@@ -87,7 +91,7 @@ public enum DeliveryPolicy {
     case 10010, 10020:
       // Mixed or failed: read each input's own status, matched by id.
       var byID: [String: Delivery] = [:]
-      for input in (json?["inputs"] as? [[String: Any]]) ?? [] {
+      for input in (json?[listKey] as? [[String: Any]]) ?? [] {
         guard let id = input["id"] as? String else { continue }
         let s = input["status"] as? [String: Any]
         if let c = code(s?["code"]) {
@@ -139,15 +143,73 @@ public enum DeliveryPolicy {
   }
 
   /// The request body for a batch of PostInputs items: ids clash as errors (`SKIP`), never renamed.
+  /// Regions an item carries (`collect_outputs`) are left out: they become an annotation once the
+  /// input exists.
   public static func body(_ items: [[UInt8]]) -> [UInt8] {
     var out = Array("{\"inputs\":[".utf8)
     for (i, item) in items.enumerated() {
       if i > 0 { out.append(UInt8(ascii: ",")) }
-      var trimmed = item[...]
-      while trimmed.last == 10 || trimmed.last == 13 { trimmed = trimmed.dropLast() }
-      out.append(contentsOf: trimmed)
+      if let split = splitRegions(item) {
+        out.append(contentsOf: trimmed(split.input[...]))
+      } else {
+        out.append(contentsOf: trimmed(item[...]))
+      }
     }
     out.append(contentsOf: "],\"input_id_conflict_resolution\":\"SKIP\"}".utf8)
+    return out
+  }
+
+  static func trimmed(_ item: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    var item = item
+    while item.last == 10 || item.last == 13 { item = item.dropLast() }
+    return item
+  }
+
+  // MARK: Collected regions
+
+  /// An item with the regions `collect_outputs` copied, split into the PostInputs item without them
+  /// and the regions' JSON array; nil when the item carries no regions. The engine writes them as
+  /// the last member of `data` (`…"metadata":{…},"regions":[…]},"dataset_ids":[…]}`): in JSON the
+  /// bytes `,"` cannot occur inside a string (a quote in a string is escaped), so the last
+  /// `,"regions":[` before `},"dataset_ids":[` is that member, and no region holds a `regions` key.
+  public static func splitRegions(_ item: [UInt8]) -> (input: [UInt8], regions: ArraySlice<UInt8>)? {
+    let tail = Array(#"},"dataset_ids":["#.utf8)
+    let marker = Array(#","regions":["#.utf8)
+    guard let dataEnd = lastRange(of: tail, in: item[...]),
+      let start = lastRange(of: marker, in: item[..<dataEnd.lowerBound]),
+      item[dataEnd.lowerBound - 1] == UInt8(ascii: "]")
+    else { return nil }
+    let regions = item[(start.upperBound - 1)..<dataEnd.lowerBound]
+    return (Array(item[..<start.lowerBound]) + item[dataEnd.lowerBound...], regions)
+  }
+
+  static func lastRange(of pattern: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {
+    guard bytes.count >= pattern.count else { return nil }
+    var i = bytes.endIndex - pattern.count
+    while i >= bytes.startIndex {
+      if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return i..<(i + pattern.count) }
+      i -= 1
+    }
+    return nil
+  }
+
+  /// The annotation of an input's collected regions, for PostAnnotations: its id is the input's
+  /// (deterministic, so a repeated attempt is recognised as a duplicate), and it holds every region.
+  public static func annotation(inputID: String, regions: ArraySlice<UInt8>) -> [UInt8] {
+    var out = Array(#"{"id":"\#(inputID)","input_id":"\#(inputID)","data":{"regions":"#.utf8)
+    out.append(contentsOf: regions)
+    out.append(contentsOf: "}}".utf8)
+    return out
+  }
+
+  /// The request body for a batch of annotations items (`POST /v2/users/{user}/apps/{app}/annotations`).
+  public static func annotationsBody(_ items: [[UInt8]]) -> [UInt8] {
+    var out = Array(#"{"annotations":["#.utf8)
+    for (i, item) in items.enumerated() {
+      if i > 0 { out.append(UInt8(ascii: ",")) }
+      out.append(contentsOf: trimmed(item[...]))
+    }
+    out.append(contentsOf: "]}".utf8)
     return out
   }
 }

@@ -7,7 +7,10 @@ import RulesQueue
 /// Counts of what the forwarder did, for reports and metrics.
 public struct ForwardStats: Sendable, Equatable {
   public var requests = 0
+  /// Inputs the destination has.
   public var delivered = 0
+  /// Annotations of collected regions the destination has (`collect_outputs`).
+  public var annotationsDelivered = 0
   public var retried = 0
   public var deadLettered = 0
   /// Collectors stopped because their key cannot post, with the reason.
@@ -44,6 +47,10 @@ public final class Forwarder: @unchecked Sendable {
   public var onRequest: (@Sendable (Int64) -> Void)?
   /// Items the post-queue stage dropped.
   public private(set) var droppedAtDequeue = 0
+
+  /// Attempts an annotations item waits for its input to become visible (reply 11101) before it
+  /// goes to the dead letters.
+  static let annotationWaits = 8
 
   /// What the post-queue stage says about a leased item.
   public enum Admission: Sendable {
@@ -104,14 +111,14 @@ public final class Forwarder: @unchecked Sendable {
         try store.reschedule(item.id, notBefore: now + 3600, error: "collector paused: \(reason)")
         continue
       }
-      let key = item.collector + "\u{0}" + item.destinationUser + "/" + item.destinationApp
+      let key = (item.isAnnotations ? "a\u{0}" : "i\u{0}") + item.collector + "\u{0}" + item.destinationUser + "/" + item.destinationApp
       if groups[key] == nil { order.append(key) }
       groups[key, default: []].append(item)
     }
     for key in order {
       var batch: [QueuedItem] = []
       for item in groups[key]! {
-        if DeliveryPolicy.isVideo(item.payload) {
+        if !item.isAnnotations && DeliveryPolicy.isVideo(item.payload) {
           try await send([item])
           continue
         }
@@ -157,11 +164,16 @@ public final class Forwarder: @unchecked Sendable {
     if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
     nextRequest[destination] = max(Self.now(), nextRequest[destination] ?? 0) + 1 / requestsPerSecond
 
-    var request = HTTPClientRequest(url: "\(apiBase)/v2/users/\(first.destinationUser)/apps/\(first.destinationApp)/inputs")
+    // Inputs go to PostInputs; the annotations of collected regions, once their inputs exist, to
+    // PostAnnotations, with the same key (the PostInputs scope includes Annotations_Add).
+    let annotations = first.isAnnotations
+    let endpoint = annotations ? "annotations" : "inputs"
+    var request = HTTPClientRequest(url: "\(apiBase)/v2/users/\(first.destinationUser)/apps/\(first.destinationApp)/\(endpoint)")
     request.method = .POST
     request.headers.add(name: "Authorization", value: "Key \(key)")
     request.headers.add(name: "Content-Type", value: "application/json")
-    request.body = .bytes(ByteBuffer(bytes: DeliveryPolicy.body(batch.map(\.payload))))
+    let payloads = batch.map(\.payload)
+    request.body = .bytes(ByteBuffer(bytes: annotations ? DeliveryPolicy.annotationsBody(payloads) : DeliveryPolicy.body(payloads)))
     stats.requests += 1
     let outcomes: [Delivery]
     let started = DispatchTime.now().uptimeNanoseconds
@@ -171,7 +183,7 @@ public final class Forwarder: @unchecked Sendable {
       let body = try await response.body.collect(upTo: 16 << 20)
       outcomes = DeliveryPolicy.read(
         httpStatus: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-        body: Array(buffer: body), ids: batch.map(\.id))
+        body: Array(buffer: body), ids: batch.map(\.inputID), listKey: endpoint)
     } catch {
       // Timeouts, refused and dropped connections: the request may or may not have arrived, and the
       // destination id makes sending it again safe.
@@ -183,11 +195,26 @@ public final class Forwarder: @unchecked Sendable {
 
   func apply(_ outcomes: [Delivery], to batch: [QueuedItem]) async throws {
     var delivered: [String] = []
+    var followers: [QueuedItem] = []
     var split: [QueuedItem] = []
-    for (item, outcome) in zip(batch, outcomes) {
+    for (item, var outcome) in zip(batch, outcomes) {
+      if item.isAnnotations, case .deadLetter(let reason) = outcome, reason.hasPrefix("11101"), item.attempts < Self.annotationWaits {
+        // The input may not be visible yet right after PostInputs: wait for it a while.
+        outcome = .retry(reason: reason, after: nil)
+      }
       switch outcome {
       case .delivered:
         delivered.append(item.id)
+        if item.isAnnotations {
+          stats.annotationsDelivered += 1
+        } else if let split = DeliveryPolicy.splitRegions(item.payload) {
+          // The input exists now: its collected regions follow as an annotation.
+          followers.append(
+            QueuedItem(
+              id: item.id + QueuedItem.annotationsSuffix, collector: item.collector, destinationUser: item.destinationUser,
+              destinationApp: item.destinationApp, ruleSet: item.ruleSet,
+              payload: DeliveryPolicy.annotation(inputID: item.id, regions: split.regions)))
+        }
       case .retry(let reason, let after):
         stats.retried += 1
         let delay = DeliveryPolicy.backoff(attempts: item.attempts, retryAfter: after, random: random())
@@ -202,8 +229,8 @@ public final class Forwarder: @unchecked Sendable {
         split.append(item)
       }
     }
-    try store.acknowledge(delivered)
-    stats.delivered += delivered.count
+    try store.acknowledge(delivered, followedBy: followers, now: Self.now())
+    stats.delivered += delivered.count - (batch.first?.isAnnotations == true ? delivered.count : 0)
     // A batch refused as a whole: send its inputs one by one to find the one at fault.
     for item in split { try await send([item]) }
   }

@@ -31,6 +31,19 @@ public struct QueuedItem: Sendable, Equatable {
   }
 }
 
+extension QueuedItem {
+  /// The id suffix of an annotations item: the regions `collect_outputs` copied from an input's
+  /// prediction, queued under its input's id plus this suffix once the input is delivered. `.` is
+  /// never in a destination input id, so the two kinds of ids cannot clash.
+  public static let annotationsSuffix = ".annotations"
+
+  /// Whether this item holds annotations for PostAnnotations rather than a PostInputs item.
+  public var isAnnotations: Bool { id.hasSuffix(Self.annotationsSuffix) }
+
+  /// The destination input id an annotations item belongs to (its own id for an input item).
+  public var inputID: String { isAnnotations ? String(id.dropLast(Self.annotationsSuffix.count)) : id }
+}
+
 /// An item the destination rejected for good, with the reply's reason.
 public struct DeadLetter: Sendable, Equatable {
   public var item: QueuedItem
@@ -56,6 +69,9 @@ public protocol QueueStore: Sendable {
   func lease(limit: Int, now: Double, lease: Double) throws -> [QueuedItem]
   /// Removes delivered items.
   func acknowledge(_ ids: [String]) throws
+  /// Removes delivered items and, in the same transaction, queues what must follow them (the
+  /// annotations of inputs that now exist), so that a crash in between loses neither.
+  func acknowledge(_ ids: [String], followedBy items: [QueuedItem], now: Double) throws
   /// Gives a leased item back, due again at `notBefore`, counting the attempt.
   func reschedule(_ id: String, notBefore: Double, error: String) throws
   /// Moves an item to the dead letters with the reason.

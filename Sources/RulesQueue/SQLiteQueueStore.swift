@@ -84,24 +84,27 @@ public final class SQLiteQueueStore: QueueStore {
   @discardableResult
   public func enqueue(_ items: [QueuedItem], now: Double) throws -> Int {
     guard !items.isEmpty else { return 0 }
-    return try pool.write { db in
-      var added = 0
-      let insert = try db.makeStatement(
-        sql: """
-          INSERT INTO items (id, collector, destination_user, destination_app, rule_set, payload, attempts, not_before, enqueued_at)
-          SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?
-          WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE id = ?)
-          ON CONFLICT(id) DO NOTHING
-          """)
-      for item in items {
-        try insert.execute(arguments: [
-          item.id, item.collector, item.destinationUser, item.destinationApp, item.ruleSet, Data(item.payload), now, now,
-          item.id,
-        ])
-        added += db.changesCount
-      }
-      return added
+    return try pool.write { db in try Self.insert(items, now: now, db) }
+  }
+
+  static func insert(_ items: [QueuedItem], now: Double, _ db: Database) throws -> Int {
+    guard !items.isEmpty else { return 0 }
+    var added = 0
+    let insert = try db.makeStatement(
+      sql: """
+        INSERT INTO items (id, collector, destination_user, destination_app, rule_set, payload, attempts, not_before, enqueued_at)
+        SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?
+        WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE id = ?)
+        ON CONFLICT(id) DO NOTHING
+        """)
+    for item in items {
+      try insert.execute(arguments: [
+        item.id, item.collector, item.destinationUser, item.destinationApp, item.ruleSet, Data(item.payload), now, now,
+        item.id,
+      ])
+      added += db.changesCount
     }
+    return added
   }
 
   static func item(_ row: Row) -> QueuedItem {
@@ -124,10 +127,15 @@ public final class SQLiteQueueStore: QueueStore {
   }
 
   public func acknowledge(_ ids: [String]) throws {
-    guard !ids.isEmpty else { return }
+    try acknowledge(ids, followedBy: [], now: 0)
+  }
+
+  public func acknowledge(_ ids: [String], followedBy items: [QueuedItem], now: Double) throws {
+    guard !ids.isEmpty || !items.isEmpty else { return }
     try pool.write { db in
       let delete = try db.makeStatement(sql: "DELETE FROM items WHERE id = ?")
       for id in ids { try delete.execute(arguments: [id]) }
+      _ = try Self.insert(items, now: now, db)
     }
   }
 

@@ -25,6 +25,24 @@ public struct CheckedCollector: Sendable {
   public var conceptMap: ConceptMap?
   public var preQueue: [Statement]?
   public var postQueue: [Statement]?
+  /// What of the model's output is copied onto the collected input (`collect_outputs`); empty
+  /// when the clause is absent.
+  public var collectOutputs: CollectedOutputs = []
+}
+
+/// The parts of a prediction `collect_outputs` copies onto the collected input, as Clarifai's
+/// collectors wrote "the outputs of the original predict call as annotations".
+public struct CollectedOutputs: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+  /// The output's concepts become the item's `data.concepts`.
+  public static let concepts = CollectedOutputs(rawValue: 1)
+  /// The output's regions become annotations of the input, posted once the input exists.
+  public static let regions = CollectedOutputs(rawValue: 2)
+  public static let all: CollectedOutputs = [.concepts, .regions]
+
+  /// The kinds by name, as the clause and YAML write them.
+  public static let names: [(String, CollectedOutputs)] = [("concepts", .concepts), ("regions", .regions)]
 }
 
 /// Which model's outputs a collector watches; `nil` parts (written `*`) match anything.

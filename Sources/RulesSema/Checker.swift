@@ -86,6 +86,7 @@ public struct Checker {
     var datasets: [String] = []
     var key: KeySource?
     var mapSyntax: (ConceptMapSyntax, Clause)?
+    var collectOutputs: CollectedOutputs = []
     var stages: [StageKind: Stage] = [:]
     for clause in c.clauses {
       let name: String
@@ -153,6 +154,17 @@ public struct Checker {
         }
       case .map(let m):
         mapSyntax = (m, clause)
+      case .collectOutputs(let kinds):
+        collectOutputs = kinds.isEmpty ? .all : []
+        for kind in kinds {
+          if let known = CollectedOutputs.names.first(where: { $0.0 == kind.text }) {
+            collectOutputs.insert(known.1)
+          } else {
+            let suggestion = Spelling.suggestion(for: kind.text, among: CollectedOutputs.names.map(\.0))
+            emit(SemaMessage.unknownOutputKind(kind.text, suggestion: suggestion), file, kind.range)
+            complete = false
+          }
+        }
       case .stage(let s):
         stages[s.kind] = s
       }
@@ -199,7 +211,8 @@ public struct Checker {
     return CheckedCollector(
       id: id, description: description, file: file, range: c.range, source: source,
       destinationUser: destination.0, destinationApp: destination.1, datasetIDs: datasets, key: key,
-      conceptMap: map, preQueue: checkedStages[.preQueue], postQueue: checkedStages[.postQueue])
+      conceptMap: map, preQueue: checkedStages[.preQueue], postQueue: checkedStages[.postQueue],
+      collectOutputs: collectOutputs)
   }
 
   private func suggestedID(_ id: String) -> String {

@@ -19,6 +19,11 @@ public enum SemaMessage {
       .unknownName, "unknown input kind '\(name)'",
       help: didYouMean(suggestion) ?? "input kinds are image, video, text and audio")
   }
+  public static func unknownOutputKind(_ name: String, suggestion: String?) -> DiagnosticMessage {
+    DiagnosticMessage(
+      .unknownName, "unknown output kind '\(name)' in 'collect_outputs'",
+      help: didYouMean(suggestion) ?? "collect 'concepts', 'regions', or both with 'collect_outputs' alone")
+  }
   public static func unknownFunction(_ name: String, suggestion: String?) -> DiagnosticMessage {
     DiagnosticMessage(.unknownFunction, "unknown function '\(name)'", help: didYouMean(suggestion))
   }

@@ -35,6 +35,8 @@ public actor IngestPipeline {
   let store: QueueStore
   let ruleSet: Int64
   public private(set) var totals = IngestResult()
+  /// What `collect_outputs` had copied when last counted in the metrics, by collector index.
+  var lastCollected: [Int: RunReport.CollectedCount] = [:]
   let metrics: ServeMetrics?
 
   public init(program: CheckedProgram, store: QueueStore, ruleSet: Int64, metrics: ServeMetrics? = nil) throws {
@@ -130,6 +132,12 @@ public actor IngestPipeline {
           }
           guard verdict.accepted else { continue }
           metrics?.accepted(collector: c.id)
+          if let now = engine.report.collectors[verdict.collectorIndex].collected {
+            let before = lastCollected[verdict.collectorIndex] ?? RunReport.CollectedCount()
+            metrics?.collected(
+              collector: c.id, itemsWithConcepts: now.itemsWithConcepts - before.itemsWithConcepts, regions: now.regions - before.regions)
+            lastCollected[verdict.collectorIndex] = now
+          }
           let id = ForwardItem.destinationID(collector: c.id, input: event.forwardingKey)
           items.append(
             QueuedItem(

@@ -30,6 +30,8 @@ public final class PostQueueGate: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     guard let index = indexByID[item.collector] else { return .deadLetter(reason: "collector '\(item.collector)' was removed") }
+    // The annotations of an input already delivered: the post-queue stage passed it.
+    guard !item.isAnnotations else { return .send }
     guard !(engine.collectors[index].postQueue ?? []).isEmpty else { return .send }
     // A PostInputs item has the shape of an input: read it as the `input` of an output.
     let wrapped = Array("{\"input\":".utf8) + item.payload.filter { $0 != 10 } + Array("}".utf8)
@@ -66,6 +68,7 @@ public final class GateSet: @unchecked Sendable {
   public func admit(_ item: QueuedItem) -> Forwarder.Admission {
     let (gate, known) = lock.withLock { (gates[item.ruleSet], current.contains(item.collector)) }
     guard known else { return .deadLetter(reason: "collector '\(item.collector)' was removed from the rules") }
+    if item.isAnnotations { return .send }
     if let gate { return gate.admit(item) }
     guard let text = try? store.ruleSet(item.ruleSet), let program = RuleSnapshot.program(from: text),
       let built = try? PostQueueGate(program: program)

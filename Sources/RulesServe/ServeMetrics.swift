@@ -17,6 +17,7 @@ public final class ServeMetrics: @unchecked Sendable {
   private let retries: Metrics.Counter
   private let deadLetters: Metrics.Counter
   private let delivered: Metrics.Counter
+  private let annotationsDelivered: Metrics.Counter
   private let droppedAtDequeue: Metrics.Counter
   private let unroutedEvents: Metrics.Counter
   /// Where the pipeline's warnings go (the server's logger).
@@ -35,6 +36,7 @@ public final class ServeMetrics: @unchecked Sendable {
     retries = Metrics.Counter(label: "rulec_forward_retries_total")
     deadLetters = Metrics.Counter(label: "rulec_dead_letters_total")
     delivered = Metrics.Counter(label: "rulec_delivered_total")
+    annotationsDelivered = Metrics.Counter(label: "rulec_annotations_delivered_total")
     droppedAtDequeue = Metrics.Counter(label: "rulec_post_queue_dropped_total")
     forwardLatency = Metrics.Timer(label: "rulec_forward_request_seconds")
     unroutedEvents = Metrics.Counter(label: "rulec_unrouted_events_total")
@@ -64,6 +66,13 @@ public final class ServeMetrics: @unchecked Sendable {
 
   func unrouted(_ count: Int) { unroutedEvents.increment(by: Int64(count)) }
   func event(collector: String) { counter("rulec_events_total", [("collector", collector)]).increment() }
+  /// What `collect_outputs` copied onto accepted inputs: items with concepts, and regions.
+  func collected(collector: String, itemsWithConcepts: Int, regions: Int) {
+    if itemsWithConcepts > 0 {
+      counter("rulec_collected_outputs_total", [("collector", collector), ("kind", "concepts")]).increment(by: Int64(itemsWithConcepts))
+    }
+    if regions > 0 { counter("rulec_collected_outputs_total", [("collector", collector), ("kind", "regions")]).increment(by: Int64(regions)) }
+  }
   func accepted(collector: String) { counter("rulec_accepted_total", [("collector", collector)]).increment() }
   func statement(collector: String, index: Int, passed: Bool) {
     counter("rulec_statement_total", [("collector", collector), ("statement", String(index + 1)), ("outcome", passed ? "passed" : "dropped")])
@@ -77,6 +86,7 @@ public final class ServeMetrics: @unchecked Sendable {
       retries.increment(by: Int64(stats.retried - last.retried))
       deadLetters.increment(by: Int64(stats.deadLettered - last.deadLettered))
       delivered.increment(by: Int64(stats.delivered - last.delivered))
+      annotationsDelivered.increment(by: Int64(stats.annotationsDelivered - last.annotationsDelivered))
       droppedAtDequeue.increment(by: Int64(dropped - lastDropped))
       last = stats
       lastDropped = dropped

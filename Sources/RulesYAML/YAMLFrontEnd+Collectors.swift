@@ -6,7 +6,7 @@ import Yams
 extension YAMLFrontEnd {
   static let collectorKeys = [
     "id", "description", "source", "collector_source", "destination", "key", "post_inputs_key_id", "map",
-    "pre_queue", "post_queue", "pre_queue_random_sample",
+    "pre_queue", "post_queue", "pre_queue_random_sample", "collect_outputs",
   ]
   static let sourceKeys = [
     "user", "app", "model", "version", "caller", "model_user_id", "model_app_id", "model_id", "model_version_id",
@@ -86,6 +86,16 @@ extension YAMLFrontEnd {
         clauses.append(Clause(.stage(Stage(kind: kind, statements: statements)), keyword: keyword, range: clauseRange))
       case "pre_queue_random_sample":
         randomSample = (keyNode, value)
+      case "collect_outputs":
+        // Clarifai's shape is a bool; a list names the kinds, as the DSL's clause does.
+        if let list = value.sequence {
+          let kinds = list.compactMap { word($0, "an output kind") }
+          clauses.append(Clause(.collectOutputs(kinds), keyword: keyword, range: clauseRange))
+        } else if let on = value.bool {
+          if on { clauses.append(Clause(.collectOutputs([]), keyword: keyword, range: clauseRange)) }
+        } else {
+          emit(YAMLMessage.wrongType("'collect_outputs'", expected: "true, false or a list of kinds", found: describe(value)), value)
+        }
       default: break
       }
     }

@@ -64,6 +64,9 @@ public enum ClauseKind: Sendable {
   case datasets([Word])
   case key(KeyReference)
   case map(ConceptMapSyntax)
+  /// `collect_outputs [KIND, ...]`: the predictions are copied onto the collected input (`concepts`,
+  /// `regions`; an empty list, the clause alone, means both).
+  case collectOutputs([Word])
   case stage(Stage)
 }
 

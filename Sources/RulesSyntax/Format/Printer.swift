@@ -132,6 +132,8 @@ public struct Printer {
       simple(clause, "destination \(word(user))/\(word(app))")
     case .datasets(let ids):
       simple(clause, "datasets [\(ids.map(word).joined(separator: ", "))]")
+    case .collectOutputs(let kinds):
+      simple(clause, kinds.isEmpty ? "collect_outputs" : "collect_outputs [\(kinds.map(word).joined(separator: ", "))]")
     case .key(let key):
       switch key {
       case .environment(let name): simple(clause, "key env \(word(name))")

@@ -116,6 +116,15 @@ extension Parser {
         return nil
       }
       return finish(.map(map))
+    case "collect_outputs":
+      advance()
+      // The clause alone collects every kind; a list names the kinds.
+      guard at(.lBracket) else { return finish(.collectOutputs([])) }
+      guard let kinds = parseWordList("'concepts' or 'regions'") else {
+        synchronizeClause()
+        return nil
+      }
+      return finish(.collectOutputs(kinds))
     case "pre_queue", "post_queue":
       advance()
       let stage = parseStage(StageKind(rawValue: name)!)

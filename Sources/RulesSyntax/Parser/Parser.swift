@@ -11,7 +11,7 @@ public struct Parser {
   public static let nestingLimit = 100
 
   public static let clauseKeywords = [
-    "description", "source", "destination", "datasets", "key", "map", "pre_queue", "post_queue",
+    "description", "source", "destination", "datasets", "key", "map", "collect_outputs", "pre_queue", "post_queue",
   ]
   public static let statementKeywords = ["require", "drop", "sample", "limit"]
 

@@ -28,6 +28,15 @@ final class FakeDestination: @unchecked Sendable {
   init(keys: [String: Bool]) { self.keys = keys }
 
   var received: [String: String] { lock.withLock { _received } }
+  private var _annotations: [String: [String: Any]] = [:]
+  /// Annotations received, by id.
+  var annotations: [String: [String: Any]] { lock.withLock { _annotations } }
+  /// Inputs the destination has but does not show yet (annotations of them get 11101).
+  var hidden: Set<String> {
+    get { lock.withLock { _hidden } }
+    set { lock.withLock { _hidden = newValue } }
+  }
+  private var _hidden: Set<String> = []
   var requests: [(app: String, count: Int)] { lock.withLock { _requests } }
   func queue(_ fault: Fault) { lock.withLock { faults.append(fault) } }
 
@@ -61,6 +70,9 @@ final class FakeDestination: @unchecked Sendable {
     case nil: break
     }
     let parts = path.split(separator: "/")
+    if parts.count == 6, parts[0] == "v2", parts[1] == "users", parts[3] == "apps", parts[5] == "annotations" {
+      return annotate(authorization: authorization, body: body)
+    }
     guard parts.count == 6, parts[0] == "v2", parts[1] == "users", parts[3] == "apps", parts[5] == "inputs" else {
       return (404, [], #"{"status":{"code":11101,"description":"not found"}}"#)
     }
@@ -92,6 +104,33 @@ final class FakeDestination: @unchecked Sendable {
     }
     let top = allGood ? #"{"code":10000,"description":"Ok"}"# : #"{"code":10010,"description":"Mixed Success"}"#
     return (allGood ? 200 : 207, [], #"{"status":\#(top),"inputs":[\#(statuses.joined(separator: ","))]}"#)
+  }
+
+  /// `POST …/annotations`: each annotation needs an input the destination has (11101 otherwise);
+  /// an id it already has is a duplicate (40010).
+  func annotate(authorization: String?, body: [UInt8]) -> (Int, [(String, String)], String) {
+    guard let auth = authorization, auth.hasPrefix("Key "), keys[String(auth.dropFirst(4))] == true else {
+      return (403, [], #"{"status":{"code":11007,"description":"Insufficient scopes"}}"#)
+    }
+    guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+      let annotations = json["annotations"] as? [[String: Any]]
+    else { return (400, [], #"{"status":{"code":11100,"description":"bad request format"}}"#) }
+    var statuses: [String] = []
+    var allGood = true
+    for annotation in annotations {
+      let id = annotation["id"] as? String ?? ""
+      let input = annotation["input_id"] as? String ?? ""
+      let code: Int = lock.withLock {
+        if _received[input] == nil || _hidden.contains(input) { return 11101 }
+        if _annotations[id] != nil { return 40010 }
+        _annotations[id] = annotation
+        return 10000
+      }
+      if code != 10000 { allGood = false }
+      statuses.append(#"{"id":"\#(id)","status":{"code":\#(code)}}"#)
+    }
+    let top = allGood ? #"{"code":10000,"description":"Ok"}"# : #"{"code":10010,"description":"Mixed Success"}"#
+    return (200, [], #"{"status":\#(top),"annotations":[\#(statuses.joined(separator: ","))]}"#)
   }
 
   final class Handler: ChannelInboundHandler, @unchecked Sendable {
