@@ -10,6 +10,7 @@ inputs; upstream failing, slow and down; the metrics; a clean exit.
 
 Usage: proxy_e2e.py RULEC_BINARY
 """
+import base64
 import gzip
 import json
 import os
@@ -326,6 +327,22 @@ def run_checks(binary, base, upstream, stand_in, rules, record, log):
         rulec = json.loads(line)["data"]["metadata"]["rulec"]
         dry.setdefault(rulec["collector"], set()).add(rulec["source_input_id"])
     check(dry == by_collector, "the dry-run of the recording accepts what the proxy collected")
+
+    # Clarifai's largest call: 128 inputs with their bytes (base64 in JSON, 8 MiB in all). It passes
+    # through unchanged, and the collected inputs carry the caller's bytes.
+    blobs = {"big-%03d" % k: base64.b64encode(os.urandom(48 << 10)).decode() for k in range(128)}
+    big = json.dumps({"inputs": [{"id": i, "data": {"image": {"base64": b}, "metadata": {"score": 0.99}}}
+                                 for i, b in blobs.items()]}).encode()
+    direct = raw("POST", upstream + "/v2/users/u/apps/a/models/m/outputs", big, headers)
+    proxied = raw("POST", base + "/v2/users/u/apps/a/models/m/outputs", big, headers)
+    check(direct[0] == proxied[0] == 200 and direct[2] == proxied[2], "128 inputs with bytes: the same answer (%d bytes in)" % len(big))
+    deadline = time.time() + 30
+    while time.time() < deadline and sum(i.startswith("everyones-confi-big-") for i in stand_in.received_ids()) < 128:
+        time.sleep(0.1)
+    with stand_in.lock:
+        copied = {i["data"]["metadata"]["rulec"]["source_input_id"]: i["data"]["image"].get("base64")
+                  for b in stand_in.posted for i in b["inputs"] if i["id"].startswith("everyones-confi-big-")}
+    check(copied == blobs, "the 128 collected inputs carry the caller's bytes (%d of 128)" % len(copied))
 
     # Upstream failing: passed through as it is, nothing collected.
     before = len(stand_in.received_ids())
