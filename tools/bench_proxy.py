@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,11 +133,22 @@ def main():
     upstream.start()
     upstream_port = ports.get(timeout=10)
     with tempfile.TemporaryDirectory() as folder:
+        # The rules as given, with every key a variable this benchmark sets (their key files are not here).
+        rules = os.path.join(folder, "rules")
+        shutil.copytree(args.rules, rules)
         env = dict(os.environ)
-        for name in ["ACME_PETS_KEY", "ACME_SUPPORT_KEY", "ACME_VISION_KEY", "RULEC_KEY"]:
-            env.setdefault(name, "bench")
+        for root, _, names in os.walk(rules):
+            for name in names:
+                if name.endswith(".rule"):
+                    path = os.path.join(root, name)
+                    with open(path) as f:
+                        text = re.sub(r'key file "[^"]*"', "key env RULEC_BENCH_KEY", f.read())
+                    with open(path, "w") as f:
+                        f.write(text)
+                    for variable in re.findall(r"key env (\w+)", text) + ["RULEC_BENCH_KEY"]:
+                        env.setdefault(variable, "bench")
         proxy = subprocess.Popen(
-            [args.binary, "proxy", args.rules, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:%d" % upstream_port,
+            [args.binary, "proxy", rules, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:%d" % upstream_port,
              "--state", os.path.join(folder, "state"), "--api-base", "http://127.0.0.1:9"],
             stderr=subprocess.PIPE, text=True, env=env)
         port = None
@@ -145,6 +157,8 @@ def main():
             if m:
                 port = int(m.group(1))
                 break
+        if port is None:
+            raise SystemExit("rulec proxy did not start: %s" % proxy.stderr.read())
         threading.Thread(target=lambda: [None for _ in proxy.stderr], daemon=True).start()
         try:
             load(port, args.rate, 1)  # warm-up
