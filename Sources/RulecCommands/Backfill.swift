@@ -47,14 +47,24 @@ final class Backfill {
     if pending.count >= 1000 { flush() }
   }
 
+  /// Why queueing failed (a full disk, a broken state folder); once set, nothing more is queued and
+  /// the run fails. What was queued before stays, and running again resumes without duplicates.
+  private(set) var queueError: String?
+
   func flush() {
-    if let added = try? store.enqueue(pending, now: Date().timeIntervalSince1970) { enqueued += added }
-    pending.removeAll(keepingCapacity: true)
+    defer { pending.removeAll(keepingCapacity: true) }
+    guard queueError == nil, !pending.isEmpty else { return }
+    do {
+      enqueued += try store.enqueue(pending, now: Date().timeIntervalSince1970)
+    } catch {
+      queueError = "\(error)"
+    }
   }
 
   /// Queues what is left, forwards until done or out of time, and says what happened.
   func finish() throws -> (text: String, complete: Bool) {
     flush()
+    if let queueError { throw QueueFailure(state: request.state, reason: queueError, queued: enqueued) }
     let store = self.store
     let request = self.request
     let keys = self.keys
@@ -84,6 +94,16 @@ final class Backfill {
       text += "collector \(collector) paused: \(reason)\n"
     }
     return (text, left == 0 && stats.deadLettered == 0)
+  }
+
+  /// Accepted inputs could not be written to the queue: the run stops with this (exit status 2).
+  struct QueueFailure: Error, CustomStringConvertible {
+    var state: String
+    var reason: String
+    var queued: Int
+    var description: String {
+      "cannot queue the accepted inputs in \(state): \(reason); \(queued) were queued before it and stay, and running again resumes without duplicates"
+    }
   }
 
   final class ResultBox: @unchecked Sendable {

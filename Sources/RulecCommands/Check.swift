@@ -62,9 +62,13 @@ public struct Check: ParsableCommand {
       }
     }
     let sink = DiagnosticSink()
-    let files: [RulesSyntax.RuleFile]
+    // Folders are checked with their subfolders, each folder a rule set of its own; a check that
+    // finds nothing to check fails rather than passing a CI gate having checked nothing.
+    var files: [RulesSyntax.RuleFile] = []
     do {
-      files = try RuleLoader.load(paths, options: options, sink: sink).files
+      for set in try RuleLoader.ruleSets(paths) {
+        files += try RuleLoader.load(set, options: options, sink: sink).files
+      }
     } catch {
       out.write("rulec: \(error.description)\n")
       return 2

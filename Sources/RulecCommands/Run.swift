@@ -240,6 +240,9 @@ public struct Run: ParsableCommand {
         let summary = try backfill.finish()
         err.write(summary.text)
         if !summary.complete { return 4 }
+      } catch let failure as Backfill.QueueFailure {
+        err.write("rulec: \(failure)\n")
+        return 2
       } catch {
         err.write("rulec: forwarding failed: \(error)\n")
         return 4

@@ -87,9 +87,11 @@ public final class Forwarder: @unchecked Sendable {
       return pendingKeys
     }) {
       keys = newKeys
+      // Only the paused collectors' items are made due again: the others keep their backoff and
+      // `Retry-After` (resuming everything made each reload hammer a throttling destination).
+      let paused = Set(stats.paused.keys)
       stats.paused = [:]
-      try store.releaseLeases()
-      try store.resumeAll()
+      try store.resume(collectors: paused)
     }
     let now = Self.now()
     let items = try store.lease(limit: 512, now: now, lease: lease)
@@ -146,9 +148,11 @@ public final class Forwarder: @unchecked Sendable {
     }
   }
 
+  /// Whether every pending item belongs to a paused collector: decided over all of them, without
+  /// leasing any (a peek by lease held an item back an hour).
   func pendingBelongOnlyToPaused() throws -> Bool {
     guard !stats.paused.isEmpty else { return false }
-    return try store.lease(limit: 1, now: Self.now() + 3599, lease: 0).allSatisfy { stats.paused[$0.collector] != nil }
+    return try store.pendingCollectors().allSatisfy { stats.paused[$0] != nil }
   }
 
   /// Sends one batch and applies each input's outcome.

@@ -42,6 +42,43 @@ public struct RuleLoader {
     return out
   }
 
+  /// The rule sets under `paths` for `rulec check`: the files named, checked together as one set,
+  /// then every folder at or below each folder named that holds rule files, each a set of its own
+  /// (collector ids are unique within a set; twins in `rules/yaml/` repeat the ids of `rules/`).
+  /// Hidden folders are skipped. Sorted, so the report is stable.
+  public static func ruleSets(_ paths: [String]) throws(LoadError) -> [[String]] {
+    let fm = FileManager.default
+    var named: [String] = []
+    var sets: [[String]] = []
+    for path in paths {
+      var isDirectory: ObjCBool = false
+      guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw LoadError(description: "no such file or folder: \(path)")
+      }
+      guard isDirectory.boolValue else {
+        named.append(path)
+        continue
+      }
+      var folders = [path]
+      var found: [[String]] = []
+      while let folder = folders.popLast() {
+        let files = try expand([folder])
+        if !files.isEmpty { found.append(files) }
+        guard let names = try? fm.contentsOfDirectory(atPath: folder) else {
+          throw LoadError(description: "cannot list folder: \(folder)")
+        }
+        for name in names.sorted().reversed() where !name.hasPrefix(".") {
+          let full = (folder as NSString).appendingPathComponent(name)
+          var sub: ObjCBool = false
+          if fm.fileExists(atPath: full, isDirectory: &sub), sub.boolValue { folders.append(full) }
+        }
+      }
+      if found.isEmpty { throw LoadError(description: "no rule files (.rule, .yaml, .yml) in \(path) or its subfolders") }
+      sets += found
+    }
+    return (named.isEmpty ? [] : [named]) + sets
+  }
+
   /// Reads a file's bytes.
   public static func read(_ path: String) throws(LoadError) -> SourceFile {
     guard let data = FileManager.default.contents(atPath: path) else {

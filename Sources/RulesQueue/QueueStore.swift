@@ -79,8 +79,13 @@ public protocol QueueStore: Sendable {
   /// Ends every lease at once: a store used by one process calls it at start, since leases held by a
   /// process that died are not coming back.
   func releaseLeases() throws
-  /// Makes every queued item due now (after a reload, items held back for a paused collector go).
+  /// Makes every queued item due now.
   func resumeAll() throws
+  /// Makes the items of these collectors due now (after a reload, the items held back for a paused
+  /// collector go); the others keep their backoff.
+  func resume(collectors: Set<String>) throws
+  /// The collectors that have items queued or leased.
+  func pendingCollectors() throws -> Set<String>
   /// Items queued or leased.
   func depth() throws -> Int
   func deadLetters(limit: Int) throws -> [DeadLetter]

@@ -166,6 +166,18 @@ public final class SQLiteQueueStore: QueueStore {
     try pool.write { db in try db.execute(sql: "UPDATE items SET not_before = 0 WHERE not_before > 0") }
   }
 
+  public func resume(collectors: Set<String>) throws {
+    guard !collectors.isEmpty else { return }
+    try pool.write { db in
+      let update = try db.makeStatement(sql: "UPDATE items SET not_before = 0 WHERE collector = ? AND not_before > 0")
+      for collector in collectors { try update.execute(arguments: [collector]) }
+    }
+  }
+
+  public func pendingCollectors() throws -> Set<String> {
+    try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT collector FROM items")) }
+  }
+
   public func depth() throws -> Int {
     try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
   }

@@ -150,6 +150,19 @@ public final class CollectorServer: @unchecked Sendable {
     }
   }
 
+  /// Compares a presented credential with the expected one in time that depends only on their
+  /// lengths, not on where they first differ (so the token cannot be guessed byte by byte).
+  static func sameSecret(_ presented: String?, _ expected: String) -> Bool {
+    guard let presented else { return false }
+    let a = Array(presented.utf8)
+    let b = Array(expected.utf8)
+    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    for k in 0..<max(a.count, b.count) {
+      difference |= (k < a.count ? a[k] : 0) ^ (k < b.count ? b[k] : 0)
+    }
+    return difference == 0 && a.count == b.count
+  }
+
   static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
     Response(
       status: status, headers: [.contentType: "application/json"],
@@ -211,7 +224,7 @@ public final class CollectorServer: @unchecked Sendable {
         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
     router.post("v1/events") { request, _ -> Response in
-      if let token = configuration.ingestToken, request.headers[.authorization] != "Bearer \(token)" {
+      if let token = configuration.ingestToken, !Self.sameSecret(request.headers[.authorization], "Bearer \(token)") {
         return Self.json(.unauthorized, #"{"error":"a valid Authorization: Bearer token is required"}"#)
       }
       var request = request

@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import RulecCommands
+@testable import RulesQueue
 import Testing
 
 /// `rulec run --forward` against a local PostInputs stand-in: every accepted input delivered once,
@@ -34,6 +36,25 @@ import Testing
     let (again, _, err2) = Self.run(base, state: state)
     #expect(again == 0, "\(err2)")
     #expect(server.received.count == accepted)
+  }
+
+  /// A queue that refuses writes (here its items table is a view) stops the run with the reason and
+  /// exit status 2; it never reports success with the inputs gone.
+  @Test func aQueueWriteThatFailsStopsTheRun() throws {
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let store = try SQLiteQueueStore(directory: state)
+    try store.pool.write { db in
+      try db.execute(sql: "DROP TABLE items; CREATE VIEW items AS SELECT 1 AS id")
+    }
+    setenv("RULEC_TEST_FORWARD_KEY", "test-key", 1)
+    defer { unsetenv("RULEC_TEST_FORWARD_KEY") }
+    let (status, items, err) = Self.run("http://127.0.0.1:9", state: state)
+    #expect(status == 2, "\(err)")
+    #expect(!items.isEmpty)
+    #expect(err.contains("rulec: cannot queue the accepted inputs in \(state): "))
+    #expect(err.contains("0 were queued before it"))
+    #expect(!err.contains("forwarded:"))
   }
 
   @Test func aMissingKeyNamesTheCollectorNotAValue() {

@@ -42,6 +42,30 @@ import Testing
     #expect(text.contains("RC3015") && text.contains("'cow'"))
   }
 
+  /// A folder is checked with its subfolders, each folder a rule set of its own (twins in a
+  /// subfolder do not clash with the folder's ids); a tree without rule files is an error.
+  @Test func foldersAreCheckedWithTheirSubfolders() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-tree-\(UUID().uuidString)")
+    let nested = dir.appendingPathComponent("team/bad")
+    try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent(".hidden"), withIntermediateDirectories: true)
+    let (empty, message) = status([dir.path])
+    #expect(empty == 2)
+    #expect(message.contains("no rule files (.rule, .yaml, .yml) in \(dir.path) or its subfolders"))
+    try Data(collector(pre: "    require max(concepts) < 0.5").utf8).write(to: nested.appendingPathComponent("bad.rule"))
+    try Data(collector(pre: "    require max(concepts) < 2").utf8).write(to: nested.appendingPathComponent("worse.rule"))
+    try Data(collector(pre: "    require max(concepts) < 0.5").utf8).write(to: dir.appendingPathComponent("team/twin.rule"))
+    try Data("not a rule at all {".utf8).write(to: dir.appendingPathComponent(".hidden/skipped.rule"))
+    let (s, text) = status([dir.path])
+    #expect(s == 1)
+    // worse.rule's threshold, and the id repeated within team/bad — not across team and team/bad.
+    #expect(text.contains("RC3005") && text.contains("RC3007"))
+    #expect(text.components(separatedBy: "RC3007").count == 2)
+    #expect(text.contains("in 3 files"))
+    #expect(status([TestPaths.path("rules")], strict: true).0 == 0)
+  }
+
   @Test func colourOnlyWhenAsked() {
     var out = Capture()
     _ = Check.execute(

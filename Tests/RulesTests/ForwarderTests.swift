@@ -113,6 +113,38 @@ import Testing
     }
   }
 
+  /// Deciding whether only paused collectors are left must not hold an item back: an item waiting
+  /// out a short retry delay is still delivered before the deadline.
+  @Test func aPausedCollectorDoesNotHoldBackAnotherCollectorsRetry() async throws {
+    try await Self.withForwarder(keys: ["pets": "unscoped", "dogs": "good"]) { store, server, forwarder in
+      server.queue(.status(503, code: 40031, retryAfter: "1"))
+      try store.enqueue([Self.item("d1", collector: "dogs", app: "dogs")], now: 0)
+      _ = try await forwarder.pass()  // d1 fails and waits a second
+      try store.enqueue([Self.item("p1"), Self.item("p2")], now: 0)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 10)
+      #expect(Set(server.received.keys) == ["d1"])
+      #expect(forwarder.stats.paused["pets"] != nil)
+      #expect(try store.pendingCollectors() == ["pets"])
+    }
+  }
+
+  /// A reload resumes the paused collectors' items at once, and leaves the others' backoff alone.
+  @Test func aReloadResumesOnlyThePausedCollectors() async throws {
+    try await Self.withForwarder(keys: ["pets": "unscoped", "dogs": "good"]) { store, server, forwarder in
+      server.queue(.status(503, code: 40031, retryAfter: "600"))
+      try store.enqueue([Self.item("d1", collector: "dogs", app: "dogs")], now: 0)
+      _ = try await forwarder.pass()  // d1 is told to wait ten minutes
+      try store.enqueue([Self.item("p1")], now: 0)
+      _ = try await forwarder.pass()  // pets pauses
+      #expect(forwarder.stats.paused["pets"] != nil)
+      forwarder.requestKeys(["pets": "good", "dogs": "good"])
+      _ = try await forwarder.pass()
+      #expect(Set(server.received.keys) == ["p1"])
+      #expect(forwarder.stats.paused.isEmpty)
+      #expect(try store.depth() == 1)  // d1 still waits out its Retry-After
+    }
+  }
+
   @Test func rejectedInputsBecomeDeadLettersAndDuplicatesCountAsDelivered() async throws {
     try await Self.withForwarder { store, server, forwarder in
       server.rejected = ["bad-url"]

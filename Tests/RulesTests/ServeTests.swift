@@ -97,6 +97,10 @@ import Testing
       #expect(replyAgain.contains("\"accepted\":\(accepted)"))
       #expect(try await Self.post(client, port, String(lines[0]), token: nil).0 == 401)
       #expect(try await Self.post(client, port, String(lines[0]), token: "wrong").0 == 401)
+      // Compared whole, in constant time: a prefix, an extension or one changed byte is refused.
+      for near in ["sesam", "sesamee", "sesamf", "SESAME", ""] {
+        #expect(try await Self.post(client, port, String(lines[0]), token: near).0 == 401, "\(near)")
+      }
       let (bad, badReply) = try await Self.post(client, port, String(lines[0]) + "\n{\"id\":\"x\",\"data\":{\"concepts\":[{\"value\":\"no\"}]}}")
       #expect(bad == 400 && badReply.contains("\"line\":2"))
       #expect(try await Self.post(client, port, recording).0 == 413)
