@@ -62,6 +62,11 @@ extension YAMLFrontEnd {
               range: range(datasets.keyNode).union(range(datasets.value))))
         }
       case "key":
+        if value.scalar != nil {
+          // `key: <the key itself>`: an inline secret (RC3010), never echoed as a wrong type.
+          if let w = word(value, "'key'") { clauses.append(Clause(.key(.inline(w)), keyword: keyword, range: clauseRange)) }
+          continue
+        }
         guard let k = self.fields(value, "'key'", known: ["env", "file"]), let first = k.first else {
           if value.mapping?.isEmpty == true { emit(YAMLMessage.missingKey("env", in: "'key'"), value) }
           continue

@@ -13,6 +13,31 @@ import Testing
 
     """
 
+  /// A key written into the YAML, bare or as `env:`, is an inline secret (RC3010), and no rendering of
+  /// the diagnostic shows it.
+  @Test func anInlineKeyIsASecretNeverEchoed() {
+    let secret = "0123456789abcdef0123456789abcdef"
+    for key in [secret, "{env: \(secret)}", "\"\(secret)\""] {
+      let text = """
+        collectors:
+          - id: demo
+            source: {user: clarifai, app: main, model: general-image-recognition}
+            destination: {user: me, app: d}
+            key: \(key)
+            pre_queue:
+              - sample 10%
+
+        """
+      let ds = check(text, path: "t.yaml")
+      #expect(codes(ds) == ["RC3010"], "\(key)")
+      let human = ds.map { DiagnosticRenderer(colored: false).render($0) }.joined()
+      #expect(human.contains("key: ") && human.contains("****"), "\(key)")
+      for rendered in [human, DiagnosticRenderer.json(ds), DiagnosticRenderer.sarif(ds, toolVersion: "test")] {
+        #expect(!rendered.contains("0123456789abcdef"), "\(key): \(rendered)")
+      }
+    }
+  }
+
   @Test func errorInsideAPlainExpressionPointsIntoTheYAML() throws {
     let ds = check(Self.header + "    pre_queue:\n      - require: max(concepts) < 1.5 and maxx(concepts) > 0\n", path: "t.yaml")
     #expect(codes(ds) == ["RC3005", "RC3002"])

@@ -27,7 +27,7 @@ public struct DiagnosticRenderer {
     var out = paint("\(d.file.path):\(loc.line):\(loc.column):", "1")
     out += " " + paint("\(d.severity.rawValue)[\(d.code.id)]", severityColor(d.severity))
     out += ": " + paint(d.message.text, "1") + "\n"
-    out += snippet(file: d.file, range: d.range, severity: d.severity)
+    out += snippet(file: d.file, range: d.range, severity: d.severity, masked: d.code == .inlineSecret)
     let gutter = String(repeating: " ", count: String(loc.line).count + 1)
     if let help = d.message.help {
       out += gutter + paint("= help", "1;36") + ": " + help + "\n"
@@ -42,8 +42,9 @@ public struct DiagnosticRenderer {
     return out
   }
 
-  /// The gutter, the source line and the underline of a range (first line only).
-  func snippet(file: SourceFile, range: SourceRange, severity: Severity) -> String {
+  /// The gutter, the source line and the underline of a range (first line only). `masked` shows the
+  /// range as `*`s, one per character: the text of an inline secret is never echoed.
+  func snippet(file: SourceFile, range: SourceRange, severity: Severity, masked: Bool = false) -> String {
     let lineIndex = file.lineIndex(of: min(range.start, file.bytes.count))
     let number = String(lineIndex + 1)
     let gutter = String(repeating: " ", count: number.count + 1)
@@ -57,6 +58,12 @@ public struct DiagnosticRenderer {
     }
     let width = max(1, file.scalarCount(start..<end))
     var text = file.lineText(lineIndex)
+    if masked {
+      let before = String(decoding: file.bytes[lineBytes.lowerBound..<start], as: UTF8.self)
+      let after = String(decoding: file.bytes[end..<lineBytes.upperBound], as: UTF8.self)
+      text = before + String(repeating: "*", count: file.scalarCount(start..<end)) + after
+      while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+    }
     if text.utf8.count > 400 { text = String(text.prefix(400)) + " …" }
     var out = gutter + paint("|", "1;34") + "\n"
     out += paint(number + " |", "1;34") + " " + text + "\n"
