@@ -30,7 +30,9 @@ final class Backfill {
   init(_ request: ForwardRequest, program: CheckedProgram) throws {
     self.request = request
     keys = try Self.readKeys(program)
-    store = try SQLiteQueueStore(directory: request.state)
+    store = try SQLiteQueueStore(directory: request.state, exclusive: true)
+    // The folder is this run's alone now: leases of a run that was killed end at once.
+    try store.releaseLeases()
     // The rule files' text, so queued items keep the rules they were accepted under.
     ruleSet = try store.recordRuleSet(RuleSnapshot.text(of: program))
   }

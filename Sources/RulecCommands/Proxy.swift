@@ -88,7 +88,14 @@ public struct Proxy: AsyncParsableCommand {
       err.write("rulec: \(error)\n")
       throw ExitCode(2)
     }
-    let server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
+    let server: CollectorServer
+    do {
+      server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
+    } catch {
+      // The state folder cannot be opened, or another process uses it.
+      err.write("rulec: \(error)\n")
+      throw ExitCode(2)
+    }
     let host = configuration.host
     try await server.run { port in
       writeText(STDERR_FILENO, "rulec: proxying \(base) on \(host):\(port)\n")

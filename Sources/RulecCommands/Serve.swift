@@ -71,7 +71,14 @@ public struct Serve: AsyncParsableCommand {
       err.write("rulec: \(error)\n")
       throw ExitCode(2)
     }
-    let server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
+    let server: CollectorServer
+    do {
+      server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
+    } catch {
+      // The state folder cannot be opened, or another process uses it.
+      err.write("rulec: \(error)\n")
+      throw ExitCode(2)
+    }
     let host = configuration.host
     if let events {
       guard events == "-" else { throw ValidationError("--events takes '-' (standard input)") }

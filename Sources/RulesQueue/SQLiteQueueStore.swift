@@ -6,10 +6,15 @@ import RulesSource
 /// item written before the ingest request is answered survives a killed process or a power loss.
 public final class SQLiteQueueStore: QueueStore {
   let pool: DatabasePool
+  /// Held by a store that forwards (`exclusive`), for as long as it is open.
+  let lock: StateLock?
 
-  /// Opens (creating if needed) `DIR/queue.sqlite`.
-  public init(directory: String) throws {
+  /// Opens (creating if needed) `DIR/queue.sqlite`. An `exclusive` store (one that leases items: the
+  /// forwarder of `serve`, `proxy` or `run --forward`) first takes the folder's `StateLock`, and
+  /// throws `StateLock.Held` when another process has it; readers such as `rulec dlq` need none.
+  public init(directory: String, exclusive: Bool = false) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    lock = exclusive ? try StateLock(directory: directory) : nil
     var configuration = Configuration()
     configuration.busyMode = .timeout(10)
     configuration.prepareDatabase { db in

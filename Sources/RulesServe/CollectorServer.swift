@@ -65,9 +65,10 @@ public final class CollectorServer: @unchecked Sendable {
     self.logger = logger
     metrics = ServeMetrics(bootstrap: true)
     metrics.logger = logger
-    let store = try SQLiteQueueStore(directory: configuration.state)
+    let store = try SQLiteQueueStore(directory: configuration.state, exclusive: true)
     self.store = store
-    // One `rulec serve` per state folder: leases of a previous process (killed mid-delivery) end now.
+    // One process per state folder (the store holds its lock), so the leases of a previous process
+    // (killed mid-delivery) end now.
     try store.releaseLeases()
     let ruleSet = try store.recordRuleSet(RuleSnapshot.text(of: program))
     logger.info(

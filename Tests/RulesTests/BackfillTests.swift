@@ -38,14 +38,14 @@ import Testing
     #expect(server.received.count == accepted)
   }
 
-  /// A queue that refuses writes (here its items table is a view) stops the run with the reason and
+  /// A queue that refuses writes (here a trigger fails every insert) stops the run with the reason and
   /// exit status 2; it never reports success with the inputs gone.
   @Test func aQueueWriteThatFailsStopsTheRun() throws {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: state) }
     let store = try SQLiteQueueStore(directory: state)
     try store.pool.write { db in
-      try db.execute(sql: "DROP TABLE items; CREATE VIEW items AS SELECT 1 AS id")
+      try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON items BEGIN SELECT RAISE(FAIL, 'disk full (injected)'); END")
     }
     setenv("RULEC_TEST_FORWARD_KEY", "test-key", 1)
     defer { unsetenv("RULEC_TEST_FORWARD_KEY") }
@@ -53,7 +53,7 @@ import Testing
     #expect(status == 2, "\(err)")
     #expect(!items.isEmpty)
     #expect(err.contains("rulec: cannot queue the accepted inputs in \(state): "))
-    #expect(err.contains("0 were queued before it"))
+    #expect(err.contains("disk full (injected)") && err.contains("0 were queued before it"))
     #expect(!err.contains("forwarded:"))
   }
 

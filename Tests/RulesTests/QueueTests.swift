@@ -39,6 +39,26 @@ import Testing
     #expect(try store.lease(limit: 10, now: 231, lease: 30).map(\.id) == ["b"])
   }
 
+  /// One forwarding process per state folder: a second exclusive store is refused with the owner's
+  /// pid; readers (`rulec dlq`) open it anyway; the lock goes with the store that held it.
+  @Test func aStateFolderHasOneForwarder() throws {
+    let dir = Self.folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var first: SQLiteQueueStore? = try SQLiteQueueStore(directory: dir, exclusive: true)
+    #expect(first != nil)
+    do {
+      _ = try SQLiteQueueStore(directory: dir, exclusive: true)
+      Issue.record("a second forwarder opened the same state folder")
+    } catch let held as StateLock.Held {
+      #expect(held.owner == String(getpid()))
+      #expect(held.description.contains("is in use by another rulec process (pid \(getpid()))"))
+    }
+    let reader = try SQLiteQueueStore(directory: dir)
+    #expect(try reader.depth() == 0)
+    first = nil
+    #expect(throws: Never.self) { _ = try SQLiteQueueStore(directory: dir, exclusive: true) }
+  }
+
   @Test func retriesAndDeadLetters() throws {
     let dir = Self.folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
