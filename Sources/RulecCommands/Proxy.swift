@@ -81,21 +81,7 @@ public struct Proxy: AsyncParsableCommand {
       options.maxBytes = recordMaxBytes
       configuration.record = options
     }
-    let keys: [String: String]
-    do {
-      keys = try Backfill.readKeys(program)
-    } catch {
-      err.write("rulec: \(error)\n")
-      throw ExitCode(2)
-    }
-    let server: CollectorServer
-    do {
-      server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
-    } catch {
-      // The state folder cannot be opened, or another process uses it.
-      err.write("rulec: \(error)\n")
-      throw ExitCode(2)
-    }
+    let server = try openCollectorServer(configuration, rules: rules, program: program, err: &err)
     let host = configuration.host
     try await server.run { port in
       writeText(STDERR_FILENO, "rulec: proxying \(base) on \(host):\(port)\n")

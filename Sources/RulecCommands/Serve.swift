@@ -64,21 +64,7 @@ public struct Serve: AsyncParsableCommand {
       }
       configuration.ingestToken = token
     }
-    let keys: [String: String]
-    do {
-      keys = try Backfill.readKeys(program)
-    } catch {
-      err.write("rulec: \(error)\n")
-      throw ExitCode(2)
-    }
-    let server: CollectorServer
-    do {
-      server = try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
-    } catch {
-      // The state folder cannot be opened, or another process uses it.
-      err.write("rulec: \(error)\n")
-      throw ExitCode(2)
-    }
+    let server = try openCollectorServer(configuration, rules: rules, program: program, err: &err)
     let host = configuration.host
     if let events {
       guard events == "-" else { throw ValidationError("--events takes '-' (standard input)") }

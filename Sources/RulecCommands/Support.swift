@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import RulesSema
+import RulesServe
 
 /// Writes to standard output.
 public struct StandardOutput: TextOutputStream {
@@ -19,6 +21,20 @@ public struct StandardError: TextOutputStream {
 func writeText(_ fd: Int32, _ string: String) {
   var string = string
   _ = string.withUTF8 { Run.writeAll(fd, UnsafeRawBufferPointer($0)) }
+}
+
+/// The server of `serve` and `proxy`, with the collectors' keys read and the state folder opened (and
+/// locked); a key that cannot be read or a folder that cannot be had stops the command (exit 2).
+func openCollectorServer(
+  _ configuration: CollectorServer.Configuration, rules: String, program: CheckedProgram, err: inout some TextOutputStream
+) throws -> CollectorServer {
+  do {
+    let keys = try Backfill.readKeys(program)
+    return try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
+  } catch {
+    err.write("rulec: \(error)\n")
+    throw ExitCode(2)
+  }
 }
 
 /// Holds values until the process exits, so that a large syntax tree is not torn down just before exit.
