@@ -95,7 +95,11 @@ public struct Run: ParsableCommand {
   static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32? {
     var done = 0
     while done < raw.count {
-      let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+      #if canImport(Glibc)
+        let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+      #else
+        let n = Darwin.write(fd, raw.baseAddress! + done, raw.count - done)
+      #endif
       if n < 0 {
         if errno == EINTR { continue }
         return errno
@@ -132,19 +136,19 @@ public struct Run: ParsableCommand {
       }
     }
 
-    var output: Int32?
-    defer { if let output { close(output) } }
+    // The items go to a new file that replaces `--out` only once every event was read: a run that
+    // fails leaves the old file as it was (it used to be emptied before the events were opened).
+    var outputFile: OutputFile?
+    defer { outputFile?.discard() }
     if let out {
-      // Opened in place, created or truncated: `FileManager.createFile` writes a new file and renames
-      // it over the path, which replaced a symlink with a file, and `--out /dev/null` run as root
-      // replaced the device itself.
-      let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-      guard fd >= 0 else {
-        err.write("rulec: cannot write \(out): \(String(cString: strerror(errno)))\n")
+      do {
+        outputFile = try OutputFile(path: out)
+      } catch {
+        err.write("rulec: \(error.description)\n")
         return 2
       }
-      output = fd
     }
+    let output = outputFile?.descriptor
     // The runner hands over items in blocks of about 1 MiB rather than one write per item. A write
     // that fails (a full disk) is reported when the run ends, and the items after it are not
     // written; `FileHandle.write` had stopped the process on it.
@@ -234,6 +238,14 @@ public struct Run: ParsableCommand {
     if let stopped {
       err.write("rulec: stopped at bad line \(stopped.line): \(stopped.reason)\n")
       return 3
+    }
+    if let outputFile, let out {
+      do {
+        try outputFile.commit(as: out)
+      } catch {
+        err.write("rulec: \(error.description)\n")
+        return 2
+      }
     }
     if let backfill {
       do {

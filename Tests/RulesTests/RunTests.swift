@@ -68,6 +68,44 @@ import Testing
     #expect(missing == 2 && err2.text.contains("cannot write"))
   }
 
+  /// `--out` is replaced only by a run that read all its events: a misspelt recording, rules that do
+  /// not check or a strict stop leave yesterday's file as it was, and no stray file behind; a file
+  /// error names the OS's reason; the new file keeps the old one's permissions.
+  @Test func aFailedRunLeavesTheOutputFileAsItWas() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-keep-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("accepted.jsonl").path
+    let yesterday = "yesterday's items\n"
+    try Data(yesterday.utf8).write(to: URL(fileURLWithPath: out))
+    chmod(out, 0o600)
+    func run(_ rules: String, _ events: String, strict: Bool = false) -> (Int32, String) {
+      var err = Capture()
+      let status = Run.execute(
+        rules: TestPaths.path(rules), events: [TestPaths.path(events)], out: out, report: nil, strict: strict, explain: nil,
+        err: &err, stdout: { _ in })
+      return (status, err.text)
+    }
+    func contents() -> String { (try? String(contentsOfFile: out, encoding: .utf8)) ?? "" }
+    let (missing, why) = run("rules", "Tests/RulesTests/Golden/run/no-such-recording.jsonl")
+    #expect(missing == 2)
+    #expect(why.contains("no-such-recording.jsonl") && why.contains("No such file or directory"), "\(why)")
+    #expect(contents() == yesterday)
+    #expect(run("Tests/RulesTests/Golden/check/several.rule", "Tests/RulesTests/Golden/run/recording.jsonl").0 == 1)
+    #expect(contents() == yesterday)
+    #expect(run("rules", "Tests/RulesTests/Golden/run/malformed.jsonl", strict: true).0 == 3)
+    #expect(contents() == yesterday)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["accepted.jsonl"])
+    // A run with bad lines still read everything: its items replace the file.
+    #expect(run("rules", "Tests/RulesTests/Golden/run/malformed.jsonl").0 == 3)
+    #expect(contents() != yesterday)
+    #expect(run("rules", "Tests/RulesTests/Golden/run/recording.jsonl").0 == 0)
+    #expect(contents() == Self.run(rules: "rules", events: ["Tests/RulesTests/Golden/run/recording.jsonl"]).items)
+    let mode = (try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? NSNumber)?.intValue
+    #expect(mode == 0o600)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["accepted.jsonl"])
+  }
+
   /// A full disk is reported after the report, with status 2; writing used to stop the process.
   @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
   func aFailedWriteIsReported() {
