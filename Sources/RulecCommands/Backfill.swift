@@ -78,6 +78,7 @@ final class Backfill {
       do {
         try await forwarder.drain(deadline: Date().timeIntervalSince1970 + request.timeout)
         box.stats = forwarder.stats
+        box.problems = forwarder.problems
       } catch {
         box.error = error
       }
@@ -95,6 +96,10 @@ final class Backfill {
     for (collector, reason) in stats.paused.sorted(by: { $0.key < $1.key }) {
       text += "collector \(collector) paused: \(reason)\n"
     }
+    // Why requests failed, so that "0 delivered, 269 left" comes with its cause.
+    for (cause, count) in box.problems.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+      text += "forwarding problem: \(cause) (\(count) request\(count == 1 ? "" : "s"))\n"
+    }
     return (text, left == 0 && stats.deadLettered == 0)
   }
 
@@ -110,6 +115,7 @@ final class Backfill {
 
   final class ResultBox: @unchecked Sendable {
     var stats: ForwardStats?
+    var problems: [String: Int] = [:]
     var error: Error?
   }
 }

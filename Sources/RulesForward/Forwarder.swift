@@ -47,6 +47,19 @@ public final class Forwarder: @unchecked Sendable {
   public var onRequest: (@Sendable (Int64) -> Void)?
   /// Items the post-queue stage dropped.
   public private(set) var droppedAtDequeue = 0
+  /// Why requests failed or were refused as a whole, by cause ("could not connect: …", "HTTP 401:
+  /// 11009 API key not found"), with how many requests each; keys never appear in them.
+  public private(set) var problems: [String: Int] = [:]
+  /// Told of every request that failed as a whole, with its kind for a metric — `unreachable` (no
+  /// answer), `retried` (an answer to try again later) or `paused` (a key that cannot post) — its
+  /// cause, and whether the cause is new (to log it once).
+  public var onProblem: (@Sendable (_ kind: String, _ cause: String, _ isNew: Bool) -> Void)?
+
+  func noteProblem(_ kind: String, _ cause: String) {
+    let cause = cause.count > 300 ? String(cause.prefix(300)) + "…" : cause
+    problems[cause, default: 0] += 1
+    onProblem?(kind, cause, problems[cause] == 1)
+  }
 
   /// Attempts an annotations item waits for its input to become visible (reply 11101) before it
   /// goes to the dead letters.
@@ -188,13 +201,31 @@ public final class Forwarder: @unchecked Sendable {
       outcomes = DeliveryPolicy.read(
         httpStatus: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
         body: Array(buffer: body), ids: batch.map(\.inputID), listKey: endpoint)
+      // A batch turned back as a whole says why once per cause (one input's own rejection is its
+      // dead letter's reason).
+      if let first = outcomes.first, outcomes.count == batch.count, outcomes.allSatisfy({ $0 == first }) {
+        switch first {
+        case .retry(let reason, _): noteProblem("retried", "\(destination): HTTP \(response.status.code): \(reason)")
+        case .pause(let reason): noteProblem("paused", "\(destination): HTTP \(response.status.code): \(reason) (collector \(batch[0].collector))")
+        default: break
+        }
+      }
     } catch {
       // Timeouts, refused and dropped connections: the request may or may not have arrived, and the
       // destination id makes sending it again safe.
-      let reason = "request failed: \(type(of: error))"
+      let reason = "request failed: \(Self.describe(error))"
+      noteProblem("unreachable", "\(apiBase): \(reason)")
       outcomes = Array(repeating: .retry(reason: reason, after: nil), count: batch.count)
     }
     try await apply(outcomes, to: batch)
+  }
+
+  /// An error of a request that got no answer, as a person reads it: the connection's own error
+  /// (refused, reset, TLS) rather than its type's name.
+  static func describe(_ error: Error) -> String {
+    var text = String(describing: error)
+    if text.count > 240 { text = String(text.prefix(240)) + "…" }
+    return text
   }
 
   func apply(_ outcomes: [Delivery], to batch: [QueuedItem]) async throws {

@@ -83,6 +83,10 @@ public final class CollectorServer: @unchecked Sendable {
     forwarder.admit = { gates.admit($0) }
     let latency = metrics.forwardLatency
     forwarder.onRequest = { latency.recordNanoseconds($0) }
+    forwarder.onProblem = { [metrics, logger] kind, cause, isNew in
+      metrics.forwardProblem(kind)
+      if isNew { logger.warning("forwarding problem (logged once per cause)", metadata: ["kind": "\(kind)", "cause": "\(cause)"]) }
+    }
     fingerprint = Self.fingerprint(rulesPath)
     recorder = try configuration.record.map { try OutputRecorder($0) }
   }

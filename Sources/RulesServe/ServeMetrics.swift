@@ -66,6 +66,9 @@ public final class ServeMetrics: @unchecked Sendable {
 
   func unrouted(_ count: Int) { unroutedEvents.increment(by: Int64(count)) }
   func event(collector: String) { counter("rulec_events_total", [("collector", collector)]).increment() }
+  /// A forwarding request that failed as a whole: `unreachable`, `retried` or `paused`.
+  func forwardProblem(_ kind: String) { counter("rulec_forward_failures_total", [("kind", kind)]).increment() }
+
   /// What `collect_outputs` copied onto accepted inputs: items with concepts, and regions.
   func collected(collector: String, itemsWithConcepts: Int, regions: Int) {
     if itemsWithConcepts > 0 {

@@ -7,13 +7,13 @@ import Testing
 /// `rulec run --forward` against a local PostInputs stand-in: every accepted input delivered once,
 /// a second backfill from the same state adds nothing, a missing key is a clear error.
 @Suite(.serialized) struct BackfillTests {
-  static func run(_ base: String, state: String) -> (Int32, String, String) {
+  static func run(_ base: String, state: String, timeout: Double = 20) -> (Int32, String, String) {
     var items = ""
     var err = Capture()
     let status = Run.execute(
       rules: TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"),
       events: [TestPaths.path("Tests/RulesTests/Golden/run/recording.jsonl")], out: nil, report: nil, strict: false,
-      explain: nil, forward: ForwardRequest(state: state, apiBase: base, timeout: 20), err: &err, stdout: { items += $0 })
+      explain: nil, forward: ForwardRequest(state: state, apiBase: base, timeout: timeout), err: &err, stdout: { items += $0 })
     return (status, items, err.text)
   }
 
@@ -55,6 +55,26 @@ import Testing
     #expect(err.contains("rulec: cannot queue the accepted inputs in \(state): "))
     #expect(err.contains("disk full (injected)") && err.contains("0 were queued before it"))
     #expect(!err.contains("forwarded:"))
+  }
+
+  /// "0 delivered, N left" comes with why: the connection's own error, or the destination's answer,
+  /// once per cause with how many requests it struck; never the key.
+  @Test func aFailedForwardSaysWhy() throws {
+    setenv("RULEC_TEST_FORWARD_KEY", "test-key", 1)
+    defer { unsetenv("RULEC_TEST_FORWARD_KEY") }
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let (down, _, err) = Self.run("http://127.0.0.1:9", state: state, timeout: 2)
+    #expect(down == 4)
+    #expect(err.contains("forwarding problem: http://127.0.0.1:9: request failed: ") && err.contains("Connection refused"), "\(err)")
+    #expect(err.components(separatedBy: "forwarding problem:").count == 2)
+    let server = FakeDestination(keys: ["test-key": false])
+    let base = try server.start()
+    defer { server.stop() }
+    let (refused, _, err2) = Self.run(base, state: state, timeout: 2)
+    #expect(refused == 4)
+    #expect(err2.contains("forwarding problem: me/backfill: HTTP 403: 11007 Insufficient scopes (collector backfill)"), "\(err2)")
+    #expect(!err.contains("test-key") && !err2.contains("test-key"))
   }
 
   @Test func aMissingKeyNamesTheCollectorNotAValue() {
