@@ -134,6 +134,8 @@ public struct RunReport: Sendable {
       ),
       ("bad_line_count", .int(badLineCount)),
       ("bad_lines", .array(badLines.map { .object([("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+      // The list stops at `badLineListLimit`; the count is exact, and this says how many are not listed.
+      ("bad_lines_omitted", .int(badLineCount - badLines.count)),
       ("skipped_models", .array(skippedModels.map { .object([("model", .string($0.path)), ("count", .int($0.count))]) })),
       ("warnings", .array(warnings.map { .string($0) })),
     ])
@@ -164,7 +166,10 @@ public struct RunReport: Sendable {
       if !mix.isEmpty { out += "  top concepts: " + mix.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n" }
     }
     for b in badLines.prefix(20) { out += "bad line \(b.line): \(b.reason)\n" }
-    if badLineCount > 20 { out += "… and \(badLineCount - 20) more bad lines (see --report)\n" }
+    if badLineCount > 20 {
+      let listed = min(badLineCount, Self.badLineListLimit)
+      out += "… and \(badLineCount - 20) more bad lines (--report lists \(listed == badLineCount ? "all \(listed)" : "the first \(listed) of \(badLineCount)"))\n"
+    }
     for w in warnings { out += "warning: \(w)\n" }
     return out
   }

@@ -106,6 +106,24 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["accepted.jsonl"])
   }
 
+  /// Past 1,000 bad lines the report's list stops; both the report and standard error say so.
+  @Test func aCutListOfBadLinesSaysSo() throws {
+    let lines = (0..<1005).map { "bad \($0)" } + [#"{"model":{"id":"m"},"input":{"id":"i"},"data":{}}"#]
+    try Self.withRecording(rules: "", lines: lines) { _, file in
+      let report = file.deletingPathExtension().appendingPathExtension("report.json")
+      defer { try? FileManager.default.removeItem(at: report) }
+      var err = Capture()
+      let status = Run.execute(
+        rules: TestPaths.path("rules/random-sample.rule"), events: [file.path], out: nil, report: report.path, strict: false,
+        explain: nil, err: &err, stdout: { _ in })
+      #expect(status == 3)
+      #expect(err.text.contains("… and 985 more bad lines (--report lists the first 1000 of 1005)"))
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
+      #expect(json["bad_line_count"] as? Int == 1005 && (json["bad_lines"] as? [Any])?.count == 1000)
+      #expect(json["bad_lines_omitted"] as? Int == 5)
+    }
+  }
+
   /// A full disk is reported after the report, with status 2; writing used to stop the process.
   @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
   func aFailedWriteIsReported() {
