@@ -7,11 +7,12 @@ import RulesSource
 enum JSONBytes {
   /// Why a string is not valid JSON (the decoder words it).
   enum StringFault {
-    case badUnicodeEscape, badEscape, controlCharacter, invalidUTF8, unterminated
+    case badUnicodeEscape, loneSurrogate, badEscape, controlCharacter, invalidUTF8, unterminated
 
     var message: String {
       switch self {
       case .badUnicodeEscape: "invalid \\u escape in a string"
+      case .loneSurrogate: "a \\u escape of half a surrogate pair in a string (strict JSON parsers refuse it)"
       case .badEscape: "invalid escape in a string"
       case .controlCharacter: "unescaped control character in a string"
       case .invalidUTF8: "invalid UTF-8 in a string"
@@ -82,9 +83,16 @@ enum JSONBytes {
           UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
           i += 2
         case UInt8(ascii: "u"):
-          guard i + 5 < n else { return .badUnicodeEscape }
-          for k in 2...5 where Bytes.hexValue(p[i + k]) == nil { return .badUnicodeEscape }
+          guard let unit = hex4(p, i + 2, n) else { return .badUnicodeEscape }
           i += 6
+          // UTF-16 surrogates come in pairs (`\ud83d\ude00`); half of one is no character, and
+          // strict parsers refuse the items it would be copied into.
+          if unit & 0xF800 == 0xD800 {
+            guard unit < 0xDC00, i + 1 < n, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u"),
+              let low = hex4(p, i + 2, n), low & 0xFC00 == 0xDC00
+            else { return .loneSurrogate }
+            i += 6
+          }
         default:
           return .badEscape
         }
@@ -99,6 +107,17 @@ enum JSONBytes {
         i += 1
       }
     }
+  }
+
+  /// The value of four hex digits at `k` (of a `\u` escape), or nil.
+  @inline(__always) static func hex4(_ p: UnsafePointer<UInt8>, _ k: Int, _ n: Int) -> UInt32? {
+    guard k + 3 < n else { return nil }
+    var value: UInt32 = 0
+    for j in 0..<4 {
+      guard let digit = Bytes.hexValue(p[k + j]) else { return nil }
+      value = value << 4 | digit
+    }
+    return value
   }
 
   /// The closing quote of plain ASCII text that starts at `s` (no escape, control or non-ASCII byte

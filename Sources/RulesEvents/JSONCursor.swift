@@ -356,7 +356,7 @@ struct JSONCursor {
     Bytes.utf8Length(bytes.baseAddress!, at: i, end: bytes.count)
   }
 
-  /// Decodes the escapes of a validated string's raw bytes (lone surrogates become U+FFFD).
+  /// Decodes the escapes of a validated string's raw bytes (validation refuses lone surrogates; U+FFFD stands for one regardless).
   static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
     var out = [UInt8]()
     out.reserveCapacity(range.count)

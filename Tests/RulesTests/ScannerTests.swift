@@ -122,7 +122,28 @@ import Testing
     "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "e", "E5", "-", "0", "9", ".", "null", "true", "\"é\"", "\u{00}",
     "\\u00e9", "\\x", "\"id\":\"dup\",", "\"value\":1e999,", "\"name\":null,", "\"rulec\":1,", "\"outputs\":[{}],",
     "\"status\":{\"code\":\"FAILURE\"},", "\"regions\":[{\"id\":3}],", "\u{FF}", "12345678901234567",
+    "\\ud83d\\ude00", "\\ud800", "\\udc00", "\\ud800\\u0041",
   ]
+
+  /// Half a UTF-16 surrogate pair in an escape is a bad line wherever it is (a field no rule reads
+  /// too: it would be copied into items that strict JSON parsers refuse); a whole pair is a character.
+  @Test func loneSurrogatesAreBadLines() {
+    for (escape, bad) in [
+      (#"\ud83d\ude00"#, false), (#"\uD83D\uDE00"#, false), (#"\ud800"#, true), (#"\udfff"#, true),
+      (#"\ud800\u0041"#, true), (#"\ud800\n"#, true), (#"\ude00\ud83d"#, true),
+    ] {
+      for line in [
+        #"{"id":"o","input":{"id":"i","data":{"metadata":{"note":"a\#(escape)b"}}},"data":{}}"#,
+        #"{"id":"o","input":{"id":"i"},"extra":{"deep":["\#(escape)"]},"data":{}}"#,
+        #"{"id":"o\#(escape)","input":{"id":"i"},"data":{}}"#,
+      ] {
+        let (d, s, _) = Self.both(Array(line.utf8), needs: DecodeNeeds())
+        #expect(d == s, "\(line)")
+        #expect(d.hasPrefix("error: ") == bad, "\(line): \(d)")
+        if bad { #expect(d.contains("half a surrogate pair"), "\(d)") }
+      }
+    }
+  }
 
   /// Random edits of real lines (bytes deleted, inserted, lines cut short): the scanner gives the
   /// decoder's events or its error, with all needs and with the fewest.
