@@ -73,7 +73,7 @@ final class Backfill {
     let box = ResultBox()
     let done = DispatchSemaphore(value: 0)
     Task {
-      let client = HTTPClient(eventLoopGroupProvider: .singleton)
+      let client = Forwarder.makeClient()
       let forwarder = Forwarder(store: store, client: client, apiBase: request.apiBase, keys: keys)
       do {
         try await forwarder.drain(deadline: Date().timeIntervalSince1970 + request.timeout)

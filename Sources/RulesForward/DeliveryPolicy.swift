@@ -68,9 +68,16 @@ public enum DeliveryPolicy {
   /// `listKey` names the reply's list of per-item statuses: `inputs` for PostInputs, `annotations`
   /// for PostAnnotations.
   public static func read(
-    httpStatus: Int, retryAfter: String?, body: [UInt8], ids: [String], listKey: String = "inputs", now: Date = Date()
+    httpStatus: Int, retryAfter: String?, body: [UInt8], ids: [String], listKey: String = "inputs", location: String? = nil,
+    now: Date = Date()
   ) -> [Delivery] {
     let after = retryAfter.flatMap { parseRetryAfter($0, now: now) }
+    if (300..<400).contains(httpStatus) {
+      // Clarifai's API does not redirect: the base URL is wrong (or something sits in between).
+      // Inputs are not re-sent elsewhere (without their key); the collector waits for a fix.
+      let target = location.map { " to \($0)" } ?? ""
+      return Array(repeating: .pause(reason: "HTTP \(httpStatus) redirect\(target), not followed: check --api-base"), count: ids.count)
+    }
     let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     let status = json?["status"] as? [String: Any]
     let batchCode = code(status?["code"])

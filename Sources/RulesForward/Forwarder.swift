@@ -87,6 +87,13 @@ public final class Forwarder: @unchecked Sendable {
 
   static func now() -> Double { Date().timeIntervalSince1970 }
 
+  /// The HTTP client the forwarder wants: redirects are not followed. Following one re-sent the
+  /// inputs to another place without their `Authorization` header and counted them delivered; an
+  /// answer of 3xx is read as what it is (`DeliveryPolicy`: the collector pauses with the reason).
+  public static func makeClient() -> HTTPClient {
+    HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+  }
+
   /// Hands over the keys of reloaded rules; paused collectors resume with them.
   public func requestKeys(_ keys: [String: String]) {
     pendingLock.withLock { pendingKeys = keys }
@@ -200,7 +207,7 @@ public final class Forwarder: @unchecked Sendable {
       let body = try await response.body.collect(upTo: 16 << 20)
       outcomes = DeliveryPolicy.read(
         httpStatus: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-        body: Array(buffer: body), ids: batch.map(\.inputID), listKey: endpoint)
+        body: Array(buffer: body), ids: batch.map(\.inputID), listKey: endpoint, location: response.headers.first(name: "Location"))
       // A batch turned back as a whole says why once per cause (one input's own rejection is its
       // dead letter's reason).
       if let first = outcomes.first, outcomes.count == batch.count, outcomes.allSatisfy({ $0 == first }) {

@@ -75,7 +75,7 @@ public final class CollectorServer: @unchecked Sendable {
       "queue opened",
       metadata: ["state": "\(configuration.state)", "journal": "\((try? store.journalMode()) ?? "?")", "depth": "\((try? store.depth()) ?? -1)", "rule_set": "\(ruleSet)"])
     holder = PipelineHolder(try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics))
-    client = HTTPClient(eventLoopGroupProvider: .singleton)
+    client = Forwarder.makeClient()
     forwarder = Forwarder(store: store, client: client, apiBase: configuration.apiBase, keys: keys)
     let gates = GateSet(store: store)
     try gates.install(ruleSet, program)

@@ -25,7 +25,7 @@ import Testing
     let server = FakeDestination(keys: serverKeys)
     let base = try server.start()
     defer { server.stop() }
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let client = Forwarder.makeClient()
     let forwarder = Forwarder(store: store, client: client, apiBase: base, keys: keys, requestsPerSecond: 1000, random: { 0 })
     forwarder.timeout = .seconds(2)
     do {
@@ -125,6 +125,20 @@ import Testing
       #expect(Set(server.received.keys) == ["d1"])
       #expect(forwarder.stats.paused["pets"] != nil)
       #expect(try store.pendingCollectors() == ["pets"])
+    }
+  }
+
+  /// A redirect is not followed (it re-sent the inputs elsewhere without their key, and counted them
+  /// delivered): the collector pauses with the reason and keeps its items.
+  @Test func aRedirectIsNotFollowed() async throws {
+    try await Self.withForwarder { store, server, forwarder in
+      server.queue(.redirect("/v2/users/me/apps/elsewhere/inputs"))
+      try store.enqueue([Self.item("r1"), Self.item("r2")], now: 0)
+      _ = try await forwarder.pass()
+      #expect(server.paths == ["/v2/users/me/apps/pets/inputs"])
+      #expect(server.received.isEmpty && forwarder.stats.delivered == 0)
+      #expect(forwarder.stats.paused["pets"] == "HTTP 307 redirect to /v2/users/me/apps/elsewhere/inputs, not followed: check --api-base")
+      #expect(try store.depth() == 2)
     }
   }
 

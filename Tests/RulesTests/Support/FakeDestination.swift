@@ -12,6 +12,8 @@ final class FakeDestination: @unchecked Sendable {
     case status(Int, code: Int, retryAfter: String?)
     case dropConnection
     case slow(seconds: Double)
+    /// 307 to this location.
+    case redirect(String)
   }
 
   private let lock = NSLock()
@@ -28,6 +30,9 @@ final class FakeDestination: @unchecked Sendable {
   init(keys: [String: Bool]) { self.keys = keys }
 
   var received: [String: String] { lock.withLock { _received } }
+  private var _paths: [String] = []
+  /// The path of every request, in order.
+  var paths: [String] { lock.withLock { _paths } }
   private var _annotations: [String: [String: Any]] = [:]
   /// Annotations received, by id.
   var annotations: [String: [String: Any]] { lock.withLock { _annotations } }
@@ -61,8 +66,13 @@ final class FakeDestination: @unchecked Sendable {
 
   /// The reply to one request: HTTP status, extra headers, body; nil to drop the connection.
   func respond(path: String, authorization: String?, body: [UInt8]) -> (Int, [(String, String)], String)? {
-    let fault: Fault? = lock.withLock { faults.isEmpty ? nil : faults.removeFirst() }
+    let fault: Fault? = lock.withLock {
+      _paths.append(path)
+      return faults.isEmpty ? nil : faults.removeFirst()
+    }
     switch fault {
+    case .redirect(let location)?:
+      return (307, [("Location", location)], "")
     case .dropConnection?: return nil
     case .slow(let seconds)?: Thread.sleep(forTimeInterval: seconds)
     case .status(let http, let code, let retryAfter)?:
