@@ -173,6 +173,8 @@ public struct Run: ParsableCommand {
     runner.stopAtBadLine = strict
     runner.jobs = jobs
     var backfill: Backfill?
+    // The state folder is given up when the run ends, not when the last reference to its store goes.
+    defer { backfill?.store.releaseLock() }
     if let forward {
       do {
         backfill = try Backfill(forward, program: program)

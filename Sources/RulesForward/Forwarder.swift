@@ -122,7 +122,7 @@ public final class Forwarder: @unchecked Sendable {
       case .send: break
       case .drop:
         droppedAtDequeue += 1
-        try store.acknowledge([item.id])
+        try store.discard([item.id])
         continue
       case .deadLetter(let reason):
         stats.deadLettered += 1

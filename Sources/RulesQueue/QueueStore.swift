@@ -63,12 +63,16 @@ public protocol QueueStore: Sendable {
   func recordRuleSet(_ source: String) throws -> Int64
   /// The text of a recorded rule set.
   func ruleSet(_ version: Int64) throws -> String?
-  /// Adds items; an id already queued, leased or dead-lettered is not added again. Returns how many were added.
+  /// Adds items; an id already queued, leased, dead-lettered or delivered is not added again. Returns
+  /// how many were added.
   @discardableResult func enqueue(_ items: [QueuedItem], now: Double) throws -> Int
   /// Hands out up to `limit` items that are due, leasing them until `now + lease`.
   func lease(limit: Int, now: Double, lease: Double) throws -> [QueuedItem]
-  /// Removes delivered items.
+  /// Removes delivered items, and remembers their ids (`SQLiteQueueStore.deliveredRetention`): an
+  /// id delivered is not queued again.
   func acknowledge(_ ids: [String]) throws
+  /// Removes items that are not to be sent (the post-queue stage dropped them); not remembered.
+  func discard(_ ids: [String]) throws
   /// Removes delivered items and, in the same transaction, queues what must follow them (the
   /// annotations of inputs that now exist), so that a crash in between loses neither.
   func acknowledge(_ ids: [String], followedBy items: [QueuedItem], now: Double) throws

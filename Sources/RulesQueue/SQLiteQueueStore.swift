@@ -59,8 +59,30 @@ public final class SQLiteQueueStore: QueueStore {
           );
           """)
     }
+    migrator.registerMigration("v2 delivered") { db in
+      // Ids the destinations have, so that a second backfill over the same recording (a resume after
+      // a crash) or an output posted twice queues nothing again. Kept `deliveredRetention` seconds.
+      try db.execute(
+        sql: """
+          CREATE TABLE delivered (
+            id TEXT PRIMARY KEY,
+            collector TEXT NOT NULL,
+            delivered_at REAL NOT NULL
+          );
+          CREATE INDEX delivered_at ON delivered(delivered_at);
+          """)
+    }
     try migrator.migrate(pool)
+    let cutoff = Date().timeIntervalSince1970 - Self.deliveredRetention
+    try pool.write { db in try db.execute(sql: "DELETE FROM delivered WHERE delivered_at < ?", arguments: [cutoff]) }
   }
+
+  /// How long a delivered id is remembered: 30 days. An input accepted again after that is sent
+  /// again, and the destination answers that it already has it.
+  public static let deliveredRetention: Double = 30 * 86400
+
+  /// Gives up the state folder's lock (an exclusive store), for a process that is done forwarding.
+  public func releaseLock() { lock?.release() }
 
   /// The journal mode in force (`wal`), for tests and `rulec serve`'s start-up log.
   public func journalMode() throws -> String {
@@ -99,13 +121,13 @@ public final class SQLiteQueueStore: QueueStore {
       sql: """
         INSERT INTO items (id, collector, destination_user, destination_app, rule_set, payload, attempts, not_before, enqueued_at)
         SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?
-        WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE id = ?)
+        WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM delivered WHERE id = ?)
         ON CONFLICT(id) DO NOTHING
         """)
     for item in items {
       try insert.execute(arguments: [
         item.id, item.collector, item.destinationUser, item.destinationApp, item.ruleSet, Data(item.payload), now, now,
-        item.id,
+        item.id, item.id,
       ])
       added += db.changesCount
     }
@@ -138,9 +160,23 @@ public final class SQLiteQueueStore: QueueStore {
   public func acknowledge(_ ids: [String], followedBy items: [QueuedItem], now: Double) throws {
     guard !ids.isEmpty || !items.isEmpty else { return }
     try pool.write { db in
+      let remember = try db.makeStatement(
+        sql: "INSERT OR REPLACE INTO delivered (id, collector, delivered_at) SELECT id, collector, ? FROM items WHERE id = ?")
+      let delete = try db.makeStatement(sql: "DELETE FROM items WHERE id = ?")
+      let when = Date().timeIntervalSince1970
+      for id in ids {
+        try remember.execute(arguments: [when, id])
+        try delete.execute(arguments: [id])
+      }
+      _ = try Self.insert(items, now: now, db)
+    }
+  }
+
+  public func discard(_ ids: [String]) throws {
+    guard !ids.isEmpty else { return }
+    try pool.write { db in
       let delete = try db.makeStatement(sql: "DELETE FROM items WHERE id = ?")
       for id in ids { try delete.execute(arguments: [id]) }
-      _ = try Self.insert(items, now: now, db)
     }
   }
 

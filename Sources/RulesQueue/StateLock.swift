@@ -21,7 +21,7 @@ public final class StateLock: @unchecked Sendable {
     }
   }
 
-  let descriptor: Int32
+  private var descriptor: Int32
 
   /// Takes the lock, or throws `Held`; kept until this object goes away.
   public init(directory: String) throws {
@@ -42,5 +42,12 @@ public final class StateLock: @unchecked Sendable {
     _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
   }
 
-  deinit { close(descriptor) }
+  /// Gives the folder up (at once, rather than when the last reference to the store goes).
+  public func release() {
+    guard descriptor >= 0 else { return }
+    close(descriptor)
+    descriptor = -1
+  }
+
+  deinit { release() }
 }

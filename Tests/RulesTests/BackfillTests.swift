@@ -32,10 +32,14 @@ import Testing
     #expect(server.received.count == accepted)
     #expect(err.contains("forwarded: \(accepted) delivered"))
     #expect(!err.contains("test-key"))  // keys never appear in reports
-    // Again from the same state: the destination already has every id, so nothing new arrives.
+    // Again from the same state (a resume after a crash): what was delivered is remembered, so
+    // nothing is queued or sent again.
+    let requests = server.requests.count
     let (again, _, err2) = Self.run(base, state: state)
     #expect(again == 0, "\(err2)")
     #expect(server.received.count == accepted)
+    #expect(server.requests.count == requests)
+    #expect(err2.contains("0 queued by this run"), "\(err2)")
   }
 
   /// A queue that refuses writes (here a trigger fails every insert) stops the run with the reason and

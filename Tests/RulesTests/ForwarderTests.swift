@@ -168,11 +168,16 @@ import Testing
       let letters = try store.deadLetters(limit: 10)
       #expect(Set(letters.map(\.item.id)) == ["bad-url", "UPPER"])
       #expect(letters.first { $0.item.id == "bad-url" }?.reason == "30106")
-      // Sending an id the destination already has again counts as delivered (an earlier attempt got through).
-      try store.enqueue([Self.item("ok-1")], now: 1)
+      // An id delivered is remembered: it is not queued again (a second backfill of the same recording).
+      #expect(try store.enqueue([Self.item("ok-1")], now: 1) == 0)
+      // Sending an id the destination already has counts as delivered (an earlier attempt got through
+      // and its answer was lost).
+      server.preload(["ok-3"])
+      try store.enqueue([Self.item("ok-3")], now: 1)
       try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 10)
       #expect(try store.depth() == 0)
       #expect(forwarder.stats.delivered == 3)
+      #expect(server.requests.count == 2)
     }
   }
 }

@@ -44,6 +44,8 @@ final class FakeDestination: @unchecked Sendable {
   private var _hidden: Set<String> = []
   var requests: [(app: String, count: Int)] { lock.withLock { _requests } }
   func queue(_ fault: Fault) { lock.withLock { faults.append(fault) } }
+  /// Inputs the destination has already (posted by someone else, or an attempt whose answer was lost).
+  func preload(_ ids: [String]) { lock.withLock { for id in ids { _received[id] = "" } } }
 
   /// Starts listening on 127.0.0.1 and returns the base URL.
   func start() throws -> String {
