@@ -132,10 +132,17 @@ public enum DeliveryPolicy {
 
   // MARK: Backoff
 
-  /// Seconds to wait before attempt `attempts + 1`: exponential from 1 s, capped at 5 minutes, with full
-  /// jitter (uniform in [0, cap]) so retries from many inputs spread out; never less than `Retry-After`.
+  /// The longest wait between attempts. With full jitter, a queue of many items probes a failing
+  /// destination every few seconds; at 5 minutes, the last items of a long outage arrived 8–10
+  /// minutes after the destination was back.
+  public static let maxBackoff: Double = 60
+
+  /// Seconds to wait before attempt `attempts + 1`: exponential from 1 s, capped at `maxBackoff`,
+  /// with full jitter (uniform in [0, cap]) so retries from many inputs spread out; never less than
+  /// `Retry-After`. Once a request to the destination succeeds, its waiting items are due at once
+  /// (`Forwarder`), so batches fill up again.
   public static func backoff(attempts: Int, retryAfter: Double?, random: Double) -> Double {
-    let cap = min(300, pow(2, Double(min(attempts, 16))))
+    let cap = min(maxBackoff, pow(2, Double(min(attempts, 16))))
     let jittered = cap * min(max(random, 0), 1)
     return max(retryAfter ?? 0, jittered)
   }

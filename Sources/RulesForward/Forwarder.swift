@@ -36,6 +36,9 @@ public final class Forwarder: @unchecked Sendable {
   let random: @Sendable () -> Double
   /// Earliest time of the next request to each destination (`user/app`).
   var nextRequest: [String: Double] = [:]
+  /// Destinations whose last request failed: the next one that succeeds makes their waiting items
+  /// due at once, so batches fill up again instead of trickling out one backoff at a time.
+  var failing: Set<String> = []
   public private(set) var stats = ForwardStats()
   /// Seconds a leased item belongs to this forwarder before another may take it.
   public var lease: Double = 60
@@ -223,6 +226,12 @@ public final class Forwarder: @unchecked Sendable {
       let reason = "request failed: \(Self.describe(error))"
       noteProblem("unreachable", "\(apiBase): \(reason)")
       outcomes = Array(repeating: .retry(reason: reason, after: nil), count: batch.count)
+    }
+    let failed = outcomes.contains { if case .retry = $0 { true } else { false } }
+    if failed {
+      failing.insert(destination)
+    } else if outcomes.contains(.delivered), failing.remove(destination) != nil {
+      try store.resume(destinationUser: first.destinationUser, destinationApp: first.destinationApp, now: Self.now())
     }
     try await apply(outcomes, to: batch)
   }

@@ -88,6 +88,9 @@ public protocol QueueStore: Sendable {
   /// Makes the items of these collectors due now (after a reload, the items held back for a paused
   /// collector go); the others keep their backoff.
   func resume(collectors: Set<String>) throws
+  /// Makes the items waiting to retry a delivery to this destination due now (it answered again);
+  /// items of a paused collector stay held.
+  func resume(destinationUser: String, destinationApp: String, now: Double) throws
   /// The collectors that have items queued or leased.
   func pendingCollectors() throws -> Set<String>
   /// Items queued or leased.

@@ -215,6 +215,16 @@ public final class SQLiteQueueStore: QueueStore {
     }
   }
 
+  public func resume(destinationUser: String, destinationApp: String, now: Double) throws {
+    try pool.write { db in
+      try db.execute(
+        sql: """
+          UPDATE items SET not_before = ? WHERE destination_user = ? AND destination_app = ? AND not_before > ?
+            AND leased_until <= ? AND last_error IS NOT NULL AND last_error NOT LIKE 'collector paused%' AND last_error != 'no key'
+          """, arguments: [now, destinationUser, destinationApp, now, now])
+    }
+  }
+
   public func pendingCollectors() throws -> Set<String> {
     try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT collector FROM items")) }
   }

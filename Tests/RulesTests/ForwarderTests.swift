@@ -128,6 +128,26 @@ import Testing
     }
   }
 
+  /// After an outage, the first request that gets through makes the destination's waiting items due
+  /// at once (they were left to their backoff, up to minutes, and trickled out a batch of one each).
+  @Test func aDestinationBackMakesItsWaitingItemsDue() async throws {
+    try await Self.withForwarder { store, server, forwarder in
+      server.queue(.dropConnection)
+      try store.enqueue([Self.item("w1"), Self.item("w2")], now: 0)
+      _ = try await forwarder.pass()  // the destination is down
+      // As after many failed attempts: the items wait ten minutes.
+      for id in ["w1", "w2"] { try store.reschedule(id, notBefore: Date().timeIntervalSince1970 + 600, error: "request failed: down") }
+      // A new item for the same destination (another collector) gets through...
+      try store.enqueue([Self.item("d1", collector: "dogs", app: "pets")], now: 0)
+      _ = try await forwarder.pass()
+      #expect(server.received.keys.sorted() == ["d1"])
+      // ...and the waiting ones go in the next pass, in one batch.
+      #expect(try await forwarder.pass() == 2)
+      #expect(server.received.keys.sorted() == ["d1", "w1", "w2"])
+      #expect(server.requests.last?.count == 2)
+    }
+  }
+
   /// A redirect is not followed (it re-sent the inputs elsewhere without their key, and counted them
   /// delivered): the collector pauses with the reason and keeps its items.
   @Test func aRedirectIsNotFollowed() async throws {
