@@ -15,6 +15,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -390,6 +391,10 @@ def run_checks(binary, base, upstream, stand_in, rules, record, log):
     metrics = raw("GET", base + "/metrics")[2].decode()
     check('rulec_proxy_collection_failures_total{stage="record"}' in metrics, "/metrics counts the recording failures")
     check('rulec_proxy_requests_total{call="post_model_outputs"}' in metrics, "/metrics counts the calls")
+    if shutil.which("promtool") or os.environ.get("RULEC_REQUIRE_PROMTOOL") == "1":
+        checked = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+        check(checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(),
+              "promtool check metrics finds nothing to say: %s" % (checked.stdout + checked.stderr).strip())
     check('rulec_collected_outputs_total{collector="everyones-confident",kind="regions"}' in metrics
           and re.search(r"^rulec_annotations_delivered_total [1-9]", metrics, re.M) is not None,
           "/metrics counts the collected outputs and the annotations delivered")

@@ -66,6 +66,8 @@ public protocol QueueStore: Sendable {
   /// Adds items; an id already queued, leased, dead-lettered or delivered is not added again. Returns
   /// how many were added.
   @discardableResult func enqueue(_ items: [QueuedItem], now: Double) throws -> Int
+  /// `enqueue`, saying for each item whether it was added.
+  func enqueueEach(_ items: [QueuedItem], now: Double) throws -> [Bool]
   /// Hands out up to `limit` items that are due, leasing them until `now + lease`.
   func lease(limit: Int, now: Double, lease: Double) throws -> [QueuedItem]
   /// Removes delivered items, and remembers their ids (`SQLiteQueueStore.deliveredRetention`): an

@@ -110,13 +110,19 @@ public final class SQLiteQueueStore: QueueStore {
 
   @discardableResult
   public func enqueue(_ items: [QueuedItem], now: Double) throws -> Int {
-    guard !items.isEmpty else { return 0 }
+    try enqueueEach(items, now: now).reduce(0) { $0 + ($1 ? 1 : 0) }
+  }
+
+  public func enqueueEach(_ items: [QueuedItem], now: Double) throws -> [Bool] {
+    guard !items.isEmpty else { return [] }
     return try pool.write { db in try Self.insert(items, now: now, db) }
   }
 
-  static func insert(_ items: [QueuedItem], now: Double, _ db: Database) throws -> Int {
-    guard !items.isEmpty else { return 0 }
-    var added = 0
+  @discardableResult
+  static func insert(_ items: [QueuedItem], now: Double, _ db: Database) throws -> [Bool] {
+    guard !items.isEmpty else { return [] }
+    var added: [Bool] = []
+    added.reserveCapacity(items.count)
     let insert = try db.makeStatement(
       sql: """
         INSERT INTO items (id, collector, destination_user, destination_app, rule_set, payload, attempts, not_before, enqueued_at)
@@ -129,7 +135,7 @@ public final class SQLiteQueueStore: QueueStore {
         item.id, item.collector, item.destinationUser, item.destinationApp, item.ruleSet, Data(item.payload), now, now,
         item.id, item.id,
       ])
-      added += db.changesCount
+      added.append(db.changesCount > 0)
     }
     return added
   }
@@ -168,7 +174,7 @@ public final class SQLiteQueueStore: QueueStore {
         try remember.execute(arguments: [when, id])
         try delete.execute(arguments: [id])
       }
-      _ = try Self.insert(items, now: now, db)
+      try Self.insert(items, now: now, db)
     }
   }
 

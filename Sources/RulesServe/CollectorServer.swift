@@ -77,7 +77,7 @@ public final class CollectorServer: @unchecked Sendable {
     holder = PipelineHolder(try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics))
     client = Forwarder.makeClient()
     forwarder = Forwarder(store: store, client: client, apiBase: configuration.apiBase, keys: keys)
-    let gates = GateSet(store: store)
+    let gates = GateSet(store: store, metrics: metrics)
     try gates.install(ruleSet, program)
     self.gates = gates
     forwarder.admit = { gates.admit($0) }
@@ -222,11 +222,12 @@ public final class CollectorServer: @unchecked Sendable {
     let holder = self.holder
     let configuration = self.configuration
     router.get("healthz") { _, _ -> Response in Self.json(.ok, #"{"status":"ok"}"#) }
-    let registry = metrics.registry
+    let metrics = self.metrics
+    let store = self.store
     router.get("metrics") { _, _ -> Response in
       Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: try? store.depth()))))
     }
     router.post("v1/events") { request, _ -> Response in
       if let token = configuration.ingestToken, !Self.sameSecret(request.headers[.authorization], "Bearer \(token)") {
@@ -262,8 +263,6 @@ public final class CollectorServer: @unchecked Sendable {
       }
     }
     let forwarder = self.forwarder
-    let metrics = self.metrics
-    let store = self.store
     let logger = self.logger
     let loop = Task {
       var paused = Set<String>()
@@ -301,7 +300,8 @@ public final class CollectorServer: @unchecked Sendable {
         if request.method == .get && request.uri.path == "/healthz" { return Self.json(.ok, #"{"status":"ok"}"#) }
         if request.method == .get && request.uri.path == "/metrics" {
           return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: try? store.depth()))))
         }
         return await proxy.respond(request)
       }

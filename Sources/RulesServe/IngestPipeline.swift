@@ -127,11 +127,13 @@ public actor IngestPipeline {
         for verdict in engine.verdicts {
           let c = collectors[verdict.collectorIndex]
           metrics?.event(collector: c.id)
-          verdict.forEachStatementMet(in: 0..<(c.preQueue?.count ?? 0)) { i, ok in
-            metrics?.statement(collector: c.id, index: i, passed: ok)
+          if let metrics {
+            let statements = engine.report.collectors[verdict.collectorIndex].statements
+            verdict.forEachStatementMet(in: 0..<(c.preQueue?.count ?? 0)) { i, ok in
+              metrics.statement(collector: c.id, statements[i], passed: ok)
+            }
           }
           guard verdict.accepted else { continue }
-          metrics?.accepted(collector: c.id)
           if let now = engine.report.collectors[verdict.collectorIndex].collected {
             let before = lastCollected[verdict.collectorIndex] ?? RunReport.CollectedCount()
             metrics?.collected(
@@ -148,8 +150,9 @@ public actor IngestPipeline {
         engine.output.removeAll(keepingCapacity: true)
       }
     }
-    let added = try store.enqueue(items, now: Date().timeIntervalSince1970)
-    result.alreadyQueued = items.count - added
+    let added = try store.enqueueEach(items, now: Date().timeIntervalSince1970)
+    for (item, new) in zip(items, added) { metrics?.accepted(collector: item.collector, queued: new) }
+    result.alreadyQueued = added.reduce(0) { $0 + ($1 ? 0 : 1) }
     totals.events += result.events
     totals.accepted += result.accepted
     totals.alreadyQueued += result.alreadyQueued

@@ -17,7 +17,11 @@ public final class PostQueueGate: @unchecked Sendable {
   /// The engine's decoder, for inputs: a queued item names no model.
   let inputDecoder: OutputDecoder
 
-  public init(program: CheckedProgram) throws {
+  /// Counts each post-queue statement's outcome (`rulec_statement_total{stage="post_queue"}`).
+  let metrics: ServeMetrics?
+
+  public init(program: CheckedProgram, metrics: ServeMetrics? = nil) throws {
+    self.metrics = metrics
     engine = try CollectorEngine(program: program, stages: .postQueue, skipsAccepted: false)
     var decoder = engine.decoder
     decoder.requiresModel = false
@@ -41,6 +45,14 @@ public final class PostQueueGate: @unchecked Sendable {
       engine.offer(event, line: line, toCollector: index, at: Date().timeIntervalSince1970)
     }
     engine.output.removeAll(keepingCapacity: true)
+    if let metrics, let verdict {
+      let c = engine.collectors[index]
+      let pre = c.preQueue?.count ?? 0
+      let statements = engine.report.collectors[index].statements
+      verdict.forEachStatementMet(in: pre..<(pre + (c.postQueue?.count ?? 0))) { i, ok in
+        metrics.statement(collector: c.id, statements[i], passed: ok)
+      }
+    }
     return verdict?.accepted ?? false ? .send : .drop
   }
 }
@@ -54,11 +66,16 @@ public final class GateSet: @unchecked Sendable {
   var current: Set<String> = []
   let store: QueueStore
 
-  public init(store: QueueStore) { self.store = store }
+  let metrics: ServeMetrics?
+
+  public init(store: QueueStore, metrics: ServeMetrics? = nil) {
+    self.store = store
+    self.metrics = metrics
+  }
 
   /// Adds the gate of a new rule set and makes its collectors the current ones.
   public func install(_ version: Int64, _ program: CheckedProgram) throws {
-    let gate = try PostQueueGate(program: program)
+    let gate = try PostQueueGate(program: program, metrics: metrics)
     lock.withLock {
       gates[version] = gate
       current = Set(program.collectors.map(\.id))
@@ -71,7 +88,7 @@ public final class GateSet: @unchecked Sendable {
     if item.isAnnotations { return .send }
     if let gate { return gate.admit(item) }
     guard let text = try? store.ruleSet(item.ruleSet), let program = RuleSnapshot.program(from: text),
-      let built = try? PostQueueGate(program: program)
+      let built = try? PostQueueGate(program: program, metrics: metrics)
     else { return .deadLetter(reason: "rule set \(item.ruleSet) cannot be read back") }
     lock.withLock { gates[item.ruleSet] = built }
     return built.admit(item)

@@ -2,72 +2,124 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import RulesEngine
 import RulesForward
 
-/// The live collector's metrics, through swift-metrics with the Prometheus backend, for `GET /metrics`:
-/// events in and accepted per collector, passed and dropped per statement, queue depth, forward
-/// latency, retries, dead letters and paused collectors. Keys and tokens never appear in labels.
+/// The live collector's metrics for `GET /metrics`, in swift-prometheus's registry: every family is
+/// made from one catalogue with its help text (`promtool check metrics` refuses families without
+/// one, and the registry refuses two texts for one name, so families are not made through
+/// swift-metrics, whose factory gives none). swift-metrics is bootstrapped to the same registry for
+/// what libraries record. Keys and tokens never appear in labels.
 public final class ServeMetrics: @unchecked Sendable {
   public let registry = PrometheusCollectorRegistry()
-  private let lock = NSLock()
-  private var counters: [String: Metrics.Counter] = [:]
-  private let depth: Metrics.Gauge
-  private let paused: Metrics.Gauge
-  private let requests: Metrics.Counter
-  private let retries: Metrics.Counter
-  private let deadLetters: Metrics.Counter
-  private let delivered: Metrics.Counter
-  private let annotationsDelivered: Metrics.Counter
-  private let droppedAtDequeue: Metrics.Counter
-  private let unroutedEvents: Metrics.Counter
   /// Where the pipeline's warnings go (the server's logger).
   public var logger = Logger(label: "rulec")
-  let forwardLatency: Metrics.Timer
-  private let proxyAddedTimer = Metrics.Timer(label: "rulec_proxy_added_seconds")
+  private let lock = NSLock()
   private var last = ForwardStats()
   private var lastDropped = 0
 
-  /// Makes the Prometheus registry the process's metrics backend (once per process).
-  public init(bootstrap: Bool) {
-    if bootstrap { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-    depth = Metrics.Gauge(label: "rulec_queue_depth")
-    paused = Metrics.Gauge(label: "rulec_paused_collectors")
-    requests = Metrics.Counter(label: "rulec_forward_requests_total")
-    retries = Metrics.Counter(label: "rulec_forward_retries_total")
-    deadLetters = Metrics.Counter(label: "rulec_dead_letters_total")
-    delivered = Metrics.Counter(label: "rulec_delivered_total")
-    annotationsDelivered = Metrics.Counter(label: "rulec_annotations_delivered_total")
-    droppedAtDequeue = Metrics.Counter(label: "rulec_post_queue_dropped_total")
-    forwardLatency = Metrics.Timer(label: "rulec_forward_request_seconds")
-    unroutedEvents = Metrics.Counter(label: "rulec_unrouted_events_total")
+  /// Every family: its name, type and help text.
+  static let catalogue: [String: (type: String, help: String)] = [
+    "rulec_events_total": ("counter", "Successful outputs of a watched model offered to the collector."),
+    "rulec_accepted_total": (
+      "counter", "Inputs the pre-queue stage accepted and queued; one already queued or delivered is rulec_already_queued_total."
+    ),
+    "rulec_already_queued_total": ("counter", "Inputs accepted again while already queued or delivered, so not queued twice."),
+    "rulec_statement_total": (
+      "counter", "Inputs each statement passed or dropped, by stage and line of the statement in its rule file."
+    ),
+    "rulec_unrouted_events_total": ("counter", "Successful outputs of models no collector watches."),
+    "rulec_collected_outputs_total": (
+      "counter", "What collect_outputs copied onto accepted inputs: items with concepts, and regions (annotations)."
+    ),
+    "rulec_queue_depth": ("gauge", "Items queued or being delivered, read when the metrics are scraped."),
+    "rulec_paused_collectors": ("gauge", "Collectors whose key cannot post; their items wait for a reload."),
+    "rulec_forward_requests_total": ("counter", "PostInputs and PostAnnotations requests sent."),
+    "rulec_forward_retries_total": ("counter", "Items whose delivery will be tried again."),
+    "rulec_forward_failures_total": (
+      "counter", "Requests that failed as a whole: unreachable, retried (an answer to try later) or paused (a key that cannot post)."
+    ),
+    "rulec_dead_letters_total": ("counter", "Items the destination refused for ever, kept as dead letters."),
+    "rulec_delivered_total": ("counter", "Inputs the destination has."),
+    "rulec_annotations_delivered_total": ("counter", "Annotations of collected regions the destination has."),
+    "rulec_post_queue_dropped_total": ("counter", "Items the post-queue stage dropped when they left the queue."),
+    "rulec_forward_request_seconds": ("histogram", "Time of each request to a destination."),
+    "rulec_proxy_requests_total": ("counter", "Calls passed upstream by rulec proxy, PostModelOutputs or other."),
+    "rulec_proxy_upstream_failures_total": ("counter", "Calls the upstream did not answer (502 or 504 to the caller)."),
+    "rulec_proxy_collection_failures_total": (
+      "counter", "Answers not collected, by stage (overflow, read, record, rules, queue); the calls succeeded."
+    ),
+    "rulec_proxy_outputs_total": ("counter", "Outputs of PostModelOutputs answers offered to the collectors."),
+    "rulec_proxy_added_seconds": ("histogram", "Time rulec proxy added to a call: its handling less the upstream's answer."),
+  ]
+
+  static func help(_ name: String) -> String {
+    guard let entry = catalogue[name] else { preconditionFailure("metric \(name) is not in ServeMetrics.catalogue") }
+    return entry.help
   }
 
-  private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
-    let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-    return lock.withLock {
-      if let c = counters[key] { return c }
-      let c = Metrics.Counter(label: label, dimensions: dimensions)
-      counters[key] = c
-      return c
+  let depth: Prometheus.Gauge
+  let paused: Prometheus.Gauge
+  let forwardLatency: DurationHistogram
+  private let proxyAddedTime: DurationHistogram
+
+  /// Makes the registry the process's swift-metrics backend too (once per process).
+  public init(bootstrap: Bool) {
+    if bootstrap { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+    depth = registry.makeGauge(name: "rulec_queue_depth", help: Self.help("rulec_queue_depth"))
+    paused = registry.makeGauge(name: "rulec_paused_collectors", help: Self.help("rulec_paused_collectors"))
+    let buckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+      .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+      .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+    forwardLatency = registry.makeDurationHistogram(
+      name: "rulec_forward_request_seconds", buckets: buckets, help: Self.help("rulec_forward_request_seconds"))
+    proxyAddedTime = registry.makeDurationHistogram(
+      name: "rulec_proxy_added_seconds", buckets: buckets, help: Self.help("rulec_proxy_added_seconds"))
+    // The unlabelled counters exist from the start, at 0.
+    for name in [
+      "rulec_forward_requests_total", "rulec_forward_retries_total", "rulec_dead_letters_total", "rulec_delivered_total",
+      "rulec_annotations_delivered_total", "rulec_post_queue_dropped_total", "rulec_unrouted_events_total",
+    ] {
+      _ = counter(name)
     }
+  }
+
+  func counter(_ name: String, _ labels: [(String, String)] = []) -> Prometheus.Counter {
+    labels.isEmpty
+      ? registry.makeCounter(name: name, help: Self.help(name))
+      : registry.makeCounter(name: name, labels: labels, help: Self.help(name))
+  }
+
+  /// The text `GET /metrics` answers, with the queue's depth read now (a gauge set only by the
+  /// forwarding loop lagged seconds behind ingest).
+  public func exposition(queueDepth: Int?) -> [UInt8] {
+    if let queueDepth { depth.set(Double(queueDepth)) }
+    return registry.emitToBuffer()
   }
 
   // MARK: rulec proxy
 
   func proxyRequest(predict: Bool) { counter("rulec_proxy_requests_total", [("call", predict ? "post_model_outputs" : "other")]).increment() }
-  func proxyUpstreamFailure() { counter("rulec_proxy_upstream_failures_total", []).increment() }
+  func proxyUpstreamFailure() { counter("rulec_proxy_upstream_failures_total").increment() }
   func proxyCollectionFailure(_ stage: String) { counter("rulec_proxy_collection_failures_total", [("stage", stage)]).increment() }
-  func proxyOutputs(_ count: Int) { counter("rulec_proxy_outputs_total", []).increment(by: Int64(count)) }
+  func proxyOutputs(_ count: Int) { counter("rulec_proxy_outputs_total").increment(by: Int64(count)) }
   /// Time the proxy added to a call: its whole handling less the upstream's answer.
-  func proxyAdded(_ duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    proxyAddedTimer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-  }
+  func proxyAdded(_ duration: Duration) { proxyAddedTime.record(duration) }
 
-  func unrouted(_ count: Int) { unroutedEvents.increment(by: Int64(count)) }
+  // MARK: Ingest
+
+  func unrouted(_ count: Int) { counter("rulec_unrouted_events_total").increment(by: Int64(count)) }
   func event(collector: String) { counter("rulec_events_total", [("collector", collector)]).increment() }
-  /// A forwarding request that failed as a whole: `unreachable`, `retried` or `paused`.
-  func forwardProblem(_ kind: String) { counter("rulec_forward_failures_total", [("kind", kind)]).increment() }
+  func accepted(collector: String, queued: Bool) {
+    counter(queued ? "rulec_accepted_total" : "rulec_already_queued_total", [("collector", collector)]).increment()
+  }
+  /// One statement's outcome, labelled by where it is written (`pre_queue`, line 12).
+  func statement(collector: String, _ statement: RunReport.StatementCount, passed: Bool) {
+    counter(
+      "rulec_statement_total",
+      [("collector", collector), ("stage", statement.stage.rawValue), ("line", String(statement.line)), ("outcome", passed ? "passed" : "dropped")]
+    ).increment()
+  }
 
   /// What `collect_outputs` copied onto accepted inputs: items with concepts, and regions.
   func collected(collector: String, itemsWithConcepts: Int, regions: Int) {
@@ -76,25 +128,25 @@ public final class ServeMetrics: @unchecked Sendable {
     }
     if regions > 0 { counter("rulec_collected_outputs_total", [("collector", collector), ("kind", "regions")]).increment(by: Int64(regions)) }
   }
-  func accepted(collector: String) { counter("rulec_accepted_total", [("collector", collector)]).increment() }
-  func statement(collector: String, index: Int, passed: Bool) {
-    counter("rulec_statement_total", [("collector", collector), ("statement", String(index + 1)), ("outcome", passed ? "passed" : "dropped")])
-      .increment()
-  }
+
+  // MARK: Forwarding
+
+  /// A forwarding request that failed as a whole: `unreachable`, `retried` or `paused`.
+  func forwardProblem(_ kind: String) { counter("rulec_forward_failures_total", [("kind", kind)]).increment() }
 
   /// Brings the forwarding counters up to date with the forwarder's running totals.
   func forwarded(_ stats: ForwardStats, droppedAtDequeue dropped: Int, queueDepth: Int) {
     lock.withLock {
-      requests.increment(by: Int64(stats.requests - last.requests))
-      retries.increment(by: Int64(stats.retried - last.retried))
-      deadLetters.increment(by: Int64(stats.deadLettered - last.deadLettered))
-      delivered.increment(by: Int64(stats.delivered - last.delivered))
-      annotationsDelivered.increment(by: Int64(stats.annotationsDelivered - last.annotationsDelivered))
-      droppedAtDequeue.increment(by: Int64(dropped - lastDropped))
+      counter("rulec_forward_requests_total").increment(by: Int64(stats.requests - last.requests))
+      counter("rulec_forward_retries_total").increment(by: Int64(stats.retried - last.retried))
+      counter("rulec_dead_letters_total").increment(by: Int64(stats.deadLettered - last.deadLettered))
+      counter("rulec_delivered_total").increment(by: Int64(stats.delivered - last.delivered))
+      counter("rulec_annotations_delivered_total").increment(by: Int64(stats.annotationsDelivered - last.annotationsDelivered))
+      counter("rulec_post_queue_dropped_total").increment(by: Int64(dropped - lastDropped))
       last = stats
       lastDropped = dropped
     }
-    depth.record(queueDepth)
-    paused.record(stats.paused.count)
+    depth.set(Double(queueDepth))
+    paused.set(Double(stats.paused.count))
   }
 }
