@@ -1,6 +1,8 @@
 import Foundation
 import RulecCommands
 import RulesDiagnostics
+import RulesLoader
+import RulesSource
 import Testing
 
 /// Every diagnostic code has a bad file in Golden/codes and its exact expected output, human and JSON.
@@ -60,7 +62,33 @@ import Testing
     let region = (((first["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any])["region"]
       as! [String: Any])
     #expect(region["startLine"] as? Int != nil && region["startColumn"] as? Int != nil)
+    // Help is not folded into the message: the rule's is its explanation, a result's own is a property.
+    #expect(results.allSatisfy { !((($0["message"] as? [String: Any])?["text"] as? String) ?? "").contains("help:") })
+    #expect(results.contains { ($0["properties"] as? [String: Any])?["help"] as? String != nil })
+    let rules = ((run["tool"] as! [String: Any])["driver"] as! [String: Any])["rules"] as! [[String: Any]]
+    #expect(rules.allSatisfy { ($0["help"] as? [String: Any])?["text"] as? String != nil })
     assertGolden(text, "check/several.sarif")
+  }
+
+  /// Artifact URIs: relative to %SRCROOT% (the run says where that is) under the current directory,
+  /// `file://` URIs elsewhere, percent-encoded either way.
+  @Test func sarifURIsAreURIs() throws {
+    #expect(DiagnosticRenderer.uriEncoded("rules/my pets#1/café.rule") == "rules/my%20pets%231/caf%C3%A9.rule")
+    let sink = DiagnosticSink()
+    for path in ["/base/dir/sub dir/a.rule", "/elsewhere/b%.rule", "rel/c.rule"] {
+      _ = RuleLoader.parse(SourceFile(path: path, text: "collector {"), sink: sink)
+    }
+    let text = DiagnosticRenderer.sarif(sink.sorted, toolVersion: "t", baseDirectory: "/base/dir")
+    let log = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    let run = (log["runs"] as! [[String: Any]])[0]
+    let locations = (run["results"] as! [[String: Any]]).map {
+      ((($0["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any])["artifactLocation"] as! [String: String])
+    }
+    #expect(Set(locations) == [
+      ["uri": "sub%20dir/a.rule", "uriBaseId": "%SRCROOT%"], ["uri": "file:///elsewhere/b%25.rule"],
+      ["uri": "rel/c.rule", "uriBaseId": "%SRCROOT%"],
+    ])
+    #expect(((run["originalUriBaseIds"] as? [String: Any])?["%SRCROOT%"] as? [String: String])?["uri"] == "file:///base/dir/")
   }
 
   @Test func severalProblemsAreAllReported() {

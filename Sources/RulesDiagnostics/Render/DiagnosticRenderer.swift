@@ -1,3 +1,4 @@
+import Foundation
 import RulesSource
 
 /// Renders diagnostics for people (`file:line:col: error[CODE]: message`, the source line, a caret
@@ -119,27 +120,39 @@ public struct DiagnosticRenderer {
 
   // MARK: SARIF
 
-  /// SARIF 2.1.0 log with one run; columns count Unicode code points.
-  public static func sarif(_ ds: [Diagnostic], toolVersion: String) -> String {
+  /// SARIF 2.1.0 log with one run; columns count Unicode code points. Files under `baseDirectory`
+  /// (the current directory) are URIs relative to `%SRCROOT%`, which the run defines; others are
+  /// `file://` URIs; both percent-encoded. A rule's `help` is its explanation with a good example; a
+  /// result's own suggestion (`help:` in the human form) is in its property bag, not its message.
+  public static func sarif(_ ds: [Diagnostic], toolVersion: String, baseDirectory: String = currentDirectory()) -> String {
     let usedCodes = Set(ds.map(\.code.id))
     let rules: [JSONValue] = DiagnosticCode.all.filter { usedCodes.contains($0.id) }.map { code in
-      .object([
+      var help = code.explanation
+      if !code.good.isEmpty { help += "\n\nFor example:\n" + code.good }
+      return .object([
         ("id", .string(code.id)),
         ("name", .string(code.name)),
         ("shortDescription", .object([("text", .string(code.summary))])),
         ("fullDescription", .object([("text", .string(code.explanation))])),
+        ("help", .object([("text", .string(help))])),
         ("defaultConfiguration", .object([("level", .string(level(code.severity)))])),
       ])
+    }
+    let base = baseDirectory.hasSuffix("/") ? String(baseDirectory.dropLast()) : baseDirectory
+    func artifact(_ path: String) -> JSONValue {
+      if !path.hasPrefix("/") { return .object([("uri", .string(uriEncoded(path))), ("uriBaseId", .string("%SRCROOT%"))]) }
+      if !base.isEmpty, path.hasPrefix(base + "/") {
+        return .object([("uri", .string(uriEncoded(String(path.dropFirst(base.count + 1))))), ("uriBaseId", .string("%SRCROOT%"))])
+      }
+      return .object([("uri", .string("file://" + uriEncoded(path)))])
     }
     let results: [JSONValue] = ds.map { d in
       let start = d.location
       let end = d.file.location(of: d.range.end)
-      var message = d.message.text
-      if let help = d.message.help { message += "\nhelp: " + help }
-      return .object([
+      var members: [(String, JSONValue)] = [
         ("ruleId", .string(d.code.id)),
         ("level", .string(level(d.severity))),
-        ("message", .object([("text", .string(message))])),
+        ("message", .object([("text", .string(d.message.text))])),
         (
           "locations",
           .array([
@@ -147,7 +160,7 @@ public struct DiagnosticRenderer {
               (
                 "physicalLocation",
                 .object([
-                  ("artifactLocation", .object([("uri", .string(d.file.path))])),
+                  ("artifactLocation", artifact(d.file.path)),
                   (
                     "region",
                     .object([
@@ -160,10 +173,12 @@ public struct DiagnosticRenderer {
             ])
           ])
         ),
-      ])
+      ]
+      if let help = d.message.help { members.append(("properties", .object([("help", .string(help))]))) }
+      return .object(members)
     }
     let log: JSONValue = .object([
-      ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
+      ("$schema", .string("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json")),
       ("version", .string("2.1.0")),
       (
         "runs",
@@ -182,6 +197,7 @@ public struct DiagnosticRenderer {
                 )
               ])
             ),
+            ("originalUriBaseIds", .object([("%SRCROOT%", .object([("uri", .string("file://" + uriEncoded(base + "/")))]))])),
             ("columnKind", .string("unicodeCodePoints")),
             ("results", .array(results)),
           ])
@@ -189,6 +205,24 @@ public struct DiagnosticRenderer {
       ),
     ])
     return log.rendered() + "\n"
+  }
+
+  /// The current directory, the base of relative URIs in SARIF.
+  public static func currentDirectory() -> String { FileManager.default.currentDirectoryPath }
+
+  /// A path as a URI path: every byte but unreserved characters and `/` percent-encoded (RFC 3986).
+  public static func uriEncoded(_ path: String) -> String {
+    var out = ""
+    for b in path.utf8 {
+      switch b {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+        out.unicodeScalars.append(Unicode.Scalar(b))
+      default:
+        out += "%" + String(b >> 4, radix: 16, uppercase: true) + String(b & 15, radix: 16, uppercase: true)
+      }
+    }
+    return out
   }
 
   private static func level(_ s: Severity) -> String {
