@@ -14,11 +14,19 @@ enum Folding {
 
   /// The operands of a chain of `and` (or of `or`), flattened through parentheses.
   static func chain(_ e: Expr, and: Bool) -> [Expr] {
+    var out: [Expr] = []
+    chain(e, and: and, into: &out)
+    return out
+  }
+
+  /// Appends the operands (linear in the chain's length; concatenating arrays was quadratic).
+  static func chain(_ e: Expr, and: Bool, into out: inout [Expr]) {
     let e = strip(e)
     switch e.kind {
-    case .binary(.and, let l, let r) where and: return chain(l, and: true) + chain(r, and: true)
-    case .binary(.or, let l, let r) where !and: return chain(l, and: false) + chain(r, and: false)
-    default: return [e]
+    case .binary(.and, let l, let r) where and, .binary(.or, let l, let r) where !and:
+      chain(l, and: and, into: &out)
+      chain(r, and: and, into: &out)
+    default: out.append(e)
     }
   }
 

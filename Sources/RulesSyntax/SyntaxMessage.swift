@@ -40,6 +40,15 @@ public enum SyntaxMessage {
   public static let nestingTooDeep = DiagnosticMessage(
     .nestingTooDeep, "expression nests deeper than \(Parser.nestingLimit) levels",
     help: "split the condition into several statements")
+  public static func chainTooLong(_ op: String) -> DiagnosticMessage {
+    DiagnosticMessage(
+      .nestingTooDeep, "more than \(Parser.chainLimit) operands joined by '\(op)'",
+      help: op == "or" || op == "and"
+        ? "split the condition into several statements, or test many concepts at once with 'any concept in [...]'"
+        : "split the arithmetic into several statements")
+  }
+  public static let pathTooLong = DiagnosticMessage(
+    .nestingTooDeep, "a metadata path of more than \(Parser.pathLimit) segments", help: "metadata paths are at most \(Parser.pathLimit) keys deep")
   public static func expectedExpression(found: String) -> DiagnosticMessage {
     DiagnosticMessage(.expectedExpression, "expected an expression, found \(found)")
   }

@@ -2,6 +2,9 @@ import Foundation
 import PropertyBased
 import RulesDiagnostics
 import RulesSource
+import RulesCompiler
+import RulesEvents
+import RulesSema
 import RulesSyntax
 import Testing
 
@@ -65,6 +68,42 @@ import Testing
     #expect(codes(check(collector(pre: "    require " + nots))) == ["RC1010"])
     let yaml = YAMLFrontEndTests.header + "    pre_queue:\n      - require: \"\(String(repeating: "-", count: 5000))1 > 0\"\n"
     #expect(codes(check(yaml, path: "t.yaml")).contains("RC1010"))
+  }
+
+  /// Files that are only long: no pass recurses as deep as the file is long. A chain of `or`,
+  /// `and`, `+` or `*` past `Parser.chainLimit` operands, a list nested past the nesting limit and a
+  /// metadata path past `Parser.pathLimit` segments get RC1010 at the place; a chain at the limit
+  /// checks, compiles and formats; a long concept-map chain checks in linear time.
+  @Test func longFilesGetLocatedErrorsNotCrashes() throws {
+    func terms(_ n: Int, _ join: String) -> String { (0..<n).map { "concept(c\($0)) > 0.5" }.joined(separator: join) }
+    let cases: [(String, String)] = [
+      (terms(4300, " or "), "more than 1000 operands joined by 'or'"),
+      (terms(50_000, " and "), "more than 1000 operands joined by 'and'"),
+      ("1" + String(repeating: " + 1", count: 4296) + " > 0", "more than 1000 operands joined by '+'"),
+      ("2" + String(repeating: " * 2", count: 4296) + " > 0", "more than 1000 operands joined by '*'"),
+      ("metadata.a in " + String(repeating: "[", count: 8202) + String(repeating: "]", count: 8202), "expression nests deeper than 100 levels"),
+      ("metadata." + Array(repeating: "a", count: 35_156).joined(separator: ".") + " == 1", "a metadata path of more than 100 segments"),
+    ]
+    for (condition, message) in cases {
+      let ds = check(collector(pre: "    require " + condition))
+      let deep = ds.first { $0.code.id == "RC1010" }
+      #expect(deep?.message.text == message, "\(message)")
+      #expect(deep?.location.line == 6, "\(message)")
+    }
+    // At the limit everything works: check, compile, format (idempotent).
+    let atLimit = collector(pre: "    require " + terms(1000, " or "))
+    #expect(check(atLimit).isEmpty)
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "t.rule", text: atLimit), sink: sink)])
+    var projection = MetadataProjection()
+    let compiled = Compiler().compile(program.collectors[0], projection: &projection)
+    #expect(compiled.program.blocks.count > 0)
+    let formatted = Printer.format(Parser.parse(SourceFile(path: "t.rule", text: atLimit), sink: sink))
+    #expect(Printer.format(Parser.parse(SourceFile(path: "t.rule", text: formatted), sink: sink)) == formatted)
+    // A concept map chained 5,000 steps: each step reported (RC4xxx), in linear time.
+    let chain = (0..<5000).map { "    c\($0) -> c\($0 + 1)" }.joined(separator: "\n")
+    let map = check(collector(pre: "    sample 10%", map: "map {\n\(chain)\n  }"))
+    #expect(!map.isEmpty && map.allSatisfy { $0.severity != .error })
   }
 
   @Test func hugeLineNULBytesAndTruncation() {

@@ -140,15 +140,30 @@ struct StageLinter {
   }
 
   func conjunction(_ e: Expr) -> [Expr] {
-    let e = strip(e)
-    if case .binary(.and, let l, let r) = e.kind { return conjunction(l) + conjunction(r) }
-    return [e]
+    var out: [Expr] = []
+    Self.flatten(e, or: false, into: &out)
+    return out
   }
 
   func disjunction(_ e: Expr) -> [Expr] {
-    let e = strip(e)
-    if case .binary(.or, let l, let r) = e.kind { return disjunction(l) + disjunction(r) }
-    return [e]
+    var out: [Expr] = []
+    Self.flatten(e, or: true, into: &out)
+    return out
+  }
+
+  /// The operands of a chain of `or` (or of `and`), through parentheses, in order, appended to
+  /// `out`: linear in the chain's length (concatenating the halves' arrays was quadratic, and a
+  /// 1,000-term `or` took seconds to lint).
+  static func flatten(_ e: Expr, or: Bool, into out: inout [Expr]) {
+    var e = e
+    while case .paren(let inner) = e.kind { e = inner }
+    switch e.kind {
+    case .binary(.or, let l, let r) where or, .binary(.and, let l, let r) where !or:
+      flatten(l, or: or, into: &out)
+      flatten(r, or: or, into: &out)
+    default:
+      out.append(e)
+    }
   }
 
   /// The range of values a quantity can take at all.
@@ -324,9 +339,12 @@ struct StageLinter {
     }
     switch e.kind {
     case .paren(let inner): lintInside(inner)
-    case .binary(.and, let l, let r), .binary(.or, let l, let r):
-      visit(l)
-      visit(r)
+    case .binary(.and, _, _):
+      // Each operand of the whole chain once (a chain's prefixes, linted one inside the other,
+      // made a long chain quadratic; what a prefix shows, the whole condition shows too).
+      for operand in conjunction(e) { visit(operand) }
+    case .binary(.or, _, _):
+      for operand in disjunction(e) { visit(operand) }
     case .not(let inner): visit(inner)
     case .quantifier(_, let c), .collection(let c):
       if case .where(let predicate) = c.filter { visit(predicate) }

@@ -45,9 +45,21 @@ extension Parser {
     return parseOr()
   }
 
+  /// Counts one more operand of a chain; false (after one diagnostic) past `chainLimit`, which
+  /// stops the whole expression as the nesting limit does.
+  mutating func extendChain(_ operands: inout Int, _ op: String, at range: SourceRange) -> Bool {
+    operands += 1
+    guard operands > Parser.chainLimit else { return true }
+    error(SyntaxMessage.chainTooLong(op), range)
+    tooDeep = true
+    return false
+  }
+
   mutating func parseOr() -> Expr {
     var lhs = parseAnd()
-    while !tooDeep, eatKeyword("or") != nil {
+    var operands = 1
+    while !tooDeep, let op = eatKeyword("or") {
+      guard extendChain(&operands, "or", at: op.range) else { break }
       let rhs = parseAnd()
       lhs = Expr(.binary(.or, lhs, rhs), lhs.range.union(rhs.range))
     }
@@ -56,7 +68,9 @@ extension Parser {
 
   mutating func parseAnd() -> Expr {
     var lhs = parseNot()
-    while !tooDeep, eatKeyword("and") != nil {
+    var operands = 1
+    while !tooDeep, let op = eatKeyword("and") {
+      guard extendChain(&operands, "and", at: op.range) else { break }
       let rhs = parseNot()
       lhs = Expr(.binary(.and, lhs, rhs), lhs.range.union(rhs.range))
     }
@@ -98,7 +112,9 @@ extension Parser {
 
   mutating func parseAdditive() -> Expr {
     var lhs = parseMultiplicative()
+    var operands = 1
     while !tooDeep, at(.plus) || at(.minus) {
+      guard extendChain(&operands, at(.plus) ? "+" : "-", at: current.range) else { break }
       let op: BinaryOperator = advance().kind == .plus ? .add : .subtract
       let rhs = parseMultiplicative()
       lhs = Expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range))
@@ -108,7 +124,9 @@ extension Parser {
 
   mutating func parseMultiplicative() -> Expr {
     var lhs = parseUnary()
+    var operands = 1
     while !tooDeep, at(.star) || at(.slash) {
+      guard extendChain(&operands, at(.star) ? "*" : "/", at: current.range) else { break }
       let op: BinaryOperator = advance().kind == .star ? .multiply : .divide
       let rhs = parseUnary()
       lhs = Expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range))
@@ -161,6 +179,8 @@ extension Parser {
 
   mutating func parseList() -> Expr {
     let open = advance()
+    guard descend() else { return missing() }
+    defer { depth -= 1 }
     var items: [Expr] = []
     while !at(.rBracket) && !at(.endOfFile) {
       let before = position
@@ -221,9 +241,14 @@ extension Parser {
     if at(.dot) {
       var words = [Word(name, t.range)]
       var progress = 0
-      while eat(.dot) != nil {
+      while let dot = eat(.dot) {
         progress += 1
         precondition(progress <= tokens.count)
+        if words.count >= Parser.pathLimit {
+          error(SyntaxMessage.pathTooLong, dot.range)
+          tooDeep = true
+          return missing()
+        }
         if at(.string) {
           let s = advance()
           words.append(Word(decodeString(s), s.range, quoted: true))

@@ -9,6 +9,11 @@ import RulesSource
 /// consumed a token, and expressions nest at most `nestingLimit` levels.
 public struct Parser {
   public static let nestingLimit = 100
+  /// The most operands one chain of `or`, `and`, `+ -` or `* /` joins: a chain is a tree as deep
+  /// as it is long, and every later pass walks it recursively.
+  public static let chainLimit = 1000
+  /// The most segments of a metadata path (`metadata.a.b.c`).
+  public static let pathLimit = 100
 
   public static let clauseKeywords = [
     "description", "source", "destination", "datasets", "key", "map", "collect_outputs", "pre_queue", "post_queue",
