@@ -56,6 +56,9 @@ public struct Run: ParsableCommand {
   @Flag(help: "Also send the accepted inputs to their destination apps (through the queue in --state).")
   var forward = false
 
+  @Flag(help: "Never show the progress bar (shown when standard error is a terminal).")
+  var noProgress = false
+
   @Option(help: "The state folder that holds the forwarding queue and dead letters.")
   var state = "./rulec-state"
 
@@ -80,7 +83,8 @@ public struct Run: ParsableCommand {
     let status = Run.execute(
       rules: rules, events: events, out: out, report: report, strict: strict, explain: explain, engine: engine,
       jobs: jobs, sweep: sweep.map { SweepRequest(expression: $0, from: from, to: to, steps: steps) },
-      progress: isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
+      // The bar uses no colour: NO_COLOR does not hide it (a terminal still wants to see a run move).
+      progress: isatty(2) != 0 && !noProgress,
       forward: forward ? ForwardRequest(state: state, apiBase: apiBase, timeout: forwardTimeout) : nil, err: &err,
       stdout: { writeText(STDOUT_FILENO, $0) }, stdoutBytes: { Run.writeAll(STDOUT_FILENO, $0) })
     if status != 0 { throw ExitCode(status) }

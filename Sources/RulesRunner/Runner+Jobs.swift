@@ -46,7 +46,9 @@ extension Runner {
     // The first round is small (a run that starts with dense lines would fill a whole round before
     // the limit could adapt) and grows by doubling.
     var roundLimit = Self.firstRound
-    try reader.forEachBlock { block, blockLines in
+    try reader.forEachBlock { block, blockLines, offset in
+      // Progress counts bytes of the whole file: a round's lines lie in this block, at `offset`.
+      let progress = progress.map { told in { (bytes: Int, events: Int) in told(offset + bytes, events) } }
       // A block goes through in rounds of at most 256 KiB: what the jobs hand over is held until it
       // is replayed, and 8 MiB of empty outputs (`{}` is 3 bytes) held 2.8 million of them (1 GB).
       // With two rounds alive at once (one decoded, one replayed), lines of 10,000 empty outputs

@@ -80,9 +80,11 @@ public final class Runner {
     // input as soon as it reads the input's id.
     let scanner = e.makeScanner(hinting: true)
     var events: [Event] = []
-    try reader.forEachBlock { block, lines in
+    try reader.forEachBlock { block, lines, offset in
       defer {
-        if let progress, case .bytes(_, let r)? = lines.last { progress(r.upperBound + 1, e.report.events) }
+        // Bytes of the file read so far: the block's place in it plus the lines done in it (the
+        // place in the block alone kept the bar near 0%).
+        if let progress, case .bytes(_, let r)? = lines.last { progress(offset + r.upperBound + 1, e.report.events) }
       }
       for line in lines {
         guard let (number, bytes) = try readable(line, in: block, &e) else { continue }
