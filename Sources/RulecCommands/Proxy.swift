@@ -47,6 +47,9 @@ public struct Proxy: AsyncParsableCommand {
   @Option(help: "Seconds to wait for the upstream's answer.")
   var upstreamTimeout = 600
 
+  @OptionGroup(title: "Connections")
+  var connections: ConnectionOptions
+
   @Option(help: "Largest request body in bytes.")
   var maxBody = 512 << 20
 
@@ -81,6 +84,7 @@ public struct Proxy: AsyncParsableCommand {
       options.maxBytes = recordMaxBytes
       configuration.record = options
     }
+    connections.apply(to: &configuration)
     let server = try openCollectorServer(configuration, rules: rules, program: program, err: &err)
     let host = configuration.host
     try await server.run { port in

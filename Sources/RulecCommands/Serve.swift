@@ -32,6 +32,9 @@ public struct Serve: AsyncParsableCommand {
   @Option(help: "Environment variable holding the bearer token ingest requests must carry.")
   var ingestTokenEnv: String?
 
+  @OptionGroup(title: "Connections")
+  var connections: ConnectionOptions
+
   @Option(help: "Largest request body in bytes.")
   var maxBody = 64 << 20
 
@@ -64,6 +67,7 @@ public struct Serve: AsyncParsableCommand {
       }
       configuration.ingestToken = token
     }
+    connections.apply(to: &configuration)
     let server = try openCollectorServer(configuration, rules: rules, program: program, err: &err)
     let host = configuration.host
     if let events {

@@ -2,6 +2,7 @@ import RulesLoader
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import RulesForward
@@ -41,6 +42,15 @@ public final class CollectorServer: @unchecked Sendable {
     public var maxResponse = 1 << 30
     /// Where the proxy records every output it sees.
     public var record: OutputRecorder.Options?
+    /// A connection with nothing going on is closed after this long.
+    public var idleTimeout: TimeAmount = .seconds(60)
+    /// A request's head must have arrived this long after the connection opened (or, on a
+    /// keep-alive connection, after the idle timeout and this long since the last response).
+    public var headerTimeout: TimeAmount = .seconds(10)
+    /// Connections held at once; more wait to be accepted.
+    public var maxConnections = 4096
+    /// Bytes of request bodies held in memory at once.
+    public var bodyMemory = 256 << 20
     public init() {}
   }
 
@@ -56,10 +66,13 @@ public final class CollectorServer: @unchecked Sendable {
   /// The proxy's parts, when it is one.
   let recorder: OutputRecorder?
   let collector = ProxyCollector()
+  /// Request bodies in memory at once (ingest and proxy).
+  let budget: BodyBudget
 
   public init(configuration: Configuration, rulesPath: String, program: CheckedProgram, keys: [String: String]) throws {
     self.configuration = configuration
     self.rulesPath = rulesPath
+    budget = BodyBudget(total: configuration.bodyMemory)
     var logger = Logger(label: "rulec")
     logger.logLevel = .info
     self.logger = logger
@@ -168,6 +181,13 @@ public final class CollectorServer: @unchecked Sendable {
     return difference == 0 && a.count == b.count
   }
 
+  /// The answer when bodies already being read fill `bodyMemory`: try again in a second.
+  static func busy() -> Response {
+    var response = json(.serviceUnavailable, #"{"error":"busy reading other request bodies; try again"}"#)
+    response.headers[.retryAfter] = "1"
+    return response
+  }
+
   static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
     Response(
       status: status, headers: [.contentType: "application/json"],
@@ -229,16 +249,28 @@ public final class CollectorServer: @unchecked Sendable {
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
         body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: try? store.depth()))))
     }
+    let budget = self.budget
     router.post("v1/events") { request, _ -> Response in
       if let token = configuration.ingestToken, !Self.sameSecret(request.headers[.authorization], "Bearer \(token)") {
         return Self.json(.unauthorized, #"{"error":"a valid Authorization: Bearer token is required"}"#)
       }
       var request = request
+      let reserved = budget.reservation(contentLength: request.headers[.contentLength], maxBody: configuration.maxBody)
+      if let declared = request.headers[.contentLength].flatMap(Int.init), declared > configuration.maxBody {
+        return Self.json(.contentTooLarge, #"{"error":"the body is larger than \#(configuration.maxBody) bytes"}"#)
+      }
+      guard budget.take(reserved) else {
+        return Self.busy()
+      }
+      defer { budget.give(reserved) }
       let buffer: ByteBuffer
       do {
         buffer = try await request.collectBody(upTo: configuration.maxBody)
-      } catch {
+      } catch is NIOTooManyBytesError {
         return Self.json(.contentTooLarge, #"{"error":"the body is larger than \#(configuration.maxBody) bytes"}"#)
+      } catch {
+        // A body that is not well-formed HTTP (a bad chunk size, a connection cut mid-body).
+        return Self.json(.badRequest, #"{"error":"the body could not be read as HTTP"}"#)
       }
       do {
         // Decoding runs here, on the request's own task, in parallel with other requests; only the
@@ -283,14 +315,23 @@ public final class CollectorServer: @unchecked Sendable {
         if leased == 0 { try? await Task.sleep(nanoseconds: 100_000_000) }
       }
     }
-    let address = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port))
+    // Hostile or broken clients: idle connections are closed, a head that trickles in is cut off,
+    // and connections are capped below the descriptor limit (19,990 idle ones starved every other
+    // client before).
+    let address = ApplicationConfiguration(
+      address: .hostname(configuration.host, port: configuration.port),
+      availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections))
+    let (idle, header) = (configuration.idleTimeout, configuration.headerTimeout)
+    let server: HTTPServerBuilder = .http1(
+      configuration: .init(
+        additionalChannelHandlers: [RequestHeadTimeoutHandler(first: header, next: idle + header)], idleTimeout: idle))
     let running: @Sendable (any Channel) async -> Void = { channel in onListening(channel.localAddress?.port ?? configuration.port) }
     let watcher = watch()
     if let upstream = configuration.upstream {
       // The proxy answers /healthz and /metrics itself (Clarifai's API has neither: all of it is
       // under /v2) and passes everything else upstream.
       let proxy = ProxyService(
-        upstream: upstream, client: client, collector: collector, metrics: metrics, maxBody: configuration.maxBody,
+        upstream: upstream, client: client, collector: collector, metrics: metrics, budget: budget, maxBody: configuration.maxBody,
         maxResponse: configuration.maxResponse, timeout: configuration.upstreamTimeout, logger: logger)
       let resolver = CallerResolver(client: client, upstream: upstream)
       let collecting = Task { [collector, recorder] in
@@ -305,13 +346,13 @@ public final class CollectorServer: @unchecked Sendable {
         }
         return await proxy.respond(request)
       }
-      try await Application(responder: responder, configuration: address, onServerRunning: running).runService()
+      try await Application(responder: responder, server: server, configuration: address, onServerRunning: running).runService()
       // Answers already taken are collected before the queue closes.
       collector.finish()
       _ = await collecting.result
       recorder?.close()
     } else {
-      try await Application(router: router, configuration: address, onServerRunning: running).runService()
+      try await Application(router: router, server: server, configuration: address, onServerRunning: running).runService()
     }
     watcher.cancel()
     logger.info("shutting down: ingest stopped, finishing the current forwarding pass")

@@ -21,6 +21,8 @@ struct ProxyService: Sendable {
   let client: HTTPClient
   let collector: ProxyCollector
   let metrics: ServeMetrics
+  /// Request bodies in memory at once, shared with the server's other routes.
+  let budget: BodyBudget
   let maxBody: Int
   let maxResponse: Int
   let timeout: TimeAmount
@@ -38,11 +40,23 @@ struct ProxyService: Sendable {
     let call = PredictCall.recognise(method: request.method.rawValue, path: request.uri.path)
     metrics.proxyRequest(predict: call != nil)
     var request = request
+    if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
+      return Self.failure(.contentTooLarge, "the request body is larger than \(maxBody) bytes (rulec proxy --max-body)")
+    }
+    let reserved = budget.reservation(contentLength: request.headers[.contentLength], maxBody: maxBody)
+    guard budget.take(reserved) else {
+      var busy = Self.failure(.serviceUnavailable, "rulec proxy is busy reading other request bodies; try again")
+      busy.headers[.retryAfter] = "1"
+      return busy
+    }
+    defer { budget.give(reserved) }
     let body: ByteBuffer
     do {
       body = try await request.collectBody(upTo: maxBody)
-    } catch {
+    } catch is NIOTooManyBytesError {
       return Self.failure(.contentTooLarge, "the request body is larger than \(maxBody) bytes (rulec proxy --max-body)")
+    } catch {
+      return Self.failure(.badRequest, "the request body could not be read as HTTP")
     }
     var outbound = HTTPClientRequest(url: upstream + request.uri.string)
     outbound.method = HTTPMethod(rawValue: request.method.rawValue)

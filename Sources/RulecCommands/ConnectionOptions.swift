@@ -1,0 +1,30 @@
+import ArgumentParser
+import NIOCore
+import RulesServe
+
+/// How `serve` and `proxy` treat slow, idle and greedy clients.
+struct ConnectionOptions: ParsableArguments {
+  @Option(help: "Close a connection idle for this many seconds.")
+  var idleTimeout = 60.0
+
+  @Option(help: "Close a connection whose request head has not arrived this many seconds after it opened.")
+  var headerTimeout = 10.0
+
+  @Option(help: "Connections held at once; more wait to be accepted.")
+  var maxConnections = 4096
+
+  @Option(help: "Bytes of request bodies held in memory at once; past it a request gets 503 with Retry-After.")
+  var maxBodyMemory = 256 << 20
+
+  func validate() throws {
+    guard idleTimeout > 0, headerTimeout > 0 else { throw ValidationError("timeouts are a number of seconds above 0") }
+    guard maxConnections >= 1, maxBodyMemory >= 1 else { throw ValidationError("--max-connections and --max-body-memory are at least 1") }
+  }
+
+  func apply(to configuration: inout CollectorServer.Configuration) {
+    configuration.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
+    configuration.headerTimeout = .nanoseconds(Int64(headerTimeout * 1e9))
+    configuration.maxConnections = maxConnections
+    configuration.bodyMemory = maxBodyMemory
+  }
+}

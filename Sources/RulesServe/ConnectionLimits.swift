@@ -1,0 +1,88 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection whose request head does not arrive in time: within `first` of the connection
+/// opening, and within `next` of the previous response (a keep-alive connection). The idle timeout
+/// alone does not catch a client that trickles its headers a byte at a time (slowloris), since
+/// every byte counts as activity; a head is complete only when the whole of it has arrived.
+final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+  typealias InboundIn = HTTPRequestPart
+  typealias InboundOut = HTTPRequestPart
+  typealias OutboundIn = HTTPResponsePart
+  typealias OutboundOut = HTTPResponsePart
+
+  let first: TimeAmount
+  let next: TimeAmount
+  private var timer: Scheduled<Void>?
+
+  init(first: TimeAmount, next: TimeAmount) {
+    self.first = first
+    self.next = next
+  }
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    if context.channel.isActive { arm(context, first) }
+  }
+
+  func channelActive(context: ChannelHandlerContext) {
+    arm(context, first)
+    context.fireChannelActive()
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    timer?.cancel()
+    timer = nil
+    context.fireChannelInactive()
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    if case .head = unwrapInboundIn(data) {
+      timer?.cancel()
+      timer = nil
+    }
+    context.fireChannelRead(data)
+  }
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    if case .end = unwrapOutboundIn(data) { arm(context, next) }
+    context.write(data, promise: promise)
+  }
+
+  private func arm(_ context: ChannelHandlerContext, _ after: TimeAmount) {
+    timer?.cancel()
+    let channel = context.channel
+    timer = context.eventLoop.scheduleTask(in: after) { channel.close(promise: nil) }
+  }
+}
+
+/// A budget for request bodies held in memory at once: a request reserves its declared length
+/// before its body is read, and one that does not fit is answered 503 with `Retry-After` instead of
+/// read (16 bodies near the size limit at once held 1.1 GB).
+final class BodyBudget: @unchecked Sendable {
+  let total: Int
+  private var used = 0
+  private let lock = NSLock()
+
+  init(total: Int) { self.total = total }
+
+  /// Reserves `bytes`; false when they do not fit next to what is reserved. A body larger than the
+  /// whole budget is let through alone.
+  func take(_ bytes: Int) -> Bool {
+    lock.withLock {
+      guard used == 0 || used + bytes <= total else { return false }
+      used += bytes
+      return true
+    }
+  }
+
+  func give(_ bytes: Int) { lock.withLock { used -= bytes } }
+
+  /// What a request reserves: its `Content-Length` (at most `maxBody`), or, for a body of unknown
+  /// length, a quarter of the budget (at most `maxBody`).
+  func reservation(contentLength: String?, maxBody: Int) -> Int {
+    if let declared = contentLength.flatMap(Int.init), declared >= 0 { return min(declared, maxBody) }
+    return min(maxBody, max(1, total / 4))
+  }
+}
