@@ -10,6 +10,9 @@ struct ConnectionOptions: ParsableArguments {
   @Option(help: "Close a connection whose request head has not arrived this many seconds after it opened.")
   var headerTimeout = 10.0
 
+  @Option(help: "Close a connection whose request body has not all arrived this many seconds after its head.")
+  var bodyTimeout = 300.0
+
   @Option(help: "Connections held at once; more wait to be accepted.")
   var maxConnections = 4096
 
@@ -17,13 +20,14 @@ struct ConnectionOptions: ParsableArguments {
   var maxBodyMemory = 256 << 20
 
   func validate() throws {
-    guard idleTimeout > 0, headerTimeout > 0 else { throw ValidationError("timeouts are a number of seconds above 0") }
+    guard idleTimeout > 0, headerTimeout > 0, bodyTimeout > 0 else { throw ValidationError("timeouts are a number of seconds above 0") }
     guard maxConnections >= 1, maxBodyMemory >= 1 else { throw ValidationError("--max-connections and --max-body-memory are at least 1") }
   }
 
   func apply(to configuration: inout CollectorServer.Configuration) {
     configuration.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
     configuration.headerTimeout = .nanoseconds(Int64(headerTimeout * 1e9))
+    configuration.bodyTimeout = .nanoseconds(Int64(bodyTimeout * 1e9))
     configuration.maxConnections = maxConnections
     configuration.bodyMemory = maxBodyMemory
   }

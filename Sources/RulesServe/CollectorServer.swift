@@ -51,6 +51,8 @@ public final class CollectorServer: @unchecked Sendable {
     public var maxConnections = 4096
     /// Bytes of request bodies held in memory at once.
     public var bodyMemory = 256 << 20
+    /// A request's whole body must have arrived this long after its head (else the connection is closed).
+    public var bodyTimeout: TimeAmount = .seconds(300)
     public init() {}
   }
 
@@ -321,10 +323,10 @@ public final class CollectorServer: @unchecked Sendable {
     let address = ApplicationConfiguration(
       address: .hostname(configuration.host, port: configuration.port),
       availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections))
-    let (idle, header) = (configuration.idleTimeout, configuration.headerTimeout)
+    let (idle, header, body) = (configuration.idleTimeout, configuration.headerTimeout, configuration.bodyTimeout)
     let server: HTTPServerBuilder = .http1(
       configuration: .init(
-        additionalChannelHandlers: [RequestHeadTimeoutHandler(first: header, next: idle + header)], idleTimeout: idle))
+        additionalChannelHandlers: [RequestTimeoutHandler(first: header, next: idle + header, body: body)], idleTimeout: idle))
     let running: @Sendable (any Channel) async -> Void = { channel in onListening(channel.localAddress?.port ?? configuration.port) }
     let watcher = watch()
     if let upstream = configuration.upstream {

@@ -3,11 +3,14 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a connection whose request head does not arrive in time: within `first` of the connection
-/// opening, and within `next` of the previous response (a keep-alive connection). The idle timeout
-/// alone does not catch a client that trickles its headers a byte at a time (slowloris), since
-/// every byte counts as activity; a head is complete only when the whole of it has arrived.
-final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// Closes a connection whose request does not arrive in time: its head within `head` of the
+/// connection opening (or within `next` of the previous response, on a keep-alive connection), and
+/// its whole body within `body` of its head. The idle timeout alone does not catch a client that
+/// trickles its headers or its body a byte at a time (slowloris), since every byte counts as
+/// activity; and a stalled body would hold its share of the body memory. Timing the body here,
+/// after HTTP decoding, rather than racing the handler's read of it, keeps the body read by one
+/// reader (racing it and answering 408 first made the server trap when the body was drained).
+final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPRequestPart
   typealias InboundOut = HTTPRequestPart
   typealias OutboundIn = HTTPResponsePart
@@ -15,11 +18,13 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
   let first: TimeAmount
   let next: TimeAmount
+  let body: TimeAmount
   private var timer: Scheduled<Void>?
 
-  init(first: TimeAmount, next: TimeAmount) {
+  init(first: TimeAmount, next: TimeAmount, body: TimeAmount) {
     self.first = first
     self.next = next
+    self.body = body
   }
 
   func handlerAdded(context: ChannelHandlerContext) {
@@ -38,9 +43,12 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    if case .head = unwrapInboundIn(data) {
+    switch unwrapInboundIn(data) {
+    case .head: arm(context, body)
+    case .end:
       timer?.cancel()
       timer = nil
+    case .body: break
     }
     context.fireChannelRead(data)
   }

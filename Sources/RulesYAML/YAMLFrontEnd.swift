@@ -14,6 +14,15 @@ import Yams
 public struct YAMLFrontEnd {
   let file: SourceFile
   let sink: DiagnosticSink
+  /// Where each line starts as YAML counts lines: after `\n`, `\r\n`, a lone `\r`, NEL, LS or PS
+  /// (the rule file's own table breaks at `\n` only, so a lone `\r` put marks past the file's end).
+  let yamlLineStarts: [Int]
+
+  init(file: SourceFile, sink: DiagnosticSink) {
+    self.file = file
+    self.sink = sink
+    yamlLineStarts = Self.lineStarts(file.bytes)
+  }
 
   public static func parse(_ file: SourceFile, sink: DiagnosticSink) -> RuleFile {
     let front = YAMLFrontEnd(file: file, sink: sink)
@@ -22,18 +31,79 @@ public struct YAMLFrontEnd {
 
   // MARK: Positions
 
+  static func lineStarts(_ b: [UInt8]) -> [Int] {
+    var starts = [0]
+    var i = 0
+    while i < b.count {
+      let length = breakLength(b, i)
+      if length > 0 {
+        i += length
+        starts.append(i)
+      } else {
+        i += 1
+      }
+    }
+    return starts
+  }
+
+  /// Where the first byte that does not start a valid UTF-8 sequence lies, or nil.
+  static func firstInvalidUTF8(_ b: [UInt8]) -> Range<Int>? {
+    b.withUnsafeBufferPointer { p -> Range<Int>? in
+      var i = 0
+      while i < p.count {
+        if p[i] < 0x80 {
+          i += 1
+          continue
+        }
+        let length = Bytes.utf8Length(p.baseAddress!, at: i, end: p.count)
+        if length == 0 { return i..<(i + 1) }
+        i += length
+      }
+      return nil
+    }
+  }
+
+  /// The length of the line break at `i` (0 when there is none).
+  static func breakLength(_ b: [UInt8], _ i: Int) -> Int {
+    switch b[i] {
+    case 0x0A: return 1
+    case 0x0D: return i + 1 < b.count && b[i + 1] == 0x0A ? 2 : 1
+    case 0xC2 where i + 1 < b.count && b[i + 1] == 0x85: return 2
+    case 0xE2 where i + 2 < b.count && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9): return 3
+    default: return 0
+    }
+  }
+
+  /// The byte offset of a Yams mark (1-based line and column in characters), always inside the file.
+  func offset(line: Int, column: Int) -> Int {
+    guard line >= 1 else { return 0 }
+    guard line <= yamlLineStarts.count else { return file.bytes.count }
+    let b = file.bytes
+    var i = yamlLineStarts[line - 1]
+    var remaining = column - 1
+    while remaining > 0 && i < b.count && Self.breakLength(b, i) == 0 {
+      i += 1
+      while i < b.count && b[i] & 0xC0 == 0x80 { i += 1 }
+      remaining -= 1
+    }
+    return min(i, b.count)
+  }
+
   func offset(_ mark: Mark?) -> Int {
     guard let mark else { return 0 }
-    return file.offset(line: mark.line, column: mark.column)
+    return offset(line: mark.line, column: mark.column)
   }
 
   /// The source range of a node; for a scalar it covers the scalar as written when that is exact.
   func range(_ node: Node) -> SourceRange {
     let start = offset(node.mark)
+    let end: Int
     if let scalar = node.scalar, let content = contentStart(node, scalar) {
-      return SourceRange(start, content.exact ? content.start + scalar.string.utf8.count + (content.start - start) : start + 1)
+      end = content.exact ? content.start + scalar.string.utf8.count + (content.start - start) : start + 1
+    } else {
+      end = start + 1
     }
-    return SourceRange(start, start + 1)
+    return SourceRange(start, max(start, min(end, file.bytes.count)))
   }
 
   /// Where a scalar's text starts in the file, and whether the file holds it byte for byte there.
@@ -191,6 +261,12 @@ public struct YAMLFrontEnd {
   // MARK: Document
 
   func run() -> [Collector] {
+    // Yams would read invalid UTF-8 as U+FFFD, silently, and positions after it would no longer
+    // match the file's bytes: the file is refused at the first invalid byte, as a rule file is.
+    if let bad = Self.firstInvalidUTF8(file.bytes) {
+      sink.emit(SyntaxMessage.invalidUTF8(file.bytes[bad.lowerBound]), file: file, range: SourceRange(bad.lowerBound, bad.upperBound))
+      return []
+    }
     let text = String(decoding: file.bytes, as: UTF8.self)
     let root: Node?
     do {
@@ -228,10 +304,12 @@ public struct YAMLFrontEnd {
       .composer(let context, let problem, let mark, _):
       var message = problem
       if let context { message += " " + context.text }
-      let at = file.offset(line: mark.line, column: mark.column)
-      sink.emit(YAMLMessage.syntax(message), file: file, range: SourceRange(at, at + 1))
+      // At the end of the file (an unclosed `[`), the mark is past the last byte: the caret goes
+      // on the end, inside the file.
+      let at = offset(line: mark.line, column: mark.column)
+      sink.emit(YAMLMessage.syntax(message), file: file, range: SourceRange(at, min(at + 1, file.bytes.count)))
     case .duplicatedKeysInMapping(let duplicates, let context):
-      let at = file.offset(line: context.mark.line, column: context.mark.column)
+      let at = offset(line: context.mark.line, column: context.mark.column)
       // Yams names the first of the repeated keys; point at the repeat when it can be found.
       var target = at
       if let key = duplicates.first {
@@ -248,7 +326,7 @@ public struct YAMLFrontEnd {
         }
       }
       let length = duplicates.first?.utf8.count ?? 1
-      sink.emit(YAMLMessage.duplicateKey(duplicates), file: file, range: SourceRange(target, target + length))
+      sink.emit(YAMLMessage.duplicateKey(duplicates), file: file, range: SourceRange(target, min(target + length, file.bytes.count)))
     case .reader(let problem, let offset, _, _):
       sink.emit(YAMLMessage.syntax(problem), file: file, range: .at(offset.map { min($0, file.bytes.count) } ?? 0))
     default:

@@ -38,6 +38,41 @@ import Testing
     }
   }
 
+  /// Found by the YAML fuzz target: a flow sequence left open at the end of the file was reported
+  /// one byte past the end of the file.
+  @Test func aSyntaxErrorAtTheEndStaysInsideTheFile() {
+    for text in [Self.header + "    pre_queue: [sample 10%\n", Self.header + "    pre_queue: [sample 10%", "a: [", "a: {b: 1"] {
+      let ds = check(text, path: "t.yaml")
+      #expect(codes(ds) == ["RC2001"], "\(text)")
+      #expect(ds.allSatisfy { $0.range.start <= text.utf8.count && $0.range.end <= text.utf8.count }, "\(text)")
+    }
+  }
+
+  /// Found by the YAML fuzz target: YAML breaks lines at a lone `\r` too, and positions counted
+  /// with `\n` alone fell past the end of the file. Diagnostics point at the right bytes.
+  @Test func lineBreaksAsYAMLCountsThem() {
+    for newline in ["\r", "\r\n", "\n", "\u{2028}"] {
+      let text = (Self.header + "    pre_queue:\n      - require max(concepts) < 2\n").replacingOccurrences(of: "\n", with: newline)
+      let ds = check(text, path: "t.yaml")
+      #expect(codes(ds) == ["RC3005"], "\(newline.unicodeScalars.map(\.value))")
+      let bytes = Array(text.utf8)
+      #expect(ds.first.map { bytes[$0.range.start] } == UInt8(ascii: "2"), "\(newline.unicodeScalars.map(\.value))")
+    }
+    let cut = "collectors:\n  - id: x\n    source: {user: a, app: b, model: c}\r    recople: 0.05\n"
+    #expect(check(cut, path: "t.yaml").allSatisfy { $0.range.end <= cut.utf8.count })
+  }
+
+  /// Found by the YAML fuzz target: invalid UTF-8 was read as U+FFFD, which moved every later
+  /// position off the file's bytes. The file is refused at the first invalid byte (RC1001).
+  @Test func invalidUTF8IsLocatedNotReplaced() {
+    var bytes = Array((Self.header + "    pre_queue:\n      - drop_if: input.text matches \"(?iXunsubscribe)\"\n").utf8)
+    let at = bytes.firstIndex(of: UInt8(ascii: "X"))!
+    bytes[at] = 0xCC
+    let ds = check(bytes: bytes, path: "t.yaml")
+    #expect(codes(ds) == ["RC1001"])
+    #expect(ds.first?.range.start == at)
+  }
+
   @Test func errorInsideAPlainExpressionPointsIntoTheYAML() throws {
     let ds = check(Self.header + "    pre_queue:\n      - require: max(concepts) < 1.5 and maxx(concepts) > 0\n", path: "t.yaml")
     #expect(codes(ds) == ["RC3005", "RC3002"])
