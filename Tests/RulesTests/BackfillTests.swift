@@ -90,3 +90,56 @@ import Testing
     #expect(err.contains("collector 'backfill': environment variable RULEC_TEST_FORWARD_KEY is not set"))
   }
 }
+
+/// Crash safety of `rulec run --forward`: `kill -9` at random moments (reading, queueing,
+/// forwarding) and a run again from the same state each time; in the end the destination has every
+/// accepted input, and nothing else.
+@Suite(.serialized) struct BackfillCrashTests {
+  @Test func killNineAtRandomMomentsLosesNothing() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-crash-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let server = FakeDestination(keys: ["test-key": true])
+    let base = try server.start()
+    defer { server.stop() }
+    let rules = TestPaths.path("Tests/RulesTests/Golden/run/forward.rule")
+    let recording = TestPaths.path("samples/recording.jsonl")
+    // The inputs a whole run accepts (a dry run, in-process).
+    var items = ""
+    var err = Capture()
+    _ = Run.execute(rules: rules, events: [recording], out: nil, report: nil, strict: false, explain: nil, err: &err, stdout: { items += $0 })
+    let expected = Set(items.split(separator: "\n").compactMap { line in
+      (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+    })
+    try #require(expected.count > 128)
+    func start() throws -> Process {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: ServeTests.binary)
+      process.arguments = [
+        "run", rules, "--events", recording, "--forward", "--state", folder + "/state", "--api-base", base, "--out", "/dev/null",
+        "--forward-timeout", "60",
+      ]
+      process.environment = ProcessInfo.processInfo.environment.merging(["RULEC_TEST_FORWARD_KEY": "test-key"]) { $1 }
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      return process
+    }
+    var generator = SplitMix(state: 7)
+    var killed = 0
+    for _ in 0..<10 {
+      // Slow replies keep requests in flight when the kill comes.
+      for _ in 0..<3 { server.queue(.slow(seconds: 0.1)) }
+      let process = try start()
+      // A run reads the recording in about a tenth of a second, then queues and forwards.
+      Thread.sleep(forTimeInterval: Double(10 + generator.next() % 140) / 1000)
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      if process.terminationReason == .uncaughtSignal { killed += 1 }
+    }
+    // Most runs were cut short, not already done (else the test would prove nothing).
+    #expect(killed >= 5, "\(killed) of 10 runs were still going when killed")
+    let last = try start()
+    last.waitUntilExit()
+    #expect(last.terminationStatus == 0)
+    #expect(Set(server.received.keys) == expected)
+  }
+}
