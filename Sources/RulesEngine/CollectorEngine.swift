@@ -285,9 +285,12 @@ public struct CollectorEngine {
       return
     }
     let outcome: (droppedAt: Int32, probability: Double)
+    // The event after the collector's concept map, kept for `collect_outputs` to copy.
+    var mappedEvent: Event?
     if let map = collectors[index].conceptMap {
       var mapped = event.pointee
       map.apply(to: &mapped)
+      if !collectors[index].collectOutputs.isEmpty { mappedEvent = mapped }
       outcome = withUnsafePointer(to: mapped) { mapped in
         let outcome = evaluate(index, mapped, eventTime)
         if outcome.droppedAt < 0, let top = TopConcept(mapped) { report.collectors[index].mix.add(top, line: line) }
@@ -308,8 +311,7 @@ public struct CollectorEngine {
     let parts = collectors[index].collectOutputs
     if !parts.isEmpty {
       // The predictions as the collector saw them: after its concept map.
-      var seen = event.pointee
-      collectors[index].conceptMap?.apply(to: &seen)
+      let seen = mappedEvent ?? event.pointee
       let id = ForwardItem.destinationID(collector: collectors[index].id, input: inputKey)
       withUnsafePointer(to: seen) { seen in
         ForwardItem.write(

@@ -281,7 +281,7 @@ public final class Forwarder: @unchecked Sendable {
       }
     }
     try store.acknowledge(delivered, followedBy: followers, now: Self.now())
-    stats.delivered += delivered.count - (batch.first?.isAnnotations == true ? delivered.count : 0)
+    if batch.first?.isAnnotations == false { stats.delivered += delivered.count }
     // A batch refused as a whole: send its inputs one by one to find the one at fault.
     for item in split { try await send([item]) }
   }

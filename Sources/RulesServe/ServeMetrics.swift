@@ -18,44 +18,34 @@ public final class ServeMetrics: @unchecked Sendable {
   private var last = ForwardStats()
   private var lastDropped = 0
 
-  /// Every family: its name, type and help text.
-  static let catalogue: [String: (type: String, help: String)] = [
-    "rulec_events_total": ("counter", "Successful outputs of a watched model offered to the collector."),
-    "rulec_accepted_total": (
-      "counter", "Inputs the pre-queue stage accepted and queued; one already queued or delivered is rulec_already_queued_total."
-    ),
-    "rulec_already_queued_total": ("counter", "Inputs accepted again while already queued or delivered, so not queued twice."),
-    "rulec_statement_total": (
-      "counter", "Inputs each statement passed or dropped, by stage and line of the statement in its rule file."
-    ),
-    "rulec_unrouted_events_total": ("counter", "Successful outputs of models no collector watches."),
-    "rulec_collected_outputs_total": (
-      "counter", "What collect_outputs copied onto accepted inputs: items with concepts, and regions (annotations)."
-    ),
-    "rulec_queue_depth": ("gauge", "Items queued or being delivered, read when the metrics are scraped."),
-    "rulec_paused_collectors": ("gauge", "Collectors whose key cannot post; their items wait for a reload."),
-    "rulec_forward_requests_total": ("counter", "PostInputs and PostAnnotations requests sent."),
-    "rulec_forward_retries_total": ("counter", "Items whose delivery will be tried again."),
-    "rulec_forward_failures_total": (
-      "counter", "Requests that failed as a whole: unreachable, retried (an answer to try later) or paused (a key that cannot post)."
-    ),
-    "rulec_dead_letters_total": ("counter", "Items the destination refused for ever, kept as dead letters."),
-    "rulec_delivered_total": ("counter", "Inputs the destination has."),
-    "rulec_annotations_delivered_total": ("counter", "Annotations of collected regions the destination has."),
-    "rulec_post_queue_dropped_total": ("counter", "Items the post-queue stage dropped when they left the queue."),
-    "rulec_forward_request_seconds": ("histogram", "Time of each request to a destination."),
-    "rulec_proxy_requests_total": ("counter", "Calls passed upstream by rulec proxy, PostModelOutputs or other."),
-    "rulec_proxy_upstream_failures_total": ("counter", "Calls the upstream did not answer (502 or 504 to the caller)."),
-    "rulec_proxy_collection_failures_total": (
-      "counter", "Answers not collected, by stage (overflow, read, record, rules, queue); the calls succeeded."
-    ),
-    "rulec_proxy_outputs_total": ("counter", "Outputs of PostModelOutputs answers offered to the collectors."),
-    "rulec_proxy_added_seconds": ("histogram", "Time rulec proxy added to a call: its handling less the upstream's answer."),
+  /// Every family's help text, by name.
+  static let catalogue: [String: String] = [
+    "rulec_events_total": "Successful outputs of a watched model offered to the collector.",
+    "rulec_accepted_total": "Inputs the pre-queue stage accepted and queued; one already queued or delivered is rulec_already_queued_total.",
+    "rulec_already_queued_total": "Inputs accepted again while already queued or delivered, so not queued twice.",
+    "rulec_statement_total": "Inputs each statement passed or dropped, by stage and line of the statement in its rule file.",
+    "rulec_unrouted_events_total": "Successful outputs of models no collector watches.",
+    "rulec_collected_outputs_total": "What collect_outputs copied onto accepted inputs: items with concepts, and regions (annotations).",
+    "rulec_queue_depth": "Items queued or being delivered, read when the metrics are scraped.",
+    "rulec_paused_collectors": "Collectors whose key cannot post; their items wait for a reload.",
+    "rulec_forward_requests_total": "PostInputs and PostAnnotations requests sent.",
+    "rulec_forward_retries_total": "Items whose delivery will be tried again.",
+    "rulec_forward_failures_total": "Requests that failed as a whole: unreachable, retried (an answer to try later) or paused (a key that cannot post).",
+    "rulec_dead_letters_total": "Items the destination refused for ever, kept as dead letters.",
+    "rulec_delivered_total": "Inputs the destination has.",
+    "rulec_annotations_delivered_total": "Annotations of collected regions the destination has.",
+    "rulec_post_queue_dropped_total": "Items the post-queue stage dropped when they left the queue.",
+    "rulec_forward_request_seconds": "Time of each request to a destination.",
+    "rulec_proxy_requests_total": "Calls passed upstream by rulec proxy, PostModelOutputs or other.",
+    "rulec_proxy_upstream_failures_total": "Calls the upstream did not answer (502 or 504 to the caller).",
+    "rulec_proxy_collection_failures_total": "Answers not collected, by stage (overflow, read, record, rules, queue); the calls succeeded.",
+    "rulec_proxy_outputs_total": "Outputs of PostModelOutputs answers offered to the collectors.",
+    "rulec_proxy_added_seconds": "Time rulec proxy added to a call: its handling less the upstream's answer.",
   ]
 
   static func help(_ name: String) -> String {
-    guard let entry = catalogue[name] else { preconditionFailure("metric \(name) is not in ServeMetrics.catalogue") }
-    return entry.help
+    guard let help = catalogue[name] else { preconditionFailure("metric \(name) is not in ServeMetrics.catalogue") }
+    return help
   }
 
   let depth: Prometheus.Gauge
@@ -84,10 +74,22 @@ public final class ServeMetrics: @unchecked Sendable {
     }
   }
 
+  /// Counters made so far, by name and labels: the registry validates the name, the labels and the
+  /// help text on every `makeCounter`, which ingest would pay per event and statement.
+  private var counters: [String: Prometheus.Counter] = [:]
+  private let countersLock = NSLock()
+
   func counter(_ name: String, _ labels: [(String, String)] = []) -> Prometheus.Counter {
-    labels.isEmpty
-      ? registry.makeCounter(name: name, help: Self.help(name))
-      : registry.makeCounter(name: name, labels: labels, help: Self.help(name))
+    let key = labels.reduce(name) { $0 + "|" + $1.0 + "=" + $1.1 }
+    return countersLock.withLock {
+      if let made = counters[key] { return made }
+      let made =
+        labels.isEmpty
+        ? registry.makeCounter(name: name, help: Self.help(name))
+        : registry.makeCounter(name: name, labels: labels, help: Self.help(name))
+      counters[key] = made
+      return made
+    }
   }
 
   /// The text `GET /metrics` answers, with the queue's depth read now (a gauge set only by the
