@@ -13,6 +13,7 @@ let package = Package(
     .executableTarget(name: "FuzzRules", dependencies: ["FuzzSupport", .product(name: "RulesCore", package: "rulec")]),
     .executableTarget(name: "FuzzYAML", dependencies: ["FuzzSupport", .product(name: "RulesCore", package: "rulec")]),
     .executableTarget(name: "FuzzEvents", dependencies: ["FuzzSupport", .product(name: "RulesCore", package: "rulec")]),
+    .executableTarget(name: "FuzzIngest", dependencies: ["FuzzSupport", .product(name: "RulesCore", package: "rulec")]),
   ],
   swiftLanguageModes: [.v6]
 )

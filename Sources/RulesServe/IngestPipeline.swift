@@ -19,12 +19,6 @@ public struct IngestResult: Sendable, Equatable {
   public var reachedNoCollector: Int { unroutedModels.values.reduce(0, +) }
 }
 
-/// Why a request body was refused; nothing of it was queued.
-public struct IngestError: Error, Sendable, Equatable {
-  public var line: Int
-  public var reason: String
-}
-
 /// The pre-queue half of the live collector: decodes a request body (one output, a PostModelOutputs
 /// response, or JSON Lines of them), offers its outputs to the collector engine for the pre-queue
 /// stage, and writes the accepted inputs to the durable queue before the request is answered. An
@@ -79,33 +73,9 @@ public actor IngestPipeline {
     try evaluate(decode(body), body: body)
   }
 
-  /// Decodes a body: one JSON value (possibly over several lines), else JSON Lines. Pure, so request
-  /// handlers run it concurrently, outside the actor.
+  /// Decodes a body (`IngestBody`): pure, so request handlers run it concurrently, outside the actor.
   public nonisolated func decode(_ body: [UInt8]) throws -> [(Event, Range<Int>)] {
-    var events: [(Event, Range<Int>)] = []
-    try body.withUnsafeBufferPointer { all in
-      // One JSON value (possibly spread over lines), else JSON Lines.
-      if let whole = try? decoder.decode(line: all, lineNumber: 1) {
-        events = whole.map { ($0, 0..<all.count) }
-        return
-      }
-      var start = 0
-      var number = 0
-      while start < all.count {
-        let end = all[start...].firstIndex(of: 10) ?? all.count
-        number += 1
-        let line = UnsafeBufferPointer(rebasing: all[start..<end])
-        if !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
-          do {
-            events += try decoder.decode(line: line, lineNumber: number).map { ($0, start..<end) }
-          } catch let error as DecodeError {
-            throw IngestError(line: number, reason: error.description)
-          }
-        }
-        start = end + 1
-      }
-    }
-    return events
+    try body.withUnsafeBufferPointer { all in try IngestBody.events(in: all, decoder: decoder) }
   }
 
   /// Runs the pre-queue stages over decoded events (in order) and queues what they accept.

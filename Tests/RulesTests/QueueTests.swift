@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import RulecCommands
-import RulesQueue
+@testable import RulesQueue
 import Testing
 
 /// The durable queue under `rulec serve`: idempotent enqueue, leases that come back, retries, dead
@@ -105,5 +106,68 @@ import Testing
     #expect(text == "p  pets -> me/pets  attempts 1  2023-11-14T22:13:20Z\n  30106 INVALID_URL\n")
     #expect(throws: (any Error).self) { try Rulec.parseAsRoot(["dlq", "drop", "--state", dir]) }  // ids or --all
     #expect(try Rulec.parseAsRoot(["dlq", "retry", "--state", dir, "--all"]) is Dlq.Retry)
+  }
+}
+
+/// Crash safety of `rulec dlq retry`: `kill -9` at random moments, each round starting from every
+/// item a dead letter. After each kill, each item is a dead letter or queued again (never both,
+/// never neither, its payload whole); rounds end on both sides of the commit; in the end a forwarder
+/// delivers every item exactly once.
+@Suite(.serialized) struct DlqCrashTests {
+  @Test func killNineOfRetryAtRandomMomentsLosesNothing() async throws {
+    let rounds = ProcessInfo.processInfo.environment["RULEC_CRASH_ROUNDS"].flatMap(Int.init) ?? 100
+    try await ForwarderTests.withForwarder { store, server, forwarder in
+      let count = 3000
+      let items = (0..<count).map { ForwarderTests.item(String(format: "dead-%05d", $0)) }
+      let payloads = Dictionary(uniqueKeysWithValues: items.map { ($0.id, $0.payload) })
+      try store.enqueue(items, now: 0)
+      let state = (store.pool.path as NSString).deletingLastPathComponent
+      let database = try DatabaseQueue(path: state + "/queue.sqlite")
+      func allDead() throws {
+        try database.write { db in
+          try db.execute(
+            sql: """
+              INSERT INTO dead_letters (id, collector, destination_user, destination_app, rule_set, payload, attempts, reason, failed_at)
+              SELECT id, collector, destination_user, destination_app, rule_set, payload, attempts + 1, '30106 INVALID_URL', 1 FROM items;
+              DELETE FROM items;
+              """)
+        }
+      }
+      var generator = SplitMix(state: 11)
+      var (before, after) = (0, 0)
+      for _ in 0..<rounds {
+        try allDead()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServeTests.binary)
+        process.arguments = ["dlq", "retry", "--all", "--state", state]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Task.sleep(nanoseconds: generator.next() % 120_000_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let (dead, queued) = try database.read { db in
+          (
+            try Row.fetchAll(db, sql: "SELECT id, payload FROM dead_letters"),
+            try Row.fetchAll(db, sql: "SELECT id, payload FROM items")
+          )
+        }
+        let deadIDs = Set(dead.map { $0["id"] as String })
+        let queuedIDs = Set(queued.map { $0["id"] as String })
+        #expect(deadIDs.isDisjoint(with: queuedIDs))
+        #expect(deadIDs.union(queuedIDs) == Set(payloads.keys))
+        #expect((dead + queued).allSatisfy { payloads[$0["id"] as String] == [UInt8]($0["payload"] as Data) })
+        if queuedIDs.isEmpty { before += 1 } else if deadIDs.isEmpty { after += 1 }
+      }
+      // The kills came on both sides of the commit (else the test would prove nothing); a retry is one
+      // transaction, so every round ended on one side or the other.
+      #expect(before + after == rounds)
+      #expect(before >= rounds / 10 && after >= rounds / 10, "\(before) rounds before the commit, \(after) after")
+      try allDead()
+      #expect(try store.retryDeadLetters(nil, now: 0) == count)
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 60)
+      #expect(Set(server.received.keys) == Set(payloads.keys))
+      #expect(server.requests.reduce(0) { $0 + $1.count } == count, "each item posted once")
+    }
   }
 }

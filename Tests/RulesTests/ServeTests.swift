@@ -269,7 +269,8 @@ final class ServeHarness: @unchecked Sendable {
       var acknowledgedInputs = Set<String>()  // source input ids of requests answered 202
       var generator = SplitMix(state: 42)
       var offset = 0
-      for round in 0..<10 {
+      let rounds = ProcessInfo.processInfo.environment["RULEC_CRASH_ROUNDS"].flatMap(Int.init) ?? 100
+      for round in 0..<rounds {
         // Slow replies keep deliveries in flight when the kill comes.
         destination.queue(.slow(seconds: 0.02))
         let (process, port, _) = try harness.start()
