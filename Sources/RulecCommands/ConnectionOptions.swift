@@ -16,7 +16,7 @@ struct ConnectionOptions: ParsableArguments {
   @Option(help: "Connections held at once; more wait to be accepted.")
   var maxConnections = 4096
 
-  @Option(help: "Bytes of request bodies held in memory at once; past it a request gets 503 with Retry-After.")
+  @Option(help: "Bytes of memory for request bodies being handled at once (an ingest body counts four times its size, what it takes once decoded); past it a request gets 503 with Retry-After.")
   var maxBodyMemory = 256 << 20
 
   func validate() throws {

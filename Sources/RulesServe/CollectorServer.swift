@@ -257,7 +257,8 @@ public final class CollectorServer: @unchecked Sendable {
         return Self.json(.unauthorized, #"{"error":"a valid Authorization: Bearer token is required"}"#)
       }
       var request = request
-      let reserved = budget.reservation(contentLength: request.headers[.contentLength], maxBody: configuration.maxBody)
+      let reserved = budget.reservation(
+        contentLength: request.headers[.contentLength], maxBody: configuration.maxBody, costPerByte: BodyBudget.ingestCostPerByte)
       if let declared = request.headers[.contentLength].flatMap(Int.init), declared > configuration.maxBody {
         return Self.json(.contentTooLarge, #"{"error":"the body is larger than \#(configuration.maxBody) bytes"}"#)
       }
