@@ -18,7 +18,7 @@ let package = Package(
       name: "Rules",
       targets: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
-        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulecCommands",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulecCommands",
       ]),
   ],
   dependencies: [
@@ -68,6 +68,10 @@ let package = Package(
         "RulesCompiler", "CacheHints",
       ]),
     .target(name: "RulesRunner", dependencies: ["RulesSema", "RulesEvents", "RulesCompiler", "RulesEngine", "RulesSyntax", "RulesDiagnostics", "RulesSource"]),
+    // Rule tests (`rulec test`): test files read, then run on the engine.
+    .target(
+      name: "RulesTesting",
+      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine"]),
     .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "RulesForward",
@@ -93,7 +97,7 @@ let package = Package(
       name: "RulecCommands",
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
-        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesQueue", "RulesForward", "RulesServe",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesQueue", "RulesForward", "RulesServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
@@ -103,7 +107,7 @@ let package = Package(
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulecCommands",
         "RulesEvents", "RulesRuntime", "RulesEngine", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
-        "RulesServe",
+        "RulesServe", "RulesTesting",
         .product(name: "PropertyBased", package: "swift-property-based"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -147,6 +147,7 @@ def main():
     p.add_argument("--big", type=int, default=8)
     p.add_argument("--big-mb", type=int, default=48)
     p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--rounds", type=int, default=1, help="campaigns one after the other against the same server")
     p.add_argument("--server-args", default="--idle-timeout 10 --header-timeout 5",
                    help="extra arguments for rulec serve (its connection limits)")
     args = p.parse_args()
@@ -170,20 +171,23 @@ def main():
         elif not line:
             raise SystemExit("the server did not start")
     try:
-        before = rss_mb(server.pid)
-        start = time.perf_counter()
-        latencies, statuses, ended, samples = asyncio.run(campaign(args, port, server.pid, lines))
-        elapsed = time.perf_counter() - start
-        after = rss_mb(server.pid)
+        for round in range(args.rounds):
+            before = rss_mb(server.pid)
+            start = time.perf_counter()
+            result = asyncio.run(campaign(args, port, server.pid, lines))
+            report(args, round, time.perf_counter() - start, before, rss_mb(server.pid), *result)
     finally:
         server.terminate()
         server.wait()
+
+
+def report(args, round, elapsed, before, after, latencies, statuses, ended, samples):
     latencies.sort()
 
     def q(f):
         return latencies[min(len(latencies) - 1, int(f * len(latencies)))] * 1000 if latencies else float("nan")
 
-    print(f"{args.clients} keep-alive clients, {args.small} events a request, {elapsed:.1f} s, "
+    print(f"round {round + 1}: {args.clients} keep-alive clients, {args.small} events a request, {elapsed:.1f} s, "
           f"with {args.idle} idle, {args.slow} slowloris and {args.big} clients posting {args.big_mb} MB bodies")
     print(f"  requests: {len(latencies)} ({len(latencies) / elapsed:.0f}/s, {len(latencies) * args.small / elapsed:.0f} events/s)")
     print(f"  latency ms: p50 {q(0.5):.1f}  p90 {q(0.9):.1f}  p99 {q(0.99):.1f}  max {q(1.0):.1f}")

@@ -285,6 +285,48 @@ extension DiagnosticCode {
     bad: "# nothing here yet\n",
     good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n")
 
+  // Rule tests (`rulec test`, Grammar.md §13). Their examples are test files of the rules in
+  // `DiagnosticCode.exampleRules`.
+
+  /// The rule file the test-file examples below test (`rules "example.rule"`).
+  public static let exampleRules = "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n  }\n}\n"
+  public static let testUnknownCollector = DiagnosticCode(
+    id: "RC5001", name: "test-unknown-collector", severity: .error,
+    summary: "an expectation names a collector the rules do not define",
+    explanation: "`expect COLLECTOR ...` checks what one collector of the tested rules made of the event. A name that is not a collector's id is an error, with the closest id as help.",
+    bad: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect dmeo dropped\n}\n",
+    good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n")
+  public static let testBadEvent = DiagnosticCode(
+    id: "RC5002", name: "test-bad-event", severity: .error,
+    summary: "a test's event cannot be read as a model output",
+    explanation: "An event is a JSON output or PostModelOutputs response written in the test, or `\"FILE:LINE\"`, a line of a recording relative to the test file. JSON that is not well formed, an output rulec cannot read (the same reasons as a bad line of `rulec run`), a file that cannot be read and a line past its end are errors at the event.",
+    bad: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": }\n  expect demo dropped\n}\n",
+    good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n")
+  public static let testNoStatement = DiagnosticCode(
+    id: "RC5003", name: "test-no-statement", severity: .error,
+    summary: "`dropped at line N` names no statement of the collector",
+    explanation: "`expect C dropped at line N` expects the statement on line N of C's rule file to drop the event. A line holding no statement of C (in the stage named, if one is) can never match: it is an error, with the lines that hold statements as help.",
+    bad: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped at line 5\n}\n",
+    good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped at line 6\n}\n")
+  public static let testRules = DiagnosticCode(
+    id: "RC5004", name: "test-rules", severity: .error,
+    summary: "the rules a test names cannot be loaded",
+    explanation: "Every case tests the rules named by `rules PATH` in the case or at the top of its file (a rule file or a folder, relative to the test file). A case with no rules, a path that cannot be read, and rules with errors (printed as `rulec check` prints them) make the case an error rather than a pass or a failure.",
+    bad: "test \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n",
+    good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n")
+  public static let testCannotFail = DiagnosticCode(
+    id: "RC5005", name: "test-cannot-fail", severity: .warning,
+    summary: "a test expects nothing, so it cannot fail",
+    explanation: "A case with no `expect` passes whatever the rules do. Events without expectations are useful to build up state (limits, dedupe) before the event that is checked, but a case needs at least one expectation.",
+    bad: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n}\n",
+    good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n")
+  public static let testExpectWithoutEvent = DiagnosticCode(
+    id: "RC5006", name: "test-expect-without-event", severity: .error,
+    summary: "an expectation comes before any event",
+    explanation: "`expect` checks the event written before it in the same case; one before the first event has nothing to check.",
+    bad: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  expect demo dropped\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n}\n",
+    good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n")
+
   /// Every code, in code order.
   public static let all: [DiagnosticCode] = [
     .invalidUTF8,
@@ -334,5 +376,11 @@ extension DiagnosticCode {
     .noEffect,
     .limitNotLast,
     .emptyFile,
+    .testUnknownCollector,
+    .testBadEvent,
+    .testNoStatement,
+    .testRules,
+    .testCannotFail,
+    .testExpectWithoutEvent,
   ]
 }

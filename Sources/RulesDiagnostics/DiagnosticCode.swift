@@ -1,7 +1,7 @@
 /// A stable diagnostic code such as `RC3001`, with its default severity and its long explanation.
 ///
 /// Codes are grouped by stage: `RC1xxx` lexing and parsing, `RC2xxx` the YAML front end, `RC3xxx` the
-/// checker, `RC4xxx` lints. A code never changes meaning once released; `rulec explain CODE` prints the
+/// checker, `RC4xxx` lints, `RC5xxx` rule tests (`rulec test`). A code never changes meaning once released; `rulec explain CODE` prints the
 /// explanation with a bad and a good example.
 public struct DiagnosticCode: Hashable, Sendable, Comparable {
   public let id: String

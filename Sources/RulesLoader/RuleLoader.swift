@@ -79,6 +79,28 @@ public struct RuleLoader {
     return (named.isEmpty ? [] : [named]) + sets
   }
 
+  /// The rule test files (`*.ruletest`) named, and those in the folders named and their subfolders
+  /// (hidden ones skipped), sorted within each folder.
+  public static func testFiles(_ paths: [String]) throws(LoadError) -> [String] {
+    var out: [String] = []
+    let fm = FileManager.default
+    for path in paths {
+      var isFolder: ObjCBool = false
+      guard fm.fileExists(atPath: path, isDirectory: &isFolder) else {
+        throw LoadError(description: "cannot read \(path): \(String(cString: strerror(ENOENT)))")
+      }
+      guard isFolder.boolValue else {
+        out.append(path)
+        continue
+      }
+      let found = (fm.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+        .filter { $0.hasSuffix(".ruletest") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+        .sorted()
+      out += found.map { path == "." ? $0 : (path as NSString).appendingPathComponent($0) }
+    }
+    return out
+  }
+
   /// Reads a file's bytes.
   public static func read(_ path: String) throws(LoadError) -> SourceFile {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -3,6 +3,7 @@ import RulecCommands
 import RulesDiagnostics
 import RulesLoader
 import RulesSource
+import RulesTesting
 import Testing
 
 /// Every diagnostic code has a bad file in Golden/codes and its exact expected output, human and JSON.
@@ -10,7 +11,7 @@ import Testing
   static let codes = DiagnosticCode.all.map(\.id)
 
   static func input(for code: String) -> String? {
-    for ext in ["rule", "yaml"] {
+    for ext in ["rule", "yaml", "ruletest"] {
       let path = TestPaths.golden.appendingPathComponent("codes/\(code).\(ext)").path
       if FileManager.default.fileExists(atPath: path) { return path }
     }
@@ -19,6 +20,19 @@ import Testing
 
   static func run(_ code: String, format: OutputFormat) -> (String, Int32) {
     let path = input(for: code)!
+    if path.hasSuffix(".ruletest") {
+      // A rule test file (RC5xxx), run against `codes/example.rule`: its diagnostics, as `rulec
+      // check` prints them, then the results.
+      if format == .json {
+        let sink = DiagnosticSink()
+        _ = TestRunner(sink: sink).run(SourceFile(path: path, bytes: Array(FileManager.default.contents(atPath: path)!)))
+        return (TestPaths.relativize(DiagnosticRenderer.json(sink.sorted)), sink.hasErrors ? 2 : 0)
+      }
+      var out = Capture()
+      var err = Capture()
+      let status = Test.execute(paths: [path], format: .human, out: &out, err: &err)
+      return (RuleTestTests.timeless(TestPaths.relativize(err.text + out.text)), status)
+    }
     let concepts = TestPaths.golden.appendingPathComponent("codes/\(code).concepts").path
     var out = Capture()
     let status = Check.execute(
@@ -32,7 +46,7 @@ import Testing
     try #require(Self.input(for: code) != nil, "no golden input for \(code)")
     let (text, status) = Self.run(code, format: .human)
     #expect(text.contains("[\(code)]"), "the bad file for \(code) does not produce \(code)")
-    #expect(status == (text.contains("error[") ? 1 : 0))
+    #expect(status == (text.contains("error[") ? (code.hasPrefix("RC5") ? 2 : 1) : 0))
     assertGolden(text, "codes/\(code).human")
   }
 

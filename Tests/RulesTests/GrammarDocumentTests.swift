@@ -1,6 +1,7 @@
 import Foundation
 import RulesDiagnostics
 import RulesSema
+import RulesTesting
 import Testing
 
 /// Every example in Grammar.md checks as the document says, and its code table matches the catalogue.
@@ -26,7 +27,7 @@ import Testing
           open.body += line + "\n"
           current = open
         }
-      } else if line.hasPrefix("```"), ["rule", "pre", "post", "yaml"].contains(String(line.dropFirst(3))) {
+      } else if line.hasPrefix("```"), ["rule", "pre", "post", "yaml", "ruletest"].contains(String(line.dropFirst(3))) {
         current = Example(kind: String(line.dropFirst(3)), body: "", line: index + 1)
       }
     }
@@ -35,7 +36,7 @@ import Testing
 
   @Test func documentHasExamplesOfEveryKind() {
     let kinds = Set(Self.examples.map(\.kind))
-    #expect(kinds == ["rule", "pre", "post", "yaml"])
+    #expect(kinds == ["rule", "pre", "post", "yaml", "ruletest"])
     #expect(Self.examples.count >= 15)
   }
 
@@ -47,6 +48,17 @@ import Testing
       let first = body.prefix { $0 != "\n" }
       expected = String(first.dropFirst("# expect: ".count))
       body = String(body.dropFirst(first.count + 1))
+    }
+    if example.kind == "ruletest" {
+      // A rule test file, run against the catalogue's example rules: it passes, or gives its code.
+      let (diagnostics, results) = runTests(body)
+      if let expected {
+        #expect(codes(diagnostics).contains(expected), "expected \(expected), found \(codes(diagnostics))")
+      } else {
+        #expect(diagnostics.isEmpty, "expected no diagnostics, found \(codes(diagnostics))")
+        #expect(!results.isEmpty && results.allSatisfy { $0.status == .passed }, "\(results.map { ($0.name, $0.status, $0.failures.map(\.got)) })")
+      }
+      return
     }
     let text: String
     let path: String

@@ -5,6 +5,7 @@ import RulesDiagnostics
 import RulesSema
 import RulesSource
 import RulesSyntax
+import RulesTesting
 import Testing
 
 /// Paths and helpers shared by the tests.
@@ -77,4 +78,16 @@ func collector(pre: String? = nil, post: String? = nil, map: String? = nil) -> S
 /// Reads a file under the package root.
 func read(_ relative: String) -> String {
   String(decoding: FileManager.default.contents(atPath: TestPaths.path(relative)) ?? Data(), as: UTF8.self)
+}
+
+/// Runs a rule test file's text against `rules` (written as `example.rule` beside it, in a folder
+/// of its own); returns the diagnostics and the results.
+func runTests(_ text: String, rules: String = DiagnosticCode.exampleRules) -> ([Diagnostic], [CaseResult]) {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
+  try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: folder) }
+  try? rules.write(toFile: folder + "/example.rule", atomically: true, encoding: .utf8)
+  let sink = DiagnosticSink()
+  let results = TestRunner(sink: sink).run(SourceFile(path: folder + "/example.ruletest", text: text))
+  return (sink.sorted, results)
 }

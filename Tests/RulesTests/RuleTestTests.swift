@@ -1,0 +1,179 @@
+import Foundation
+import RulecCommands
+import RulesDiagnostics
+import RulesSource
+import RulesTesting
+import Testing
+
+/// `rulec test`: rule test files read, run on the engine, and reported (Grammar.md §13).
+@Suite struct RuleTestTests {
+  /// An output of the general model with one concept.
+  static func event(input: String, value: Double, createdAt: String = "2024-03-02T08:00:00Z", model: String = "general-image-recognition") -> String {
+    #"{"id": "out-\#(input)", "status": {"code": 10000}, "created_at": "\#(createdAt)", "model": {"id": "\#(model)", "user_id": "clarifai", "app_id": "main"}, "input": {"id": "\#(input)"}, "data": {"concepts": [{"id": "dog", "value": \#(value)}]}}"#
+  }
+
+  /// Times vary from run to run: golden output shows them as `T`.
+  static func timeless(_ text: String) -> String {
+    text.replacingOccurrences(of: #"\(\d+\.\d+ (ms|s)\)"#, with: "(T)", options: .regularExpression)
+      .replacingOccurrences(of: #"time="\d+\.\d+""#, with: #"time="T""#, options: .regularExpression)
+      .replacingOccurrences(of: #""seconds": [0-9.e-]+"#, with: #""seconds": T"#, options: .regularExpression)
+  }
+
+  @Test func theExampleRulesPassTheirTests() {
+    var out = Capture()
+    var err = Capture()
+    let status = Test.execute(paths: [TestPaths.rules.path], format: .human, out: &out, err: &err)
+    #expect(status == 0, "\(out.text)\(err.text)")
+    #expect(err.text.isEmpty)
+    // Every example rule file has tests.
+    let ruleFiles = (try? FileManager.default.contentsOfDirectory(atPath: TestPaths.rules.path))?.filter { $0.hasSuffix(".rule") } ?? []
+    for file in ruleFiles {
+      let tests = TestPaths.rules.appendingPathComponent(file.replacingOccurrences(of: ".rule", with: ".ruletest")).path
+      #expect(FileManager.default.fileExists(atPath: tests), "no tests for rules/\(file)")
+    }
+    #expect(out.text.contains(" passed (") && !out.text.contains("✘"))
+  }
+
+  @Test func stateCarriesAcrossTheEventsOfACaseAndNoFurther() {
+    let rules = DiagnosticCode.exampleRules.replacingOccurrences(of: "    require max(concepts) < 0.6\n", with: "    require max(concepts) < 0.6\n    limit 1 per hour\n")
+    let text = """
+      rules "example.rule"
+
+      test "one an hour" {
+        event \(Self.event(input: "a", value: 0.2))
+        expect demo accepted
+        event \(Self.event(input: "b", value: 0.2, createdAt: "2024-03-02T08:30:00Z"))
+        expect demo dropped at line 7
+        event \(Self.event(input: "c", value: 0.2, createdAt: "2024-03-02T09:00:01Z"))
+        expect demo accepted
+        event \(Self.event(input: "a", value: 0.1, createdAt: "2024-03-02T10:00:01Z"))
+        expect demo repeated
+      }
+
+      test "a case starts afresh" {
+        event \(Self.event(input: "b", value: 0.2, createdAt: "2024-03-02T08:30:00Z"))
+        expect demo accepted id "demo-b-
+      }
+
+      """
+    // The id is a prefix of the collector and the input, then a digest: find it first.
+    let (_, first) = runTests(text.replacingOccurrences(of: #"expect demo accepted id "demo-b-"#, with: "expect demo accepted"), rules: rules)
+    #expect(first.map(\.status) == [.passed, .passed], "\(first.map { $0.failures.map(\.got) })")
+    let (diagnostics, results) = runTests(text.replacingOccurrences(of: #"id "demo-b-"#, with: #"id "demo-b-0""#), rules: rules)
+    #expect(diagnostics.isEmpty)
+    #expect(results.map(\.status) == [.passed, .failed])
+    #expect(results[1].failures.first?.got.hasPrefix("accepted id \"demo-b-") == true, "\(results[1].failures)")
+  }
+
+  @Test func aFailurePrintsWhatWasExpectedWhatHappenedAndTheTrace() {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try? DiagnosticCode.exampleRules.write(toFile: folder + "/example.rule", atomically: true, encoding: .utf8)
+    try? """
+      rules "example.rule"
+
+      test "passes" {
+        event \(Self.event(input: "a", value: 0.2))
+        expect demo accepted
+      }
+
+      test "fails twice" {
+        event \(Self.event(input: "b", value: 0.9))
+        expect demo accepted
+        event \(Self.event(input: "c", value: 0.2))
+        expect demo dropped in pre_queue
+        event \(Self.event(input: "d", value: 0.2, model: "other"))
+        expect demo ignored
+      }
+
+      """.write(toFile: folder + "/example.ruletest", atomically: true, encoding: .utf8)
+    for format in TestFormat.allCases {
+      var out = Capture()
+      var err = Capture()
+      let status = Test.execute(paths: [folder], format: format, out: &out, err: &err)
+      #expect(status == 1)
+      #expect(err.text.isEmpty)
+      let text = Self.timeless(out.text.replacingOccurrences(of: folder + "/", with: ""))
+      assertGolden(text, "ruletest/failure.\(format == .human ? "txt" : format.rawValue == "json" ? "json" : "xml")")
+    }
+  }
+
+  @Test func problemsInTestFilesAreLocatedAndNothingRuns() {
+    let text = """
+      rules "example.rule"
+
+      test "typographic quotes pasted from a document" {
+        event \(Self.event(input: "a", value: 0.2))
+        expect demo “accepted”
+      }
+
+      test “unquoted” {
+        expect demo accepted
+        event {"status": {"code": 10000}, "model": {"id": "general-image-recognition"}, "input": {"id": "x"}, "data": {"concepts": 7}}
+        expect dmeo accepted
+        expect demo dropped at line 2
+        expect demo collected
+        event "missing.jsonl:3"
+        event "no-line-number"
+        event {"unclosed": [1, 2
+      }
+
+      """
+    let sink = DiagnosticSink()
+    let file = SourceFile(path: "bad.ruletest", text: text)
+    _ = TestParser.parse(file, sink: sink)
+    let renderer = DiagnosticRenderer(colored: false)
+    let parsed = sink.sorted.map { renderer.render($0) }.joined(separator: "\n")
+    assertGolden(parsed, "ruletest/syntax-errors.txt")
+    // A file that parses: the runner finds what only the rules and the events can tell.
+    let (diagnostics, results) = runTests(
+      """
+      rules "example.rule"
+
+      test "passes" {
+        event \(Self.event(input: "a", value: 0.2))
+        expect demo accepted
+      }
+
+      test "cannot run" {
+        event {"status": {"code": 10000}, "model": {"id": "general-image-recognition"}, "input": {"id": "x"}, "data": {"concepts": 7}}
+        expect dmeo accepted
+        expect demo dropped at line 2
+        event "missing.jsonl:3"
+        expect demo accepted
+      }
+
+      """)
+    #expect(codes(diagnostics) == ["RC5002", "RC5001", "RC5003", "RC5002"], "\(codes(diagnostics))")
+    #expect(results.map(\.status) == [.passed, .error])
+  }
+
+  @Test func noTestFilesIsAnErrorNotAPass() {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var out = Capture()
+    var err = Capture()
+    #expect(Test.execute(paths: [folder], format: .human, out: &out, err: &err) == 2)
+    #expect(err.text.contains("no test files (*.ruletest)"))
+    #expect(Test.execute(paths: [folder + "/nope"], format: .human, out: &out, err: &err) == 2)
+    #expect(err.text.contains("No such file or directory"))
+  }
+
+  @Test func rulesThatDoNotCheckMakeTheirCasesErrors() {
+    let (diagnostics, results) = runTests(
+      """
+      rules "example.rule"
+
+      test "anything" {
+        event \(Self.event(input: "a", value: 0.2))
+        expect demo accepted
+      }
+
+      """, rules: "collector demo {\n  source clarifai/main/general-image-recognition\n}\n")
+    #expect(codes(diagnostics).contains("RC5004"))
+    #expect(codes(diagnostics).contains { $0.hasPrefix("RC3") }, "the rules' own errors are shown: \(codes(diagnostics))")
+    #expect(results.map(\.status) == [.error])
+  }
+}
