@@ -21,13 +21,7 @@ enum Folding {
 
   /// Appends the operands (linear in the chain's length; concatenating arrays was quadratic).
   static func chain(_ e: Expr, and: Bool, into out: inout [Expr]) {
-    let e = strip(e)
-    switch e.kind {
-    case .binary(.and, let l, let r) where and, .binary(.or, let l, let r) where !and:
-      chain(l, and: and, into: &out)
-      chain(r, and: and, into: &out)
-    default: out.append(e)
-    }
+    out += e.chainOperands(and ? .and : .or, throughParentheses: true)
   }
 
   /// The value of a condition known at compile time: literals, and comparisons of two constants.
@@ -35,18 +29,14 @@ enum Folding {
     switch strip(e).kind {
     case .bool(let b): return b
     case .not(let inner): return decide(inner).map { !$0 }
-    case .binary(.and, let l, let r):
-      let a = decide(l)
-      let b = decide(r)
-      if a == false || b == false { return false }
-      if a == true && b == true { return true }
-      return nil
-    case .binary(.or, let l, let r):
-      let a = decide(l)
-      let b = decide(r)
-      if a == true || b == true { return true }
-      if a == false && b == false { return false }
-      return nil
+    case .binary(.and, _, _):
+      let known = chain(e, and: true).map(decide)
+      if known.contains(false) { return false }
+      return known.allSatisfy { $0 == true } ? true : nil
+    case .binary(.or, _, _):
+      let known = chain(e, and: false).map(decide)
+      if known.contains(true) { return true }
+      return known.allSatisfy { $0 == false } ? false : nil
     case .binary(let op, let l, let r) where op.isComparison:
       guard let a = Constant.number(l), let b = Constant.number(r) else { return nil }
       switch op {

@@ -28,12 +28,17 @@ extension CollectorEngine {
 
   /// The comparisons at the top of a condition (through `and`, `or`, `not` and parentheses).
   static func comparisons(_ e: Expr) -> [Expr] {
-    switch e.kind {
-    case .binary(.and, let l, let r), .binary(.or, let l, let r): return comparisons(l) + comparisons(r)
-    case .not(let x), .paren(let x): return comparisons(x)
-    case .binary: return [e]
-    default: return []
+    var out: [Expr] = []
+    var pending = [e]  // a stack of its own: a chain of 1,000 operands is a tree 1,000 deep
+    while let e = pending.popLast() {
+      switch e.kind {
+      case .binary(.and, let l, let r), .binary(.or, let l, let r): pending += [r, l]
+      case .not(let x), .paren(let x): pending.append(x)
+      case .binary: out.append(e)
+      default: break
+      }
     }
+    return out
   }
 
   static func show(_ v: Value) -> String {

@@ -321,16 +321,25 @@ public final class ReferenceEvaluator: @unchecked Sendable {
 
   func binary(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, _ ctx: Context) -> Value {
     switch op {
-    case .and: return .bool(evaluate(lhs, ctx).isTrue && evaluate(rhs, ctx).isTrue)
-    case .or: return .bool(evaluate(lhs, ctx).isTrue || evaluate(rhs, ctx).isTrue)
+    // Chains are walked in a loop, not recursed into once per operand (Expr.chainOperands).
+    case .and:
+      return .bool(Expr(.binary(op, lhs, rhs), lhs.range).chainOperands(.and).allSatisfy { evaluate($0, ctx).isTrue })
+    case .or:
+      return .bool(Expr(.binary(op, lhs, rhs), lhs.range).chainOperands(.or).contains { evaluate($0, ctx).isTrue })
     case .add, .subtract, .multiply, .divide:
-      guard let a = evaluate(lhs, ctx).number, let b = evaluate(rhs, ctx).number else { return .missing }
-      switch op {
-      case .add: return .number(checked: a + b)
-      case .subtract: return .number(checked: a - b)
-      case .multiply: return .number(checked: a * b)
-      default: return .number(checked: a / b)
+      // Left-associative: `a - b + c` is `(a - b) + c`; the chain folded in a loop.
+      let (head, steps) = Expr(.binary(op, lhs, rhs), lhs.range).leftChain()!
+      var value = evaluate(head, ctx)
+      for (o, operand) in steps {
+        guard let a = value.number, let b = evaluate(operand, ctx).number else { return .missing }
+        switch o {
+        case .add: value = .number(checked: a + b)
+        case .subtract: value = .number(checked: a - b)
+        case .multiply: value = .number(checked: a * b)
+        default: value = .number(checked: a / b)
+        }
       }
+      return value
     default:
       return .bool(compare(op, evaluate(lhs, ctx), evaluate(rhs, ctx)))
     }

@@ -427,25 +427,54 @@ struct ExpressionChecker {
     }
   }
 
+  /// The operands of a chain of one family of operators (`or`; `and`; `+`/`-`; `*`/`/`), in
+  /// order. The parser builds chains left-deep, so the left spine is walked in a loop: the checker's
+  /// depth does not grow with a chain's length (1,000 operands overflowed a thread's stack under
+  /// the address sanitizer).
+  static func chain(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr) -> [Expr] {
+    func family(_ o: BinaryOperator) -> Int {
+      switch o {
+      case .or: 0
+      case .and: 1
+      case .add, .subtract: 2
+      case .multiply, .divide: 3
+      default: -1
+      }
+    }
+    var operands = [rhs]
+    var left = lhs
+    while case .binary(let o, let l, let r) = left.kind, family(o) == family(op) {
+      operands.append(r)
+      left = l
+    }
+    operands.append(left)
+    return operands.reversed()
+  }
+
   mutating func inferBinary(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, _ range: SourceRange) -> Typed {
     switch op {
     case .and, .or:
-      let l = infer(lhs)
-      let r = infer(rhs)
-      for (t, e) in [(l, lhs), (r, rhs)] where t.type != .bool && t.type != .invalid {
-        error(SemaMessage.typeMismatch("'\(op.rawValue)' needs conditions on both sides, found \(t.type.display)"), e.range)
-        return .invalid
+      var result = Typed(type: .bool)
+      for e in Self.chain(op, lhs, rhs) {
+        let t = infer(e)
+        if t.type != .bool && t.type != .invalid {
+          error(SemaMessage.typeMismatch("'\(op.rawValue)' needs conditions on both sides, found \(t.type.display)"), e.range)
+          result = .invalid
+        }
       }
-      return Typed(type: .bool)
+      return result
     case .add, .subtract, .multiply, .divide:
-      let l = infer(lhs)
-      let r = infer(rhs)
-      if l.type == .invalid || r.type == .invalid { return .invalid }
-      for (t, e) in [(l, lhs), (r, rhs)] where t.type != .number && t.type != .dynamic {
-        error(SemaMessage.typeMismatch("'\(op.rawValue)' needs numbers, found \(t.type.display)"), e.range)
-        return .invalid
+      var result = Typed(type: .number)
+      for e in Self.chain(op, lhs, rhs) {
+        let t = infer(e)
+        if t.type == .invalid {
+          result = .invalid
+        } else if t.type != .number && t.type != .dynamic {
+          error(SemaMessage.typeMismatch("'\(op.rawValue)' needs numbers, found \(t.type.display)"), e.range)
+          result = .invalid
+        }
       }
-      return Typed(type: .number)
+      return result
     default:
       break
     }
@@ -545,16 +574,19 @@ public enum Constant {
     case .number(let v, _, _): return v
     case .paren(let inner): return number(inner)
     case .negate(let inner): return number(inner).map { -$0 }
-    case .binary(let op, let l, let r) where op.isArithmetic:
-      guard let a = number(l), let b = number(r) else { return nil }
-      let v: Double =
-        switch op {
-        case .add: a + b
-        case .subtract: a - b
-        case .multiply: a * b
-        default: a / b
+    case .binary(let op, _, _) where op.isArithmetic:
+      guard let (head, steps) = e.leftChain(), var v = number(head) else { return nil }
+      for (o, operand) in steps {
+        guard let b = number(operand) else { return nil }
+        switch o {
+        case .add: v += b
+        case .subtract: v -= b
+        case .multiply: v *= b
+        default: v /= b
         }
-      return v.isFinite ? v : nil
+        guard v.isFinite else { return nil }
+      }
+      return v
     default: return nil
     }
   }

@@ -3,6 +3,7 @@ import PropertyBased
 import RulesDiagnostics
 import RulesSource
 import RulesCompiler
+import RulesEngine
 import RulesEvents
 import RulesSema
 import RulesSyntax
@@ -104,6 +105,50 @@ import Testing
     let chain = (0..<5000).map { "    c\($0) -> c\($0 + 1)" }.joined(separator: "\n")
     let map = check(collector(pre: "    sample 10%", map: "map {\n\(chain)\n  }"))
     #expect(!map.isEmpty && map.allSatisfy { $0.severity != .error })
+  }
+
+  /// Chains at the limit on a thread with a small stack (256 KiB, half of a secondary thread's on macOS):
+  /// every stage, from parsing to both evaluators and `--explain`, walks a chain without recursing
+  /// once per operand (the checker did, and overflowed under the address sanitizer).
+  @Test func chainsAtTheLimitFitASmallStack() throws {
+    func terms(_ n: Int, _ join: String) -> String { (0..<n).map { "concept(c\($0)) > 0.5" }.joined(separator: join) }
+    let conditions = [
+      terms(1000, " or "), terms(1000, " and "), "1" + String(repeating: " + 1", count: 999) + " > 0",
+      "1" + String(repeating: " - 1", count: 999) + " < 0", "2" + String(repeating: " * 1", count: 999) + " > 0",
+    ]
+    let event = #"{"id":"o","status":{"code":10000},"model":{"id":"general-image-recognition","user_id":"clarifai","app_id":"main"},"input":{"id":"in-1"},"data":{"concepts":[{"id":"c7","value":0.9}]}}"#
+    for condition in conditions {
+      let text = collector(pre: "    require " + condition)
+      final class Box: @unchecked Sendable { var lines: [String] = [] }  // written by the thread, read after it signals
+      let box = Box()
+      let done = DispatchSemaphore(value: 0)
+      let thread = Thread {
+        var outcome: [String] = []
+        let sink = DiagnosticSink()
+        let file = Parser.parse(SourceFile(path: "t.rule", text: text), sink: sink)
+        let program = Checker(sink: sink).check([file])
+        outcome.append("diagnostics \(codes(sink.sorted))")
+        _ = Printer.format(file)
+        for evaluator in CollectorEngine.Evaluator.allCases {
+          guard var engine = try? CollectorEngine(program: program, evaluator: evaluator) else { continue }
+          engine.explainInput = "in-1"
+          engine.recordsVerdicts = true
+          let decoded = Array(event.utf8).withUnsafeBufferPointer { try? engine.decoder.decode(line: $0, lineNumber: 1) }
+          Array(event.utf8).withUnsafeBufferPointer { line in
+            for e in decoded ?? [] { engine.offer(e, line: line) }
+          }
+          outcome.append("\(evaluator): \(engine.verdicts.map(\.accepted))")
+        }
+        box.lines = outcome
+        done.signal()
+      }
+      thread.stackSize = 256 << 10
+      thread.start()
+      done.wait()
+      let outcome = box.lines
+      #expect(outcome.count == 3 && outcome[0] == "diagnostics []", "\(outcome)")
+      #expect(Set(outcome.dropFirst().map { $0.split(separator: ":")[1] }).count == 1, "the evaluators disagree: \(outcome)")
+    }
   }
 
   @Test func hugeLineNULBytesAndTruncation() {

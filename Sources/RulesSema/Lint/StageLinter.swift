@@ -139,32 +139,12 @@ struct StageLinter {
     return false
   }
 
-  func conjunction(_ e: Expr) -> [Expr] {
-    var out: [Expr] = []
-    Self.flatten(e, or: false, into: &out)
-    return out
-  }
+  /// The operands of a chain of `and` (of `or`), through parentheses, in order, with a stack of
+  /// its own (`Expr.chainOperands`): linear in the chain's length (concatenating the halves' arrays
+  /// was quadratic, and a 1,000-term `or` took seconds to lint) and at a constant depth.
+  func conjunction(_ e: Expr) -> [Expr] { e.chainOperands(.and, throughParentheses: true) }
 
-  func disjunction(_ e: Expr) -> [Expr] {
-    var out: [Expr] = []
-    Self.flatten(e, or: true, into: &out)
-    return out
-  }
-
-  /// The operands of a chain of `or` (or of `and`), through parentheses, in order, appended to
-  /// `out`: linear in the chain's length (concatenating the halves' arrays was quadratic, and a
-  /// 1,000-term `or` took seconds to lint).
-  static func flatten(_ e: Expr, or: Bool, into out: inout [Expr]) {
-    var e = e
-    while case .paren(let inner) = e.kind { e = inner }
-    switch e.kind {
-    case .binary(.or, let l, let r) where or, .binary(.and, let l, let r) where !or:
-      flatten(l, or: or, into: &out)
-      flatten(r, or: or, into: &out)
-    default:
-      out.append(e)
-    }
-  }
+  func disjunction(_ e: Expr) -> [Expr] { e.chainOperands(.or, throughParentheses: true) }
 
   /// The range of values a quantity can take at all.
   func domain(of q: Expr) -> Interval {

@@ -142,3 +142,38 @@ public enum BinaryOperator: String, Sendable {
     }
   }
 }
+
+extension Expr {
+  /// The operands of the chain of `op` rooted here (`a or b or c` → `[a, b, c]`), in order,
+  /// through parentheses when `throughParentheses`. With a stack of its own: the parser builds
+  /// chains left-deep, up to `Parser.chainLimit` operands, and passes that recursed once per
+  /// operand overflowed a small thread stack.
+  public func chainOperands(_ op: BinaryOperator, throughParentheses: Bool = false) -> [Expr] {
+    var out: [Expr] = []
+    var pending = [self]
+    while var e = pending.popLast() {
+      if throughParentheses { while case .paren(let inner) = e.kind { e = inner } }
+      if case .binary(let o, let l, let r) = e.kind, o == op {
+        pending.append(r)
+        pending.append(l)
+      } else {
+        out.append(e)
+      }
+    }
+    return out
+  }
+
+  /// A binary operation as a left-deep chain of operators of one precedence (`a - b + c` is
+  /// `(a - b) + c`): its first operand, then each operator with its right operand, in order.
+  /// Comparisons do not chain. Walked in a loop, as `chainOperands`.
+  public func leftChain() -> (head: Expr, steps: [(BinaryOperator, Expr)])? {
+    guard case .binary(let op, let lhs, let rhs) = kind else { return nil }
+    var steps = [(op, rhs)]
+    var head = lhs
+    while !op.isComparison, case .binary(let o, let l, let r) = head.kind, o.precedence == op.precedence {
+      steps.append((o, r))
+      head = l
+    }
+    return (head, steps.reversed())
+  }
+}

@@ -10,23 +10,28 @@ public enum StatementWalker {
     }
   }
 
-  public static func walk(_ e: Expr, _ visit: (Expr) -> Void) {
-    visit(e)
-    switch e.kind {
-    case .list(let items): for item in items { walk(item, visit) }
-    case .call(_, let args): for arg in args { walk(arg, visit) }
-    case .collection(let c), .quantifier(_, let c):
-      if let list = c.list { walk(list, visit) }
-      switch c.filter {
-      case .where(let p): walk(p, visit)
-      case .compare(_, let rhs): walk(rhs, visit)
-      case nil: break
+  /// Pre-order, with a stack of its own rather than recursion: a chain of 1,000 operands is a tree
+  /// 1,000 deep, and a thread's stack is not the place for it.
+  public static func walk(_ root: Expr, _ visit: (Expr) -> Void) {
+    var pending = [root]
+    while let e = pending.popLast() {
+      visit(e)
+      var children: [Expr] = []
+      switch e.kind {
+      case .list(let items): children = items
+      case .call(_, let args): children = args
+      case .collection(let c), .quantifier(_, let c):
+        if let list = c.list { children.append(list) }
+        switch c.filter {
+        case .where(let p): children.append(p)
+        case .compare(_, let rhs): children.append(rhs)
+        case nil: break
+        }
+      case .not(let x), .negate(let x), .paren(let x): children = [x]
+      case .binary(_, let l, let r): children = [l, r]
+      default: break
       }
-    case .not(let x), .negate(let x), .paren(let x): walk(x, visit)
-    case .binary(_, let l, let r):
-      walk(l, visit)
-      walk(r, visit)
-    default: break
+      pending += children.reversed()  // the first child is visited next
     }
   }
 

@@ -251,15 +251,20 @@ public struct Printer {
     case .negate(let operand):
       out += "-"
       child(operand, minimum: 7, into: &out, c)
-    case .binary(let op, let lhs, let rhs):
+    case .binary(let op, _, _):
       let p = op.precedence
       // Comparisons do not chain and arithmetic is left-associative: parenthesise the right side.
       let comparison = p == 4
-      child(lhs, minimum: comparison ? p + 1 : p, into: &out, c)
-      out += " "
-      out += op.rawValue
-      out += " "
-      child(rhs, minimum: comparison || op.isArithmetic ? p + 1 : p, into: &out, c)
+      // A chain of one precedence is left-deep: printed in a loop (`leftChain`), so the depth
+      // does not grow with its length.
+      let (head, steps) = e.leftChain()!
+      child(head, minimum: comparison ? p + 1 : p, into: &out, c)
+      for (o, operand) in steps {
+        out += " "
+        out += o.rawValue
+        out += " "
+        child(operand, minimum: comparison || o.isArithmetic ? p + 1 : p, into: &out, c)
+      }
     case .paren(let inner):
       out += "("
       write(inner, into: &out, c)
