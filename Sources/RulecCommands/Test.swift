@@ -24,6 +24,12 @@ public struct Test: ParsableCommand {
   @Option(help: "Output format: human, json or junit (JUnit XML, for CI systems).")
   var format: TestFormat = .human
 
+  @Flag(help: "Report what the cases exercised of the rules: statements that never let an event through or never dropped one, and operands of and/or that never decided.")
+  var coverage = false
+
+  @Option(help: "Fail (exit 1) when the coverage is below this percentage; implies --coverage.")
+  var minCoverage: Double?
+
   @Option(help: "Colour: auto, always or never.")
   var color: ColorChoice = .auto
 
@@ -35,13 +41,16 @@ public struct Test: ParsableCommand {
   public func run() throws {
     var out = StandardOutput()
     var err = StandardError()
-    let code = Test.execute(paths: paths, format: format, colored: color.enabled(), out: &out, err: &err)
+    let code = Test.execute(
+      paths: paths, format: format, coverage: coverage || minCoverage != nil, minimumCoverage: minCoverage, colored: color.enabled(),
+      out: &out, err: &err)
     if code != 0 { throw ExitCode(code) }
   }
 
   /// Finds the test files under `paths`, runs them and prints the report; returns the exit status.
   public static func execute(
-    paths: [String], format: TestFormat, colored: Bool = false, out: inout some TextOutputStream, err: inout some TextOutputStream
+    paths: [String], format: TestFormat, coverage: Bool = false, minimumCoverage: Double? = nil, colored: Bool = false,
+    out: inout some TextOutputStream, err: inout some TextOutputStream
   ) -> Int32 {
     let started = DispatchTime.now().uptimeNanoseconds
     let files: [String]
@@ -57,6 +66,7 @@ public struct Test: ParsableCommand {
     }
     let sink = DiagnosticSink()
     let runner = TestRunner(sink: sink)
+    runner.measuresCoverage = coverage
     var results: [CaseResult] = []
     for path in files {
       guard let data = FileManager.default.contents(atPath: path) else {
@@ -67,7 +77,12 @@ public struct Test: ParsableCommand {
     }
     let renderer = DiagnosticRenderer(colored: colored)
     for d in sink.sorted { err.write(renderer.render(d) + "\n") }
-    let report = TestReport(results: results, files: files.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    let report = TestReport(
+      results: results, files: files.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+      coverage: coverage ? runner.coverage : nil, minimumCoverage: minimumCoverage)
+    if report.coverageTooLow, format != .human, let minimumCoverage {
+      err.write("rulec: coverage \(TestCoverage.percentText(runner.coverage.covered, runner.coverage.outcomes)) is below --min-coverage \(minimumCoverage)%\n")
+    }
     switch format {
     case .human: out.write(report.human(colored: colored))
     case .json: out.write(report.json)

@@ -82,6 +82,8 @@ public struct CollectorEngine {
   public var recordsVerdicts = false
   /// The input followed by `--explain`, and the trace: a line for every statement it met.
   public var explainInput: String?
+  /// When set, every statement met is counted into it (`rulec test --coverage`).
+  public var coverage: Coverage?
   public internal(set) var explanation: [String] = []
   /// Told of every accepted input, in order: its collector, destination id and item (`--forward`).
   public var onAccept: ((CheckedCollector, String, ArraySlice<UInt8>) -> Void)?
@@ -349,6 +351,7 @@ public struct CollectorEngine {
   /// the statement that dropped it (counted across both stages), or -1, and its inclusion probability.
   mutating func evaluate(_ index: Int, _ event: UnsafePointer<Event>, _ eventTime: Double) -> (droppedAt: Int32, probability: Double) {
     let explaining = explainInput != nil && explainInput == event.pointee.inputID
+    let covering = coverage != nil
     let preCount = preCounts[index]
     var probability = 1.0
     var droppedAt: Int32 = -1
@@ -373,6 +376,7 @@ public struct CollectorEngine {
         let ok = i != outcome.droppedAt
         report.count(index, base + i, ok)
         if explaining { explain(index, base + i, event.pointee, ok) }
+        if covering { cover(coverage!, index, base + i, event.pointee, ok) }
       }
       if let d = outcome.droppedAt { droppedAt = Int32(base + d) }
       probability *= outcome.inclusionProbability

@@ -31,7 +31,7 @@ public indirect enum Value: Sendable, Equatable {
     return nil
   }
 
-  var isTrue: Bool {
+  public var isTrue: Bool {
     if case .bool(true) = self { return true }
     return false
   }

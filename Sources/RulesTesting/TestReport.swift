@@ -7,11 +7,23 @@ public struct TestReport: Sendable {
   /// Test files read (a file whose cases all failed to parse still counts).
   public var files: Int
   public var seconds: Double
+  /// With `--coverage`: what the cases exercised.
+  public var coverage: TestCoverage?
+  /// `--min-coverage`: the run fails below this percentage.
+  public var minimumCoverage: Double?
 
-  public init(results: [CaseResult], files: Int, seconds: Double) {
+  public init(results: [CaseResult], files: Int, seconds: Double, coverage: TestCoverage? = nil, minimumCoverage: Double? = nil) {
     self.results = results
     self.files = files
     self.seconds = seconds
+    self.coverage = coverage
+    self.minimumCoverage = minimumCoverage
+  }
+
+  /// Whether the coverage is below `--min-coverage`.
+  public var coverageTooLow: Bool {
+    guard let minimumCoverage, let coverage else { return false }
+    return coverage.percent < minimumCoverage
   }
 
   public var passed: Int { results.count { $0.status == .passed } }
@@ -21,7 +33,7 @@ public struct TestReport: Sendable {
   /// 0 when every case passed, 1 when one failed, 2 when one could not run (or there were none).
   public var exitStatus: Int32 {
     if results.isEmpty || errors > 0 { return 2 }
-    return failed > 0 ? 1 : 0
+    return failed > 0 || coverageTooLow ? 1 : 0
   }
 
   static func duration(_ s: Double) -> String {
@@ -60,6 +72,10 @@ public struct TestReport: Sendable {
     if failed > 0 { summary += ", \(failed) failed" }
     if errors > 0 { summary += ", \(errors) not run (errors)" }
     out += summary + " (\(Self.duration(seconds)))\n"
+    if let coverage { out += coverage.human }
+    if coverageTooLow, let minimumCoverage, let coverage {
+      out += "coverage \(TestCoverage.percentText(coverage.covered, coverage.outcomes)) is below --min-coverage \(Self.number(minimumCoverage))%\n"
+    }
     return out
   }
 
@@ -98,7 +114,7 @@ public struct TestReport: Sendable {
           ("errors", .int(errors)), ("seconds", .double(seconds)),
         ])
       ),
-    ]).rendered() + "\n"
+    ] + (coverage.map { [("coverage", $0.json)] } ?? [])).rendered() + "\n"
   }
 
   /// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it: a `testsuite` per test file,
@@ -146,6 +162,8 @@ public struct TestReport: Sendable {
   }
 
   static func seconds(_ s: Double) -> String { String(format: "%.6f", s) }
+
+  static func number(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 
   /// A JUnit class name for a test file: its path from the current folder without the extension,
   /// dotted (`rules/combined.ruletest` → `rules.combined`); a file outside the current folder by

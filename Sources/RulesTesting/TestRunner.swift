@@ -74,8 +74,24 @@ public final class TestRunner {
     var reason: String
   }
 
+  /// Whether cases count what they exercise of their rules (`coverage` afterwards).
+  public var measuresCoverage = false
+  /// Per rules path, in the order first tested, what the cases exercised.
+  var measured: [(path: String, program: CheckedProgram, coverage: Coverage)] = []
+
   /// Problems of test files (and of the rules they name) go to `sink`.
   public init(sink: DiagnosticSink) { self.sink = sink }
+
+  /// What the cases run so far exercised of the rules they test.
+  public var coverage: TestCoverage { TestCoverage(measured.map { ($0.program, $0.coverage) }) }
+
+  func coverage(for program: CheckedProgram, path: String) -> Coverage? {
+    guard measuresCoverage else { return nil }
+    if let known = measured.first(where: { $0.path == path }) { return known.coverage }
+    let coverage = Coverage(program: program)
+    measured.append((path, program, coverage))
+    return coverage
+  }
 
   /// Reads a test file and runs its cases. A file with syntax errors runs none of them: each is
   /// reported as not run (and the file itself, when no case could be read).
@@ -114,7 +130,7 @@ public final class TestRunner {
     let source = file.source
     var result = CaseResult(file: source.path, name: test.name, location: source.location(of: test.range.start), status: .passed)
     let errorsBefore = sink.errorCount
-    guard let program = program(for: test, in: file) else {
+    guard let (program, path) = program(for: test, in: file) else {
       result.status = .error
       result.error = "its rules could not be loaded"
       return result
@@ -140,7 +156,9 @@ public final class TestRunner {
       result.error = "the test has errors"
       return result
     }
-    result.failures = evaluate(ready, engine: engine, ids: ids, source: source, checks: &result.checks)
+    var measuring = engine
+    measuring.coverage = coverage(for: program, path: path)
+    result.failures = evaluate(ready, engine: measuring, ids: ids, source: source, checks: &result.checks)
     if !result.failures.isEmpty {
       result.status = .failed
       // The trace of each failing event's input: the same case again, explaining that input.
@@ -153,7 +171,8 @@ public final class TestRunner {
 
   // MARK: Loading
 
-  func program(for test: TestCase, in file: TestFile) -> CheckedProgram? {
+  /// The program a case tests, with the path it was loaded from.
+  func program(for test: TestCase, in file: TestFile) -> (CheckedProgram, String)? {
     guard let rules = test.rules ?? file.rules else {
       sink.emit(
         DiagnosticMessage(.testRules, "test '\(test.name)' names no rules", help: "name them at the top of the file: rules \"collectors.rule\""),
@@ -182,7 +201,7 @@ public final class TestRunner {
       programs[path] = loaded
     }
     switch loaded {
-    case .success(let program): return program
+    case .success(let program): return (program, path)
     case .failure(let failure):
       sink.emit(
         DiagnosticMessage(.testRules, "cannot test '\(rules.value)': \(failure.reason)", help: "run rulec check \(rules.value)"),

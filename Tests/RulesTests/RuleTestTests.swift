@@ -149,6 +149,68 @@ import Testing
     #expect(results.map(\.status) == [.passed, .error])
   }
 
+  @Test func coverageNamesWhatNoCaseShowed() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // Line 6: an `or` of three; line 7: a drop that no case triggers.
+    try """
+      collector demo {
+        source clarifai/main/general-image-recognition
+        destination me/dataset
+        key env DEMO_KEY
+        pre_queue {
+          require concept(dog) > 0.9 or concept(cat) > 0.9 or concept(bird) > 0.9
+          drop if metadata.source == "test"
+        }
+      }
+
+      """.write(toFile: folder + "/example.rule", atomically: true, encoding: .utf8)
+    func event(_ input: String, _ concept: String, _ value: Double) -> String {
+      #"{"id": "o-\#(input)", "status": {"code": 10000}, "model": {"id": "general-image-recognition", "user_id": "clarifai", "app_id": "main"}, "input": {"id": "\#(input)"}, "data": {"concepts": [{"id": "\#(concept)", "value": \#(value)}]}}"#
+    }
+    try """
+      rules "example.rule"
+
+      test "a dog, and nothing" {
+        event \(event("a", "dog", 0.95))
+        expect demo accepted
+        event \(event("b", "fish", 0.95))
+        expect demo dropped at line 6
+      }
+
+      """.write(toFile: folder + "/example.ruletest", atomically: true, encoding: .utf8)
+    let sink = DiagnosticSink()
+    let runner = TestRunner(sink: sink)
+    runner.measuresCoverage = true
+    let results = runner.run(SourceFile(path: folder + "/example.ruletest", bytes: Array(FileManager.default.contents(atPath: folder + "/example.ruletest")!)))
+    #expect(results.map(\.status) == [.passed])
+    let coverage = runner.coverage
+    let statements = try #require(coverage.collectors.first?.statements)
+    #expect(statements.map(\.line) == [6, 7])
+    // Line 6 let one through and dropped one; of its operands, the dog decided (first true) and the
+    // bird decided (last, all false); the cat never did.
+    #expect((statements[0].passed, statements[0].dropped) == (1, 1))
+    #expect(statements[0].undecided.map(\.text) == ["concept(cat) > 0.9"])
+    #expect(statements[0].undecided.first?.location == LineColumn(line: 6, column: 35))
+    // Line 7 was met once (by the dog) and never dropped.
+    #expect((statements[1].passed, statements[1].dropped) == (1, 0))
+    // Outcomes: 2 + 3 for line 6 (4 shown), 2 for line 7 (1 shown).
+    #expect((coverage.covered, coverage.outcomes) == (5, 7))
+    var out = Capture()
+    var err = Capture()
+    #expect(Test.execute(paths: [folder], format: .human, coverage: true, out: &out, err: &err) == 0)
+    #expect(out.text.contains("coverage: 71.4% (5 of 7 outcomes)"))
+    #expect(out.text.contains("'concept(cat) > 0.9' never decided") && out.text.contains("never dropped an event"))
+    #expect(Test.execute(paths: [folder], format: .human, minimumCoverage: 80, out: &out, err: &err) == 0, "without --coverage, no minimum")
+    #expect(Test.execute(paths: [folder], format: .human, coverage: true, minimumCoverage: 80, out: &out, err: &err) == 1)
+    #expect(out.text.contains("coverage 71.4% is below --min-coverage 80%"))
+    var json = Capture()
+    #expect(Test.execute(paths: [folder], format: .json, coverage: true, minimumCoverage: 70, out: &json, err: &err) == 0)
+    let parsed = try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [String: Any]
+    #expect((parsed?["coverage"] as? [String: Any])?["percent"] as? Double == 71.4)
+  }
+
   @Test func noTestFilesIsAnErrorNotAPass() {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
     try? FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
