@@ -6,9 +6,9 @@ public struct Rulec: AsyncParsableCommand {
 
   public static let configuration = CommandConfiguration(
     commandName: "rulec",
-    abstract: "The rules engine behind ML collectors: check, run, test, serve, proxy, compile, format and explain collector rules.",
+    abstract: "The rules engine behind ML collectors: check, run, test, diff, serve, proxy, compile, format and explain collector rules.",
     version: version,
-    subcommands: [Check.self, Run.self, Test.self, Serve.self, Proxy.self, Compile.self, Fmt.self, Explain.self, Dlq.self])
+    subcommands: [Check.self, Run.self, Test.self, Diff.self, Serve.self, Proxy.self, Compile.self, Fmt.self, Explain.self, Dlq.self])
 
   public init() {}
 }
