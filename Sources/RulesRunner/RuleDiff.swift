@@ -245,14 +245,25 @@ public struct RuleDiff {
     }
   }
 
-  /// The source input id in a PostInputs item (`metadata.rulec.source_input_id`), read from its bytes.
+  /// The source input id in a PostInputs item (`metadata.rulec.source_input_id`), read from its bytes
+  /// with a plain scan (Foundation's `firstRange(of:)` made `diff` 13 times slower than `run`).
   public static func sourceInputID(_ item: ArraySlice<UInt8>) -> String? {
-    let key = Array(#""source_input_id":""#.utf8)
-    guard let start = item.firstRange(of: key)?.upperBound else { return nil }
-    var end = start
-    while end < item.endIndex && item[end] != UInt8(ascii: "\"") {
-      end += item[end] == UInt8(ascii: "\\") ? 2 : 1
+    item.withUnsafeBufferPointer { bytes -> String? in
+      let key: StaticString = #""source_input_id":""#
+      let keyBytes = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+      guard bytes.count > keyBytes.count else { return nil }
+      // Provenance is written last in an item: search from the end.
+      var k = bytes.count - keyBytes.count
+      while k >= 0 {
+        if bytes[k] == keyBytes[0] && bytes[k + 1] == keyBytes[1] && UnsafeBufferPointer(rebasing: bytes[k..<(k + keyBytes.count)]).elementsEqual(keyBytes) {
+          let start = k + keyBytes.count
+          var end = start
+          while end < bytes.count && bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
+          return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<min(end, bytes.count)]), as: UTF8.self)
+        }
+        k -= 1
+      }
+      return nil
     }
-    return String(decoding: item[start..<min(end, item.endIndex)], as: UTF8.self)
   }
 }
