@@ -131,14 +131,26 @@ public struct Diff: ParsableCommand {
       }
       var accepted = Array(repeating: Set<String>(), count: diff.program.collectors.count)
       let index = Dictionary(diff.program.collectors.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-      runner.onAccept = { collector, _, item in
-        if let k = index[collector.id], let source = RuleDiff.sourceInputID(item) { accepted[k].insert(source) }
+      // The accepted inputs are read back from the items the run writes, by their provenance: the
+      // plain path of the engine (an `onAccept` callback made each accept build its id as a String
+      // and copy its collector).
+      func note(_ block: [UInt8]) {
+        block.withUnsafeBufferPointer { all in
+          var start = 0
+          while start < all.count {
+            let end = all[start...].firstIndex(of: 10) ?? all.count
+            if let (collector, source) = RuleDiff.provenance(UnsafeBufferPointer(rebasing: all[start..<end])), let k = index[collector] {
+              accepted[k].insert(source)
+            }
+            start = end + 1
+          }
+        }
       }
       for path in events {
         do {
           let recording = try RecordingFile(path: path)
-          if let document = try recording.documentBytes(limit: Run.largestDocument), try runner.run(document: document, emit: { _ in }) { continue }
-          try runner.run(ChunkReader(source: recording.source()), emit: { _ in })
+          if let document = try recording.documentBytes(limit: Run.largestDocument), try runner.run(document: document, emit: note) { continue }
+          try runner.run(ChunkReader(source: recording.source()), emit: note)
         } catch {
           err.write("rulec: cannot read \(path): \(error)\n")
           return 2
