@@ -7,6 +7,7 @@ import RulesEngine
 import RulesEvents
 import RulesSema
 import RulesSyntax
+import RulesTesting
 import Testing
 
 /// Arbitrary bytes never crash or hang the front ends and the checker, and formatting is stable.
@@ -39,6 +40,34 @@ import Testing
         }
         _ = check(bytes: bytes, path: source == base ? "m.rule" : "m.yaml")
       }
+    }
+  }
+
+  /// Rule test files, mutated (or random bytes): the test-file parser never crashes or hangs, every
+  /// diagnostic lies inside the file, and a file that still parses runs against the example rules.
+  @Test func mutatedTestFilesNeverCrash() async {
+    let base = Array(read("rules/combined.ruletest").utf8)
+    let edits = Gen.int(in: 0...1_000_000_000).array(of: 1...12)
+    await propertyCheck(count: 200, input: edits, Gen.uint8()) { positions, byte in
+      var bytes = base
+      for (i, p) in positions.enumerated() where !bytes.isEmpty {
+        let at = p % bytes.count
+        switch i % 4 {
+        case 0: bytes[at] = byte
+        case 1: bytes.remove(at: at)
+        case 2: bytes.insert(byte, at: at)
+        default: bytes = Array(bytes[..<at])
+        }
+      }
+      let sink = DiagnosticSink()
+      let source = SourceFile(path: TestPaths.rules.appendingPathComponent("mutated.ruletest").path, bytes: bytes)
+      _ = TestRunner(sink: sink).run(source)
+      for d in sink.sorted where d.file.path == source.path {
+        #expect(d.range.start <= bytes.count && d.range.end <= bytes.count && d.range.start <= d.range.end, "\(d.code.id) at \(d.range)")
+      }
+    }
+    await propertyCheck(count: 200, input: Gen.uint8().array(of: 0...400)) { bytes in
+      _ = TestParser.parse(SourceFile(path: "random.ruletest", bytes: bytes), sink: DiagnosticSink())
     }
   }
 
