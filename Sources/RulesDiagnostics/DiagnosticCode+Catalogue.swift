@@ -285,6 +285,25 @@ extension DiagnosticCode {
     bad: "# nothing here yet\n",
     good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n")
 
+  public static let probabilityEquality = DiagnosticCode(
+    id: "RC4010", name: "probability-equality", severity: .warning,
+    summary: "a probability compared with == or != a number",
+    explanation: "Concept values and aggregates of them are floating-point probabilities computed by a model: `concept(dog) == 0.6` holds only for an output that is exactly 0.6, which almost never happens, and `!=` almost always holds. Compare with `<`, `>=`, or a band of values.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require concept(dog) == 0.6\n  }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require concept(dog) >= 0.6\n  }\n}\n")
+  public static let versionIDShape = DiagnosticCode(
+    id: "RC4011", name: "version-id-shape", severity: .warning,
+    summary: "a model version id that is not 32 hexadecimal characters",
+    explanation: "Clarifai's model version ids are 32 hexadecimal characters (`aa7f35c01e0642fda5cf400f543e7c40`). A version written otherwise (`v1`, a version number, a name) matches no output, so the collector would see nothing. Copy the id from the model's versions, or leave `version` out to watch every version.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition version v1\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition version aa7f35c01e0642fda5cf400f543e7c40\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n")
+  public static let collectsIntoSource = DiagnosticCode(
+    id: "RC4012", name: "collects-into-source", severity: .warning,
+    summary: "the destination is the app the collector watches",
+    explanation: "A collector copies inputs into a dataset app for labeling and training. Posting them into the app whose model it watches mixes the copies with the production traffic they came from (and, with a workflow on new inputs, predicts on them again). Collect into an app of its own.",
+    bad: "collector demo {\n  source acme/prod/detector\n  destination acme/prod\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n",
+    good: "collector demo {\n  source acme/prod/detector\n  destination acme/prod-review\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n")
+
   // Rule tests (`rulec test`, Grammar.md §13). Their examples are test files of the rules in
   // `DiagnosticCode.exampleRules`.
 
@@ -376,6 +395,9 @@ extension DiagnosticCode {
     .noEffect,
     .limitNotLast,
     .emptyFile,
+    .probabilityEquality,
+    .versionIDShape,
+    .collectsIntoSource,
     .testUnknownCollector,
     .testBadEvent,
     .testNoStatement,

@@ -55,6 +55,11 @@ public struct Checker {
       && s.utf8.allSatisfy { Lexer.isNameContinue($0) || $0 == UInt8(ascii: "-") }
   }
 
+  /// Whether a model version id has Clarifai's shape: 32 hexadecimal characters.
+  static func isVersionID(_ text: String) -> Bool {
+    text.utf8.count == 32 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+  }
+
   static func isResourceID(_ s: String) -> Bool {
     !s.isEmpty && s.utf8.count <= 128
       && s.utf8.allSatisfy { Lexer.isNameContinue($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
@@ -106,6 +111,9 @@ public struct Checker {
           if word.text != "*" && !Checker.isResourceID(word.text) {
             emit(SemaMessage.invalidID(what, word.text, help: "ids hold letters, digits, '_', '-' and '.', or '*' for any"), file, word.range)
           }
+        }
+        if let version = s.version, version.text != "*", Checker.isResourceID(version.text), !Checker.isVersionID(version.text) {
+          emit(SemaMessage.versionIDShape(version.text), file, version.range)
         }
         if let caller = s.caller, !caller.text.isEmpty, !Checker.isResourceID(caller.text) {
           emit(SemaMessage.invalidID("caller user id", caller.text, help: "omit 'caller' to collect every caller's predictions"), file, caller.range)
@@ -207,6 +215,11 @@ public struct Checker {
       lintMapUsage(m, clause: clause, map: map, usage: usage, file: file)
     }
 
+    if let source, let destination, source.user == destination.0, source.app == destination.1,
+      let clause = seenClauses["destination"]
+    {
+      emit(SemaMessage.collectsIntoSource("\(destination.0)/\(destination.1)"), file, clause.range)
+    }
     guard complete, let source, let destination, let key else { return nil }
     return CheckedCollector(
       id: id, description: description, file: file, range: c.range, source: source,

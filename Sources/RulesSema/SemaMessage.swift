@@ -125,6 +125,21 @@ public enum SemaMessage {
   public static let limitNotLast = DiagnosticMessage(
     .limitNotLast, "statements after 'limit' can drop inputs that already used its budget",
     help: "move 'limit' to the end of the stage")
+  public static func probabilityEquality(_ quantity: String, _ op: String) -> DiagnosticMessage {
+    DiagnosticMessage(
+      .probabilityEquality, "'\(quantity) \(op) …' compares a probability for exact equality",
+      help: "model probabilities are floating point and almost never exactly equal: compare with < or >=, or test a band (\(quantity) >= 0.55 and \(quantity) < 0.65)")
+  }
+  public static func versionIDShape(_ text: String) -> DiagnosticMessage {
+    DiagnosticMessage(
+      .versionIDShape, "model version id '\(text)' is not 32 hexadecimal characters",
+      help: "copy the version id from the model's page in Clarifai, or leave out 'version' to watch every version")
+  }
+  public static func collectsIntoSource(_ app: String) -> DiagnosticMessage {
+    DiagnosticMessage(
+      .collectsIntoSource, "the destination \(app) is the app the collector watches",
+      help: "collect into an app of its own (a dataset app): inputs copied into the watched app mix training data with the traffic it came from")
+  }
   public static let emptyFile = DiagnosticMessage(
     .emptyFile, "file defines no collectors", help: "add a 'collector ID { ... }' block")
 }

@@ -55,6 +55,10 @@ struct StageLinter {
           limitReported = true
         }
       }
+      switch statement.kind {
+      case .require(let condition), .dropIf(let condition): lintEquality(condition)
+      default: break
+      }
       func earlier(_ key: String) -> [DiagnosticNote] {
         known[key].map { [DiagnosticNote("earlier statement that limits '\(key)'", file: file, range: $0.1)] } ?? []
       }
@@ -254,6 +258,18 @@ struct StageLinter {
     guard atom.domain == .unit else { return false }
     let c = atom.interval.lo == -.infinity ? atom.interval.hi : atom.interval.lo
     return c < 0 || c > 1
+  }
+
+  /// `==` or `!=` between a probability (a concept's value, an aggregate of probabilities, a
+  /// region's value) and a number: model outputs are floating point and almost never exactly a given
+  /// value, so the comparison almost never (or almost always) holds.
+  func lintEquality(_ condition: Expr) {
+    StatementWalker.walk(condition) { e in
+      guard case .binary(let op, let l, let r) = e.kind, op == .equal || op == .notEqual else { return }
+      let quantity = Constant.number(r) != nil ? l : Constant.number(l) != nil ? r : nil
+      guard let quantity, Constant.number(quantity) == nil, isQuantity(quantity), domain(of: quantity) == .unit else { return }
+      emit(SemaMessage.probabilityEquality(Printer.expression(strip(quantity)), op.rawValue), e.range)
+    }
   }
 
   /// Whether a condition always holds (exactly, or whenever its quantity has a value).
