@@ -125,10 +125,12 @@ public enum SemaMessage {
   public static let limitNotLast = DiagnosticMessage(
     .limitNotLast, "statements after 'limit' can drop inputs that already used its budget",
     help: "move 'limit' to the end of the stage")
-  public static func probabilityEquality(_ quantity: String, _ op: String) -> DiagnosticMessage {
-    DiagnosticMessage(
-      .probabilityEquality, "'\(quantity) \(op) …' compares a probability for exact equality",
-      help: "model probabilities are floating point and almost never exactly equal: compare with < or >=, or test a band (\(quantity) >= 0.55 and \(quantity) < 0.65)")
+  public static func probabilityEquality(_ quantity: String, _ op: String, _ value: Double) -> DiagnosticMessage {
+    func show(_ d: Double) -> String { String(format: "%g", d) }
+    let band = "\(quantity) >= \(show(max(0, value - 0.05))) and \(quantity) < \(show(min(1, value + 0.05)))"
+    return DiagnosticMessage(
+      .probabilityEquality, "'\(quantity) \(op) \(show(value))' compares a probability for exact equality",
+      help: "model probabilities are floating point and almost never exactly \(show(value)): compare with < or >=, or test a band (\(band))")
   }
   public static func versionIDShape(_ text: String) -> DiagnosticMessage {
     DiagnosticMessage(

@@ -266,9 +266,10 @@ struct StageLinter {
   func lintEquality(_ condition: Expr) {
     StatementWalker.walk(condition) { e in
       guard case .binary(let op, let l, let r) = e.kind, op == .equal || op == .notEqual else { return }
-      let quantity = Constant.number(r) != nil ? l : Constant.number(l) != nil ? r : nil
-      guard let quantity, Constant.number(quantity) == nil, isQuantity(quantity), domain(of: quantity) == .unit else { return }
-      emit(SemaMessage.probabilityEquality(Printer.expression(strip(quantity)), op.rawValue), e.range)
+      guard let value = Constant.number(r) ?? Constant.number(l) else { return }
+      let quantity = Constant.number(r) != nil ? l : r
+      guard Constant.number(quantity) == nil, isQuantity(quantity), domain(of: quantity) == .unit else { return }
+      emit(SemaMessage.probabilityEquality(Printer.expression(strip(quantity)), op.rawValue, value), e.range)
     }
   }
 
