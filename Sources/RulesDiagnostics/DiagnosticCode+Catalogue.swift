@@ -74,6 +74,12 @@ extension DiagnosticCode {
     explanation: "`limit N per [M] UNIT` takes `second`, `minute`, `hour`, `day` or `week` (singular or plural).",
     bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { limit 100 per fortnight }\n}\n",
     good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue { limit 100 per 2 weeks }\n}\n")
+  public static let chainedComparison = DiagnosticCode(
+    id: "RC1013", name: "chained-comparison", severity: .error,
+    summary: "comparisons written as a chain (a < x < b)",
+    explanation: "A comparison compares two values; `0.2 < max(concepts) < 0.6` is not a range test. Write the two comparisons joined by `and`. The parser reads the chain that way after reporting it, so the rest of the file is still checked.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require 0.2 < max(concepts) < 0.6\n  }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require 0.2 < max(concepts) and max(concepts) < 0.6\n  }\n}\n")
   public static let yamlSyntax = DiagnosticCode(
     id: "RC2001", name: "yaml-syntax", severity: .error,
     summary: "the YAML file is not well-formed",
@@ -360,6 +366,7 @@ extension DiagnosticCode {
     .nestingTooDeep,
     .expectedExpression,
     .unknownTimeUnit,
+    .chainedComparison,
     .yamlSyntax,
     .yamlDuplicateKey,
     .yamlUnknownKey,

@@ -52,6 +52,9 @@ public enum SyntaxMessage {
   public static func expectedExpression(found: String) -> DiagnosticMessage {
     DiagnosticMessage(.expectedExpression, "expected an expression, found \(found)")
   }
+  public static func chainedComparison(_ text: String, fix: String) -> DiagnosticMessage {
+    DiagnosticMessage(.chainedComparison, "comparisons do not chain: '\(text)'", help: "write '\(fix)'")
+  }
   public static func unknownTimeUnit(_ name: String, suggestion: String?) -> DiagnosticMessage {
     DiagnosticMessage(
       .unknownTimeUnit, "unknown time unit '\(name)'",

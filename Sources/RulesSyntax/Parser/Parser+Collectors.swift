@@ -129,6 +129,15 @@ extension Parser {
       advance()
       let stage = parseStage(StageKind(rawValue: name)!)
       return finish(.stage(stage))
+    case "pre", "post" where peek().kind == .minus && `is`(peek(2), "queue"):
+      // `pre-queue` as prose writes it: one error with the fix, and the stage read as meant.
+      let hyphenated = SourceRange(keywordToken.range.start, peek(2).range.end)
+      error(SyntaxMessage.unknownClause("\(name)-queue", suggestion: "\(name)_queue"), hyphenated)
+      advance()
+      advance()
+      advance()
+      let stage = parseStage(name == "pre" ? .preQueue : .postQueue)
+      return finish(.stage(stage))
     default:
       let suggestion = Spelling.suggestion(for: name, among: Parser.clauseKeywords)
       error(SyntaxMessage.unknownClause(name, suggestion: suggestion), keywordToken.range)

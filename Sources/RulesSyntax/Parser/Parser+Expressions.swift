@@ -107,7 +107,14 @@ extension Parser {
       return lhs
     }
     let rhs = parseAdditive()
-    return Expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range))
+    let comparison = Expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range))
+    guard op.isComparison, let second = Parser.comparison(current.kind) else { return comparison }
+    // `0.2 < x < 0.6` as mathematics writes it: one error with the `and` form, read as meant.
+    advance()
+    let last = parseAdditive()
+    let (a, b, c) = (Printer.expression(lhs), Printer.expression(rhs), Printer.expression(last))
+    error(SyntaxMessage.chainedComparison("\(a) \(op.rawValue) \(b) \(second.rawValue) \(c)", fix: "\(a) \(op.rawValue) \(b) and \(b) \(second.rawValue) \(c)"), lhs.range.union(last.range))
+    return Expr(.binary(.and, comparison, Expr(.binary(second, rhs, last), rhs.range.union(last.range))), lhs.range.union(last.range))
   }
 
   mutating func parseAdditive() -> Expr {
