@@ -71,7 +71,10 @@ let package = Package(
     // Rule tests (`rulec test`): test files read, then run on the engine.
     .target(
       name: "RulesTesting",
-      dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine"]),
+      dependencies: [
+        "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine",
+        .product(name: "Yams", package: "Yams"),
+      ]),
     .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "RulesForward",

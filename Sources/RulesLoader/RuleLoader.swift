@@ -29,7 +29,8 @@ public struct RuleLoader {
           throw LoadError(description: "cannot list folder: \(path)")
         }
         var found: [String] = []
-        for name in names where extensions.contains((name as NSString).pathExtension.lowercased()) {
+        // Rule test files in YAML (`*.ruletest.yaml`) sit beside the rules and are not rules.
+        for name in names where extensions.contains((name as NSString).pathExtension.lowercased()) && !isTestFile(name) {
           let full = (path as NSString).appendingPathComponent(name)
           var sub: ObjCBool = false
           if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.append(full) }
@@ -79,7 +80,12 @@ public struct RuleLoader {
     return (named.isEmpty ? [] : [named]) + sets
   }
 
-  /// The rule test files (`*.ruletest`) named, and those in the folders named and their subfolders
+  /// Whether a file name is a rule test file's (`*.ruletest`, `*.ruletest.yaml`, `*.ruletest.yml`).
+  public static func isTestFile(_ name: String) -> Bool {
+    name.hasSuffix(".ruletest") || name.hasSuffix(".ruletest.yaml") || name.hasSuffix(".ruletest.yml")
+  }
+
+  /// The rule test files (`*.ruletest`, `*.ruletest.yaml`) named, and those in the folders named and their subfolders
   /// (hidden ones skipped), sorted within each folder.
   public static func testFiles(_ paths: [String]) throws(LoadError) -> [String] {
     var out: [String] = []
@@ -94,7 +100,9 @@ public struct RuleLoader {
         continue
       }
       let found = (fm.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-        .filter { $0.hasSuffix(".ruletest") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+        .filter {
+          isTestFile($0) && !$0.split(separator: "/").contains { $0.hasPrefix(".") }
+        }
         .sorted()
       out += found.map { path == "." ? $0 : (path as NSString).appendingPathComponent($0) }
     }

@@ -97,7 +97,7 @@ public final class TestRunner {
   /// reported as not run (and the file itself, when no case could be read).
   public func run(_ source: SourceFile) -> [CaseResult] {
     let errorsBefore = sink.errorCount
-    let file = TestParser.parse(source, sink: sink)
+    let file = TestYAML.isYAML(source.path) ? TestYAML.parse(source, sink: sink) : TestParser.parse(source, sink: sink)
     guard sink.errorCount == errorsBefore else {
       let cases = file.cases.map { ($0.name, source.location(of: $0.range.start)) }
       return (cases.isEmpty ? [("(the file)", LineColumn(line: 1, column: 1))] : cases).map {

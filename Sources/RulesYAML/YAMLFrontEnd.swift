@@ -260,25 +260,28 @@ public struct YAMLFrontEnd {
 
   // MARK: Document
 
-  func run() -> [Collector] {
+  /// The file's YAML document, or nil (with its error reported, or for an empty file).
+  func compose() -> Node? {
     // Yams would read invalid UTF-8 as U+FFFD, silently, and positions after it would no longer
     // match the file's bytes: the file is refused at the first invalid byte, as a rule file is.
     if let bad = Self.firstInvalidUTF8(file.bytes) {
       sink.emit(SyntaxMessage.invalidUTF8(file.bytes[bad.lowerBound]), file: file, range: SourceRange(bad.lowerBound, bad.upperBound))
-      return []
+      return nil
     }
     let text = String(decoding: file.bytes, as: UTF8.self)
-    let root: Node?
     do {
-      root = try Yams.compose(yaml: text)
+      return try Yams.compose(yaml: text)
     } catch let error as YamlError {
       report(error)
-      return []
+      return nil
     } catch {
       sink.emit(YAMLMessage.syntax("\(error)"), file: file, range: .at(0))
-      return []
+      return nil
     }
-    guard let root else { return [] }
+  }
+
+  func run() -> [Collector] {
+    guard let root = compose() else { return [] }
     let items: [Node]
     if let list = root.sequence {
       items = Array(list)

@@ -211,6 +211,52 @@ import Testing
     #expect((parsed?["coverage"] as? [String: Any])?["percent"] as? Double == 71.4)
   }
 
+  /// The YAML form reads into the same cases; its shape errors carry the YAML codes, located.
+  @Test func theYAMLFormRunsTheSameCases() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try DiagnosticCode.exampleRules.write(toFile: folder + "/example.rule", atomically: true, encoding: .utf8)
+    let yaml = """
+      rules: example.rule
+      tests:
+        - name: unsure and sure
+          events:
+            - event: {"id": "o1", "status": {"code": 10000}, "model": {"id": "general-image-recognition", "user_id": "clarifai", "app_id": "main"}, "input": {"id": "a"}, "data": {"concepts": [{"id": "dog", "value": 0.2}]}}
+              expect: {demo: {accepted: {dataset_ids: []}}}
+            - event:
+                status: {code: 10000}
+                model: {id: general-image-recognition, user_id: clarifai, app_id: main}
+                input: {id: b, data: {metadata: {note: "10000", n: 007, flag: true, none: null}}}
+                data: {concepts: [{id: dog, value: 0.9}]}
+              expect: {demo: {dropped: {stage: pre_queue, line: 6}}}
+
+      """
+    try yaml.write(toFile: folder + "/example.ruletest.yaml", atomically: true, encoding: .utf8)
+    var out = Capture()
+    var err = Capture()
+    #expect(Test.execute(paths: [folder], format: .human, out: &out, err: &err) == 0, "\(out.text)\(err.text)")
+    #expect(out.text.contains("1 test in 1 file: 1 passed"))
+    // Shape errors: an unknown key, an unknown outcome, a missing name, a collector that is not there.
+    let bad = """
+      rules: example.rule
+      tests:
+        - name: one
+          events:
+            - event: {"status": {"code": 10000}, "model": {"id": "general-image-recognition"}, "input": {"id": "a"}, "data": {}}
+              expekt: {demo: accepted}
+            - event: {"status": {"code": 10000}, "model": {"id": "general-image-recognition"}, "input": {"id": "a"}, "data": {}}
+              expect: {demo: acepted, dmeo: accepted}
+        - events: []
+
+      """
+    let sink = DiagnosticSink()
+    _ = TestRunner(sink: sink).run(SourceFile(path: folder + "/bad.ruletest.yaml", text: bad))
+    let found = sink.sorted.map { "\($0.code.id)@\($0.location)" }
+    #expect(found == ["RC2003@6:9", "RC2004@8:24", "RC2005@9:5"], "\(found)")
+    #expect(sink.sorted[1].message.text.contains("did you mean 'accepted'?"))
+  }
+
   @Test func noTestFilesIsAnErrorNotAPass() {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
     try? FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
