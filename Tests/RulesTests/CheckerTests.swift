@@ -102,6 +102,24 @@ import Testing
     ("    require max(concepts) < 0.5 or (margin(concepts) < 0.1 and margin(concepts) > 0.2)", ["RC4001"]),
     ("    require margin(concepts) < 0.2 or margin(concepts) > 0.2", []),
     ("    require margin(concepts) <= 0.2 or margin(concepts) >= 0.2", ["RC4002"]),
+    // Strings and sets across statements; empty lists.
+    ("    require metadata.source == \"a\"\n    require metadata.source == \"b\"", ["RC4003"]),
+    ("    require metadata.source in [a, b]\n    require metadata.source != \"a\"\n    require metadata.source == \"b\"", ["RC4007"]),
+    ("    require metadata.source in [a, b]\n    require metadata.source != \"c\"", ["RC4007"]),
+    ("    require metadata.source in [a, b]\n    require metadata.source != \"a\"", []),
+    ("    require metadata.source in []", ["RC4003"]),
+    ("    require any concept in [] > 0.5", ["RC4003"]),
+    ("    require all concept in [] > 0.5", []),
+    // Redundant statements: implied by an earlier one.
+    ("    require max(concepts) < 0.6\n    require max(concepts) < 0.8", ["RC4007"]),
+    ("    require max(concepts) < 0.8\n    require max(concepts) < 0.6", []),
+    ("    drop if max(concepts) > 0.9\n    drop if max(concepts) > 0.95", ["RC4007"]),
+    ("    drop if max(concepts) > 0.95\n    drop if max(concepts) > 0.9", []),
+    // A drop leaves outputs without concepts, which a require then drops: not redundant.
+    ("    drop if max(concepts) > 0.9\n    require max(concepts) < 0.95", []),
+    // Equality on a probability.
+    ("    require concept(dog) == 0.6", ["RC4010"]),
+    ("    require count(concepts) == 2", []),
   ])
   func lints(statements: String, expected: [String]) {
     #expect(codes(check(collector(pre: statements))) == expected, "\(statements)")

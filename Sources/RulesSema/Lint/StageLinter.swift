@@ -39,6 +39,8 @@ struct StageLinter {
   func lint(_ stage: Stage) {
     // What the statements so far allow of each quantity (when it has a value), and which statement said so.
     var known: [String: (Interval, SourceRange)] = [:]
+    // What the `require` statements so far allow of each string quantity, and the last one that said so.
+    var knownStrings: [String: (allowed: Set<String>?, excluded: Set<String>, range: SourceRange)] = [:]
     // Quantities that a `require` made sure have a value.
     var present: Set<String> = []
     var dead = false
@@ -74,7 +76,49 @@ struct StageLinter {
           continue
         }
         lintCondition(condition)
-        for atom in conjunction(condition).compactMap(numericAtom) where !isOutOfProbabilityRange(atom) {
+        let atoms = conjunction(condition)
+        // A require every input that reaches it already satisfies: implied by earlier statements.
+        let numeric = atoms.compactMap(numericAtom)
+        if !numeric.isEmpty, numeric.count == atoms.count,
+          let implied = numeric.first(where: { known[$0.key] != nil }),
+          numeric.allSatisfy({ a in present.contains(a.key) && (known[a.key].map { $0.0.intersection(a.interval) == $0.0 } ?? false) })
+        {
+          emit(SemaMessage.noEffect("every input that reaches it already has such a '\(implied.key)'"), statement.range, notes: earlier(implied.key))
+          continue
+        }
+        // Strings: what the statements so far allow of each one (`==`, `in`, `!=`, `not in`).
+        let strings = atoms.compactMap(stringAtom)
+        if !strings.isEmpty, strings.count == atoms.count,
+          strings.allSatisfy({ atom in
+            guard let before = knownStrings[atom.key], let possible = before.allowed?.subtracting(before.excluded) else { return false }
+            return possible.isSubset(of: atom.allowed ?? possible) && possible.isDisjoint(with: atom.excluded)
+          })
+        {
+          let key = strings[0].key
+          emit(
+            SemaMessage.noEffect("every input that reaches it already has such a '\(key)'"), statement.range,
+            notes: [DiagnosticNote("earlier statement that limits '\(key)'", file: file, range: knownStrings[key]!.range)])
+          continue
+        }
+        var contradicted = false
+        for atom in atoms.compactMap(stringAtom) {
+          let before = knownStrings[atom.key]
+          var allowed = before?.allowed
+          if let a = atom.allowed { allowed = allowed.map { $0.intersection(a) } ?? a }
+          let excluded = (before?.excluded ?? []).union(atom.excluded)
+          if let allowed, allowed.subtracting(excluded).isEmpty, before != nil {
+            emit(
+              SemaMessage.collectsNothing("no input that passed the statements before it has such a '\(atom.key)'"),
+              statement.range,
+              notes: [DiagnosticNote("earlier statement that limits '\(atom.key)'", file: file, range: before!.range)])
+            dead = true
+            contradicted = true
+            break
+          }
+          knownStrings[atom.key] = (allowed, excluded, statement.range)
+        }
+        if contradicted { continue }
+        for atom in numeric where !isOutOfProbabilityRange(atom) {
           let before = known[atom.key]?.0 ?? atom.domain
           let after = before.intersection(atom.interval)
           if after.isEmpty {
@@ -98,6 +142,12 @@ struct StageLinter {
           continue
         }
         lintCondition(condition)
+        if let atom = numericAtom(strip(condition)), let earlierLimit = known[atom.key], earlierLimit.0.intersection(atom.interval).isEmpty {
+          // No input that reaches it has a value it would drop: the earlier statements took them.
+          emit(
+            SemaMessage.noEffect("no input that reaches it has such a '\(atom.key)'"), statement.range, notes: earlier(atom.key))
+          continue
+        }
         if let atom = numericAtom(strip(condition)), let complement = complement(of: atom) {
           let before = known[atom.key]?.0 ?? atom.domain
           let after = before.intersection(complement)
@@ -248,6 +298,14 @@ struct StageLinter {
     default:
       if let atom = numericAtom(e), atom.domain.intersection(atom.interval).isEmpty, !isOutOfProbabilityRange(atom) {
         return "'\(atom.key)' is never in \(atom.interval)"
+      }
+      if case .binary(.in, _, let list) = e.kind, case .list(let items) = strip(list).kind, items.isEmpty {
+        return "nothing is in an empty list"
+      }
+      if case .quantifier(.any, let collection) = e.kind, let list = collection.list,
+        case .list(let items) = strip(list).kind, items.isEmpty
+      {
+        return "'any \(collection.keyword.text) in []' ranges over nothing"
       }
       return nil
     }
