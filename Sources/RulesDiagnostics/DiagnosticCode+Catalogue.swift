@@ -310,6 +310,19 @@ extension DiagnosticCode {
     bad: "collector demo {\n  source acme/prod/detector\n  destination acme/prod\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n",
     good: "collector demo {\n  source acme/prod/detector\n  destination acme/prod-review\n  key env DEMO_KEY\n  pre_queue { sample 10% }\n}\n")
 
+  public static let beyondVocabulary = DiagnosticCode(
+    id: "RC4013", name: "beyond-vocabulary", severity: .warning,
+    summary: "a bound no output can reach, given the model's concepts",
+    explanation: "With `--concepts`, the checker knows the concepts the rules see (the model's, after the concept map). `top(concepts, k)` with k larger than their number is missing for every output, and `entropy(concepts)` is at most ln n for n concepts, so `entropy(concepts) > c` with c at or above ln n never holds.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require top(concepts, 5) > 0.1\n  }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require top(concepts, 2) > 0.1\n  }\n}\n")
+  public static let conceptMappedAway = DiagnosticCode(
+    id: "RC4014", name: "concept-mapped-away", severity: .warning,
+    summary: "a rule reads a concept that the concept map renames",
+    explanation: "A collector's concept map renames the model's concepts before its rules run: after `dog -> canine`, outputs hold `canine`, not `dog`, so `concept(dog)` is missing for every output. Write the target's name.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  map {\n    dog, puppy -> canine\n  }\n  pre_queue {\n    require concept(dog) > 0.5\n  }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  map {\n    dog, puppy -> canine\n  }\n  pre_queue {\n    require concept(canine) > 0.5\n  }\n}\n")
+
   // Rule tests (`rulec test`, Grammar.md §13). Their examples are test files of the rules in
   // `DiagnosticCode.exampleRules`.
 
@@ -405,6 +418,8 @@ extension DiagnosticCode {
     .probabilityEquality,
     .versionIDShape,
     .collectsIntoSource,
+    .beyondVocabulary,
+    .conceptMappedAway,
     .testUnknownCollector,
     .testBadEvent,
     .testNoStatement,

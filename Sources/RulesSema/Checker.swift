@@ -205,6 +205,11 @@ public struct Checker {
       guard let stage = stages[kind] else { continue }
       var checker = ExpressionChecker(
         file: file, sink: sink, stage: kind, catalog: options.concepts, mapTargets: map?.targets ?? [])
+      checker.renamed = map?.targetOf ?? [:]
+      if let names = options.concepts?.names {
+        // What the rules see of the model's concepts: each renamed by the map, or left out by `unmapped drop`.
+        checker.vocabulary = Set(names.compactMap { map?.targetOf[$0] ?? (map?.dropUnmapped == true ? nil : $0) })
+      }
       for statement in stage.statements { checker.check(statement) }
       usage.merge(checker.usage)
       if checker.hadErrors { complete = false }

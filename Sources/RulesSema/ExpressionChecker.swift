@@ -1,3 +1,4 @@
+import Foundation
 import RulesDiagnostics
 import RulesMath
 import RulesSource
@@ -64,6 +65,10 @@ struct ExpressionChecker {
   let mapTargets: Set<String>
   var usage = ConceptUsage()
   var hadErrors = false
+  /// The collector's concept map, source → target (a source read by a rule is renamed away).
+  var renamed: [String: String] = [:]
+  /// The concepts the rules see with `--concepts`: the model's, after the map.
+  var vocabulary: Set<String>?
   var scopes: [ElementScope] = []
 
   static let functions = ["concept"] + AggregateKind.allCases.map(\.name) + ["count", "exists", "length", "type"]
@@ -231,6 +236,26 @@ struct ExpressionChecker {
     }
   }
 
+  /// `entropy(concepts) > c` with c at or above ln n, the largest entropy of n concepts (with
+  /// `--concepts`): it never holds.
+  mutating func checkEntropyBound(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, _ range: SourceRange) {
+    guard let vocabulary, vocabulary.count >= 1 else { return }
+    func isEntropy(_ e: Expr) -> Bool {
+      if case .call(let name, let args) = e.kind, name.text == "entropy", args.count == 1 { return true }
+      return false
+    }
+    let bound = log(Double(vocabulary.count))
+    let (c, effective): (Double?, BinaryOperator) = isEntropy(lhs) ? (Constant.number(rhs), op) : isEntropy(rhs) ? (Constant.number(lhs), op.flipped) : (nil, op)
+    guard let c else { return }
+    let never = (effective == .greater && c >= bound) || (effective == .greaterEqual && c > bound)
+    guard never else { return }
+    error(
+      SemaMessage.beyondVocabulary(
+        "the entropy of \(vocabulary.count) concepts is at most ln \(vocabulary.count) = \(String(format: "%.4g", bound)), never above \(String(format: "%g", c))",
+        help: "entropy(concepts) is largest, ln n, when the model spreads its belief evenly over all n concepts: use a threshold below \(String(format: "%.4g", bound))"),
+      range)
+  }
+
   mutating func requirePreQueue(_ what: String, _ range: SourceRange) -> Bool {
     guard stage == .postQueue && scopes.isEmpty else { return true }
     error(
@@ -242,6 +267,10 @@ struct ExpressionChecker {
 
   mutating func noteConcept(_ name: String, _ range: SourceRange) {
     usage.names.insert(name)
+    if let target = renamed[name], target != name, !mapTargets.contains(name) {
+      error(SemaMessage.conceptMappedAway(name, target), range)
+      return
+    }
     if let catalog, !catalog.names.contains(name), !mapTargets.contains(name) {
       error(
         SemaMessage.unknownConcept(name, suggestion: Spelling.suggestion(for: name, among: catalog.names.union(mapTargets))),
@@ -352,6 +381,9 @@ struct ExpressionChecker {
       if percent || k < 1 || k != k.rounded() || k > 1_000_000 {
         error(SemaMessage.invalidRank(text), args[1].range)
         return .invalid
+      }
+      if let vocabulary, Int(k) > vocabulary.count {
+        error(SemaMessage.beyondVocabulary("top(concepts, \(text)) ranks past the \(vocabulary.count) concepts the rules see", help: "the model's outputs hold at most \(vocabulary.count) concepts, so this is missing for every output: use a rank of at most \(vocabulary.count)"), args[1].range)
       }
       return Typed(type: .number, probability: true)
     case "count":
@@ -485,6 +517,7 @@ struct ExpressionChecker {
     }
     let r = infer(rhs)
     if r.type == .invalid { return .invalid }
+    checkEntropyBound(op, lhs, rhs, range)
     let bool = Typed(type: .bool)
     if l.isType || r.isType {
       guard [.equal, .notEqual, .in, .notIn].contains(op) else {

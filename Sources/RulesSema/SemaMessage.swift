@@ -142,6 +142,14 @@ public enum SemaMessage {
       .collectsIntoSource, "the destination \(app) is the app the collector watches",
       help: "collect into an app of its own (a dataset app): inputs copied into the watched app mix training data with the traffic it came from")
   }
+  public static func beyondVocabulary(_ text: String, help: String) -> DiagnosticMessage {
+    DiagnosticMessage(.beyondVocabulary, text, help: help)
+  }
+  public static func conceptMappedAway(_ name: String, _ target: String) -> DiagnosticMessage {
+    DiagnosticMessage(
+      .conceptMappedAway, "'\(name)' is renamed to '\(target)' by the concept map before the rules see it",
+      help: "write '\(target)': the rules see the concepts after the map")
+  }
   public static let emptyFile = DiagnosticMessage(
     .emptyFile, "file defines no collectors", help: "add a 'collector ID { ... }' block")
 }

@@ -80,6 +80,24 @@ import Testing
     #expect(m("map file \"missing.csv\"") == ["RC3019"])
   }
 
+  /// With `--concepts`, bounds that no output can reach (RC4013), after the concept map.
+  @Test func boundsOfTheVocabulary() {
+    let three: Set<String> = ["dog", "cat", "person"]
+    func codesOf(_ pre: String, map: String? = nil) -> [String] { codes(check(collector(pre: "    " + pre, map: map), concepts: three)) }
+    #expect(codesOf("require top(concepts, 3) > 0.1") == [])
+    #expect(codesOf("require top(concepts, 4) > 0.1") == ["RC4013"])
+    #expect(codesOf("require entropy(concepts) > 1.05") == [])  // ln 3 = 1.0986
+    #expect(codesOf("require entropy(concepts) > 1.1") == ["RC4013"])
+    #expect(codesOf("require 1.2 < entropy(concepts)") == ["RC4013"])
+    #expect(codesOf("require entropy(concepts) < 1.2") == [])
+    // After a map that keeps two of the three concepts and drops the rest, the rules see two.
+    let map = "map {\n    dog -> animal\n    cat -> animal\n    person -> human\n    unmapped drop\n  }"
+    #expect(codesOf("require top(concepts, 2) > 0.1 and concept(animal) > 0.1 and concept(human) < 1", map: map) == [])
+    #expect(codesOf("require top(concepts, 3) > 0.1 and concept(animal) > 0.1 and concept(human) < 1", map: map) == ["RC4013"])
+    // A concept the map renamed is read under its new name only.
+    #expect(codesOf("require concept(dog) > 0.1 and concept(animal) > 0.1 and concept(human) < 1", map: map).contains("RC4014"))
+  }
+
   @Test func unknownConceptsWithACatalog() {
     let ds = check(collector(pre: "    require concept(dgo) > 0.5 or any concept in [cat, feline] > 0.2", map: "map { kitten -> feline }"), concepts: ["dog", "cat", "kitten"])
     #expect(codes(ds) == ["RC3015"])

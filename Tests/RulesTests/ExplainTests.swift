@@ -20,7 +20,7 @@ import Testing
       return
     }
     let ext = id.hasPrefix("RC2") ? "yaml" : "rule"
-    let concepts: Set<String>? = id == "RC3015" ? ["dog", "cat", "person"] : nil
+    let concepts: Set<String>? = ["RC3015", "RC4013"].contains(id) ? ["dog", "cat", "person"] : nil
     let bad = check(code.bad, path: "example.\(ext)", concepts: concepts)
     #expect(codes(bad).contains(id), "bad example of \(id) gives \(codes(bad))")
     let good = check(code.good, path: "example.\(ext)", concepts: concepts)
