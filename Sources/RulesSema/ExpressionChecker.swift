@@ -101,7 +101,11 @@ struct ExpressionChecker {
         error(
           SemaMessage.typeMismatch(
             "'\(verb)' needs a condition, found \(t.type.display)",
-            help: t.type == .number ? "compare it with a threshold, e.g. '\(Printer.expression(e)) > 0.5'" : nil),
+            help: t.type == .number
+              ? "compare it with a threshold, e.g. '\(Printer.expression(e)) > 0.5'"
+              : t.type == .string
+                ? "compare it with a value, e.g. '\(Printer.expression(e)) == \"mobile\"'"
+                : "a condition is a comparison or a test, e.g. 'max(concepts) < 0.5' or 'exists(metadata.camera)'"),
           e.range)
       }
     case .sample(let rate, let by, _):
@@ -115,7 +119,7 @@ struct ExpressionChecker {
         if case .path = by.kind {
           _ = infer(by)
         } else {
-          error(SemaMessage.typeMismatch("'sample by' needs a field such as metadata.user_id"), by.range)
+          error(SemaMessage.typeMismatch("'sample by' needs a field such as metadata.user_id", help: "write 'sample 10% by metadata.user_id' so all inputs of one user share a decision"), by.range)
         }
       }
     case .limit(let count, let window, _):
@@ -137,7 +141,7 @@ struct ExpressionChecker {
     case .bool: return Typed(type: .bool)
     case .list(let items):
       for item in items where !isLiteral(item) {
-        error(SemaMessage.typeMismatch("list items must be literal strings, names or numbers"), item.range)
+        error(SemaMessage.typeMismatch("list items must be literal strings, names or numbers", help: "write the values themselves, as [US, CA] or [\"a b\", 3]"), item.range)
         return .invalid
       }
       return Typed(type: .list)
@@ -152,14 +156,14 @@ struct ExpressionChecker {
     case .not(let operand):
       let t = infer(operand)
       if t.type != .bool && t.type != .invalid {
-        error(SemaMessage.typeMismatch("'not' needs a condition, found \(t.type.display)"), operand.range)
+        error(SemaMessage.typeMismatch("'not' needs a condition, found \(t.type.display)", help: "compare the value first, as 'not (metadata.source == \"test\")'"), operand.range)
         return .invalid
       }
       return Typed(type: .bool)
     case .negate(let operand):
       let t = infer(operand)
       if t.type != .number && t.type != .dynamic && t.type != .invalid {
-        error(SemaMessage.typeMismatch("'-' needs a number, found \(t.type.display)"), operand.range)
+        error(SemaMessage.typeMismatch("'-' needs a number, found \(t.type.display)", help: "negate a number or a numeric field, as -metadata.offset"), operand.range)
         return .invalid
       }
       return Typed(type: .number)
@@ -286,7 +290,7 @@ struct ExpressionChecker {
           switch item.kind {
           case .name(let n), .string(let n): noteConcept(n, item.range)
           default:
-            error(SemaMessage.typeMismatch("concept lists hold concept names or ids"), item.range)
+            error(SemaMessage.typeMismatch("concept lists hold concept names or ids", help: "write names, as any concept in [dog, cat] > 0.5"), item.range)
           }
         }
       } else {
@@ -308,11 +312,11 @@ struct ExpressionChecker {
       }
       let t = infer(rhs)
       if t.type != .number && t.type != .invalid && t.type != .dynamic {
-        error(SemaMessage.typeMismatch("'\(op.rawValue)' compares a value with a number, found \(t.type.display)"), rhs.range)
+        error(SemaMessage.typeMismatch("'\(op.rawValue)' compares a value with a number, found \(t.type.display)", help: "compare with a number, as 'concepts > 0.5'"), rhs.range)
         return .invalid
       }
       if !op.isComparison {
-        error(SemaMessage.typeMismatch("'\(op.rawValue)' cannot filter a collection"), rhs.range)
+        error(SemaMessage.typeMismatch("'\(op.rawValue)' cannot filter a collection", help: "filter with a comparison (concepts > 0.5) or 'where' (regions where concept(person) > 0.5)"), rhs.range)
       }
       checkProbability(rhs, quantity: "value")
     case .where(let predicate):
@@ -320,7 +324,7 @@ struct ExpressionChecker {
       let t = infer(predicate)
       scopes.removeLast()
       if t.type != .bool && t.type != .invalid {
-        error(SemaMessage.typeMismatch("'where' needs a condition, found \(t.type.display)"), predicate.range)
+        error(SemaMessage.typeMismatch("'where' needs a condition, found \(t.type.display)", help: "write a condition on each element, as 'regions where area > 0.1'"), predicate.range)
         return .invalid
       }
     }
@@ -454,7 +458,7 @@ struct ExpressionChecker {
     case .missing:
       return false
     default:
-      error(SemaMessage.typeMismatch("an input kind is compared with image, video, text or audio"), e.range)
+      error(SemaMessage.typeMismatch("an input kind is compared with image, video, text or audio", help: "write input.kind == image, or input.kind in [image, video]"), e.range)
       return false
     }
   }
@@ -490,7 +494,7 @@ struct ExpressionChecker {
       for e in Self.chain(op, lhs, rhs) {
         let t = infer(e)
         if t.type != .bool && t.type != .invalid {
-          error(SemaMessage.typeMismatch("'\(op.rawValue)' needs conditions on both sides, found \(t.type.display)"), e.range)
+          error(SemaMessage.typeMismatch("'\(op.rawValue)' needs conditions on both sides, found \(t.type.display)", help: "compare the value, as '\(Printer.expression(e)) > 0.5'"), e.range)
           result = .invalid
         }
       }
@@ -502,7 +506,7 @@ struct ExpressionChecker {
         if t.type == .invalid {
           result = .invalid
         } else if t.type != .number && t.type != .dynamic {
-          error(SemaMessage.typeMismatch("'\(op.rawValue)' needs numbers, found \(t.type.display)"), e.range)
+          error(SemaMessage.typeMismatch("'\(op.rawValue)' needs numbers, found \(t.type.display)", help: "arithmetic works on numbers and numeric fields, as max(concepts) - min(concepts)"), e.range)
           result = .invalid
         }
       }
@@ -521,7 +525,7 @@ struct ExpressionChecker {
     let bool = Typed(type: .bool)
     if l.isType || r.isType {
       guard [.equal, .notEqual, .in, .notIn].contains(op) else {
-        error(SemaMessage.typeMismatch("'type(...)' compares only with ==, !=, in and not in"), range)
+        error(SemaMessage.typeMismatch("'type(...)' compares only with ==, !=, in and not in", help: "write type(metadata.tags) == list"), range)
         return .invalid
       }
       let other = l.isType ? rhs : lhs
@@ -539,7 +543,7 @@ struct ExpressionChecker {
             return .invalid
           }
         default:
-          error(SemaMessage.typeMismatch("'type(...)' compares with a type name such as \"list\""), n.range)
+          error(SemaMessage.typeMismatch("'type(...)' compares with a type name such as \"list\"", help: "the type names are string, number, bool, list and object"), n.range)
           return .invalid
         }
       }
@@ -582,7 +586,7 @@ struct ExpressionChecker {
     case .matches:
       guard [.string, .dynamic].contains(l.type) else { return mismatch() }
       guard case .string(let pattern) = rhs.kind else {
-        error(SemaMessage.typeMismatch("'matches' needs a string literal pattern"), rhs.range)
+        error(SemaMessage.typeMismatch("'matches' needs a string literal pattern", help: "write the regular expression as a string, as input.text matches \"(?i)refund\""), rhs.range)
         return .invalid
       }
       do {
