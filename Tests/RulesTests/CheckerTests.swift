@@ -80,6 +80,19 @@ import Testing
     #expect(m("map file \"missing.csv\"") == ["RC3019"])
   }
 
+  /// `pre-queue` written as prose is one error proposing `pre_queue`, and its statements are still
+  /// checked; a clause that is only `pre` is an unknown clause as any other.
+  @Test func hyphenatedStages() {
+    let hyphen = collector(pre: "    require maxx(concepts) < 0.6").replacingOccurrences(of: "pre_queue", with: "pre-queue")
+    let ds = check(hyphen)
+    #expect(codes(ds) == ["RC1007", "RC3002"], "\(codes(ds))")
+    #expect(ds.first?.message.help == "did you mean 'pre_queue'?")
+    let post = collector(pre: "    sample 10%", post: "    require input.kind == image").replacingOccurrences(of: "post_queue", with: "post-queue")
+    #expect(codes(check(post)) == ["RC1007"])
+    let bare = collector(pre: "    sample 10%").replacingOccurrences(of: "pre_queue", with: "pre")
+    #expect(codes(check(bare)).first == "RC1007")
+  }
+
   /// With `--concepts`, bounds that no output can reach (RC4013), after the concept map.
   @Test func boundsOfTheVocabulary() {
     let three: Set<String> = ["dog", "cat", "person"]

@@ -129,7 +129,7 @@ extension Parser {
       advance()
       let stage = parseStage(StageKind(rawValue: name)!)
       return finish(.stage(stage))
-    case "pre", "post" where peek().kind == .minus && `is`(peek(2), "queue"):
+    case "pre" where peek().kind == .minus && `is`(peek(2), "queue"), "post" where peek().kind == .minus && `is`(peek(2), "queue"):
       // `pre-queue` as prose writes it: one error with the fix, and the stage read as meant.
       let hyphenated = SourceRange(keywordToken.range.start, peek(2).range.end)
       error(SyntaxMessage.unknownClause("\(name)-queue", suggestion: "\(name)_queue"), hyphenated)
