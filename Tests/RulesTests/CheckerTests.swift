@@ -93,6 +93,15 @@ import Testing
     #expect(codes(check(bare)).first == "RC1007")
   }
 
+  /// Typographic quotes pasted from a document: one error proposing straight quotes (there were
+  /// three: each quote, and the word between them read as a name), and the string still read.
+  @Test func typographicQuotes() {
+    let ds = check(collector(pre: "    drop if metadata.source == “test-harness”\n    require max(concepts) < 0.6"))
+    #expect(codes(ds) == ["RC1002"], "\(codes(ds))")
+    #expect(ds.first?.message.help == "use straight quotes: \"test-harness\"")
+    #expect(codes(check(collector(pre: "    drop if metadata.source == “unclosed"))).contains("RC1002"))
+  }
+
   /// With `--concepts`, bounds that no output can reach (RC4013), after the concept map.
   @Test func boundsOfTheVocabulary() {
     let three: Set<String> = ["dog", "cat", "person"]

@@ -157,6 +157,7 @@ public struct Lexer {
       report(SyntaxMessage.unexpectedCharacter(text, help: "write '\(word)'"), SourceRange(start, start + length))
       return start + length
     default:
+      if let close = typographicString(from: start) { return close }
       let length = utf8Length(at: start)
       if length == 0 {
         var j = start + 1
@@ -169,6 +170,30 @@ public struct Lexer {
       report(SyntaxMessage.unexpectedCharacter(shown, help: nil), SourceRange(start, start + length))
       return start + length
     }
+  }
+
+  /// Typographic quotes, as a document pasted into a rule file has them: `“`, `”` or `„`, then text,
+  /// then `”` or `“`, on one line. One error proposes straight quotes, and the text is a string token
+  /// (the parser strips the quotes), so the statement still parses and nothing else is reported.
+  /// Returns the offset after the closing quote, or nil when there is no such string here.
+  private mutating func typographicString(from start: Int) -> Int? {
+    func quote(at i: Int) -> Bool {
+      i + 2 < range.upperBound && bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && (0x9C...0x9E).contains(bytes[i + 2])
+    }
+    guard quote(at: start) else { return nil }
+    var i = start + 3
+    while i < range.upperBound && bytes[i] != 10 {
+      if quote(at: i) && bytes[i + 2] != 0x9E {
+        let text = String(decoding: bytes[(start + 3)..<i], as: UTF8.self)
+        report(
+          DiagnosticMessage(.unexpectedCharacter, "typographic quotes around '\(text)'", help: "use straight quotes: \"\(text)\""),
+          SourceRange(start, i + 3))
+        tokens.append(Token(.string, SourceRange(start, i + 3)))
+        return i + 3
+      }
+      i += 1
+    }
+    return nil
   }
 
   /// The length of the valid UTF-8 sequence starting at `i`, or 0 if the bytes there are invalid.

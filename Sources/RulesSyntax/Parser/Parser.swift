@@ -189,6 +189,11 @@ public struct Parser {
     var i = token.range.start + 1
     var end = token.range.end
     if end > i && bytes[end - 1] == UInt8(ascii: "\"") && end - 1 >= i { end -= 1 }
+    // Typographic quotes (reported by the lexer) are three bytes each.
+    if bytes[token.range.start] == 0xE2 && token.range.length >= 6 {
+      i = token.range.start + 3
+      end = token.range.end - 3
+    }
     var out = [UInt8]()
     out.reserveCapacity(end - i)
     while i < end {
