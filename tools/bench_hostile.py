@@ -21,17 +21,9 @@ import argparse
 import asyncio
 import os
 import re
-import subprocess
-import tempfile
 import time
 
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from serve_harness import read_lines, rss_mb, start_serve
 
 
 def open_fds(pid):
@@ -155,21 +147,8 @@ def main():
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    with open(args.events, "rb") as f:
-        lines = [l.rstrip(b"\n") for l in f if l.strip()]
-    state = tempfile.mkdtemp(prefix="rulec-hostile-")
-    env = dict(os.environ, RULEC_BENCH_KEY="bench")
-    server = subprocess.Popen(
-        [args.binary, "serve", args.rules, "--listen", "127.0.0.1:0", "--state", state, "--api-base", "http://127.0.0.1:9"]
-        + args.server_args.split(), stderr=subprocess.PIPE, env=env)
-    port = None
-    while port is None:
-        line = server.stderr.readline().decode()
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-        elif not line:
-            raise SystemExit("the server did not start")
+    lines = read_lines(args.events)
+    server, port = start_serve(args.binary, args.rules, args.server_args.split())
     try:
         for round in range(args.rounds):
             before = rss_mb(server.pid)

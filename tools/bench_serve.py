@@ -12,21 +12,11 @@ folder and a destination that is down (so the backlog stays on disk), then measu
 """
 import argparse
 import http.client
-import os
-import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from serve_harness import read_lines, rss_mb, start_serve
 
 
 def post(conn, body):
@@ -49,21 +39,8 @@ def main():
     p.add_argument("--connections", type=int, default=2, help="client connections for the batched phase")
     args = p.parse_args()
 
-    with open(args.events, "rb") as f:
-        lines = [l.rstrip(b"\n") for l in f if l.strip()]
-    state = tempfile.mkdtemp(prefix="rulec-bench-")
-    env = dict(os.environ, RULEC_BENCH_KEY="bench")
-    server = subprocess.Popen(
-        [args.binary, "serve", args.rules, "--listen", "127.0.0.1:0", "--state", state, "--api-base", "http://127.0.0.1:9"],
-        stderr=subprocess.PIPE, env=env)
-    port = None
-    while port is None:
-        line = server.stderr.readline().decode()
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-        elif not line:
-            raise SystemExit("the server did not start")
+    lines = read_lines(args.events)
+    server, port = start_serve(args.binary, args.rules)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port)
         before = rss_mb(server.pid)

@@ -22,23 +22,29 @@ import Testing
     }
   }
 
+  /// `source` with an edit at each position, in turn: a byte replaced, removed, inserted, or the
+  /// file truncated there.
+  static func mutate(_ source: [UInt8], _ positions: [Int], _ byte: UInt8) -> [UInt8] {
+    var bytes = source
+    for (i, p) in positions.enumerated() where !bytes.isEmpty {
+      let at = p % bytes.count
+      switch i % 4 {
+      case 0: bytes[at] = byte
+      case 1: bytes.remove(at: at)
+      case 2: bytes.insert(byte, at: at)
+      default: bytes = Array(bytes[..<at])
+      }
+    }
+    return bytes
+  }
+
   @Test func mutatedFilesNeverCrash() async {
     let base = Array(Self.seedFile.utf8)
     let yaml = Array(Self.seedYAML.utf8)
     let edits = Gen.int(in: 0...1_000_000_000).array(of: 1...12)
     await propertyCheck(count: 300, input: edits, Gen.uint8()) { positions, byte in
       for source in [base, yaml] {
-        var bytes = source
-        for (i, p) in positions.enumerated() where !bytes.isEmpty {
-          let at = p % bytes.count
-          switch i % 4 {
-          case 0: bytes[at] = byte
-          case 1: bytes.remove(at: at)
-          case 2: bytes.insert(byte, at: at)
-          default: bytes = Array(bytes[..<at])  // truncated
-          }
-        }
-        _ = check(bytes: bytes, path: source == base ? "m.rule" : "m.yaml")
+        _ = check(bytes: Self.mutate(source, positions, byte), path: source == base ? "m.rule" : "m.yaml")
       }
     }
   }
@@ -49,16 +55,7 @@ import Testing
     let base = Array(read("rules/combined.ruletest").utf8)
     let edits = Gen.int(in: 0...1_000_000_000).array(of: 1...12)
     await propertyCheck(count: 200, input: edits, Gen.uint8()) { positions, byte in
-      var bytes = base
-      for (i, p) in positions.enumerated() where !bytes.isEmpty {
-        let at = p % bytes.count
-        switch i % 4 {
-        case 0: bytes[at] = byte
-        case 1: bytes.remove(at: at)
-        case 2: bytes.insert(byte, at: at)
-        default: bytes = Array(bytes[..<at])
-        }
-      }
+      let bytes = Self.mutate(base, positions, byte)
       let sink = DiagnosticSink()
       let source = SourceFile(path: TestPaths.rules.appendingPathComponent("mutated.ruletest").path, bytes: bytes)
       _ = TestRunner(sink: sink).run(source)
