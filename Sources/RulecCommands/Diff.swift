@@ -16,7 +16,8 @@ public struct Diff: ParsableCommand {
       run in one pass over the recording.
       --fail-if METRIC OP VALUE fails the run (exit 1) when a collector meets it: METRIC is accepted, \
       gained or lost; OP is >, >=, < or <=; VALUE is a count, or for accepted a ratio of new to old \
-      (2x). Exit status: 0 no --fail-if met, 1 one met, 2 rules or events that cannot be read.
+      (2x). Exit status: 0 no --fail-if met, 1 one met, 2 rules or events that cannot be read, 3 no \
+      output of the recording reached a collector of either version.
       """)
 
   @Argument(help: "The rules before the change: a file, a folder, or REVISION:PATH.") var old: String
@@ -121,6 +122,7 @@ public struct Diff: ParsableCommand {
     let diff = RuleDiff(old: programs[0], new: programs[1])
     var outcomes: [RuleDiff.Outcome]?
     var lines = 0
+    var reachedNothing = false
     if !events.isEmpty {
       let runner: Runner
       do {
@@ -159,8 +161,11 @@ public struct Diff: ParsableCommand {
       lines = runner.report.lines
       if runner.report.badLineCount > 0 { err.write("rulec: \(runner.report.badLineCount) bad lines skipped (rulec run lists them)\n") }
       outcomes = diff.outcomes(report: runner.report, accepted: accepted)
-      if runner.report.events > 0 && runner.report.skippedModel == runner.report.events {
-        err.write("rulec: no output of the recording reached a collector of either version\n")
+      if runner.report.events == runner.report.skippedModel + runner.report.skippedStatus {
+        // A zero is never silent: a recording that reached no collector compares nothing.
+        let seen = runner.report.skippedModels.prefix(5).map { "\($0.path) (\($0.count))" }.joined(separator: ", ")
+        err.write("rulec: no output of the recording reached a collector of either version\(seen.isEmpty ? "" : "; models seen: \(seen)")\n")
+        reachedNothing = true
       }
     }
     let tripped = (outcomes ?? []).flatMap { o in gates.filter { $0.met(o) }.map { (o.id, $0) } }
@@ -168,7 +173,8 @@ public struct Diff: ParsableCommand {
       format == .json
         ? render(json: diff, outcomes, old: old, new: new, events: events, tripped: tripped, examples: examples)
         : render(human: diff, outcomes, old: old, new: new, events: events, lines: lines, tripped: tripped, examples: examples))
-    return tripped.isEmpty ? 0 : 1
+    if !tripped.isEmpty { return 1 }
+    return reachedNothing ? 3 : 0
   }
 
   struct Failure: Error, CustomStringConvertible {

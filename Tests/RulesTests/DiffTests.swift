@@ -80,6 +80,13 @@ import Testing
     #expect(Diff.execute(old: args.old, new: args.new, events: [Self.recording], format: .human, failIf: ["accepted > 100x"], out: &out, err: &err) == 0)
     #expect(Diff.execute(old: args.old, new: args.new, events: [Self.recording], format: .human, failIf: ["accepted >> 2"], out: &out, err: &err) == 2)
     #expect(err.text.contains("write METRIC OP VALUE"))
+    // A recording no collector watches compares nothing: exit 3, with the models it holds.
+    let other = folder + "/other.jsonl"
+    try #"{"id": "o", "status": {"code": 10000}, "model": {"id": "zzz", "user_id": "u", "app_id": "a"}, "input": {"id": "i"}, "data": {}}"#
+      .write(toFile: other, atomically: true, encoding: .utf8)
+    err = Capture()
+    #expect(Diff.execute(old: args.old, new: args.new, events: [other], format: .human, out: &out, err: &err) == 3)
+    #expect(err.text.contains("models seen: u/a/zzz (1)"))
     // Nothing changes: no gate met, and it says so.
     out = Capture()
     #expect(Diff.execute(old: args.old, new: args.old, events: [Self.recording], format: .human, failIf: ["lost > 0", "gained > 0"], out: &out, err: &err) == 0)
