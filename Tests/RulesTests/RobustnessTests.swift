@@ -177,6 +177,30 @@ import Testing
     }
   }
 
+  /// Inputs the fuzzers found crashing, kept as they were found: each now checks (with its errors)
+  /// and formats without a crash, on a 256 KiB stack.
+  @Test(arguments: ["FuzzRules-stack-overflow-1.rule"])
+  func fuzzFindingsStayFixed(file: String) {
+    let bytes = Array(FileManager.default.contents(atPath: TestPaths.golden.appendingPathComponent("fuzz/\(file)").path) ?? Data())
+    #expect(!bytes.isEmpty)
+    final class Box: @unchecked Sendable { var diagnostics: [Diagnostic] = [] }
+    let box = Box()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      let sink = DiagnosticSink()
+      let parsed = Parser.parse(SourceFile(path: file, bytes: bytes), sink: sink)
+      _ = Checker(sink: sink).check([parsed])
+      _ = Printer.format(parsed)
+      box.diagnostics = sink.sorted
+      done.signal()
+    }
+    thread.stackSize = 256 << 10
+    thread.start()
+    done.wait()
+    #expect(!box.diagnostics.isEmpty)
+    #expect(box.diagnostics.allSatisfy { $0.range.end <= bytes.count })
+  }
+
   @Test func hugeLineNULBytesAndTruncation() {
     let huge = collector(pre: "    require metadata.a == \"" + String(repeating: "x", count: 10_000_000) + "\"")
     #expect(codes(check(huge)) == [])
