@@ -27,9 +27,15 @@ public enum Spelling {
   /// The candidate closest to `word`, if it is close enough to be a likely misspelling.
   public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
     let limit = Swift.max(1, word.unicodeScalars.count / 3)
+    let lowered = word.lowercased()
+    let length = lowered.unicodeScalars.count
     var best: (String, Int)?
     for candidate in candidates where candidate != word {
-      let d = distance(word.lowercased(), candidate.lowercased())
+      // The distance is at least the difference in length: most candidates are ruled out without
+      // computing it (a file of unknown names spent most of its check here).
+      let other = candidate.lowercased()
+      if abs(other.unicodeScalars.count - length) > Swift.min(limit, best.map { $0.1 - 1 } ?? limit) { continue }
+      let d = distance(lowered, other)
       if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
     }
     return best?.0
