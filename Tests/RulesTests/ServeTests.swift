@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import NIOCore
 import RulecCommands
 import Testing
@@ -165,6 +166,33 @@ import Testing
 /// and answered 202, but the answer carries a warning naming the model and the collectors' sources,
 /// `/metrics` counts them, and the log names the model once.
 @Suite(.serialized) struct ServeSilenceTests {
+  /// The queue refusing writes (a trigger fails every insert, as a full disk would): the request is
+  /// answered 503, nothing is acknowledged, and once writes succeed again the same body is queued
+  /// and delivered, each input once.
+  @Test func aQueueThatRefusesWritesAcknowledgesNothing() async throws {
+    try await ServeHarness.with("serve-diskfull", keys: ["good": true]) { harness in
+      let (_, port, _) = try harness.start()
+      let body = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").prefix(40).joined(separator: "\n")
+      let database = try DatabaseQueue(path: harness.state + "/queue.sqlite")
+      try await database.write { db in
+        try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON items BEGIN SELECT RAISE(FAIL, 'disk full (injected)'); END")
+      }
+      let (refused, reply) = try await ServeTests.post(harness.client, port, body)
+      #expect(refused == 503, "\(reply)")
+      #expect(reply.contains("the queue could not be written"))
+      #expect(try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM items") } == 0)
+      try await database.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+      let (status, accepted) = try await ServeTests.post(harness.client, port, body)
+      #expect(status == 202)
+      let count = (try JSONSerialization.jsonObject(with: Data(accepted.utf8)) as? [String: Any])?["accepted"] as? Int ?? 0
+      #expect(count > 0)
+      let deadline = Date().addingTimeInterval(20)
+      while harness.destination.received.count < count && Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
+      #expect(harness.destination.received.count == count)
+      #expect(harness.destination.requests.reduce(0) { $0 + $1.count } == count, "each input posted once")
+    }
+  }
+
   @Test func outputsOfAnUnwatchedModelAreAnsweredWithAWarning() async throws {
     try await ServeHarness.with("serve-silence", keys: ["good": true]) { harness in
       let rules = harness.folder + "/pets.rule"
