@@ -50,8 +50,9 @@ public struct Expectation: Sendable {
   public enum Outcome: Sendable, Equatable {
     /// Accepted, with the item fields written (each optional).
     case accepted(ItemFields)
-    /// Dropped, optionally in a given stage and at a given statement (its line in the rule file).
-    case dropped(stage: Stage?, line: Int?)
+    /// Dropped, optionally in a given stage and at a given statement: its line in the rule file, or
+    /// text of it (`by "margin(concepts)"`), which stays true when lines move.
+    case dropped(stage: Stage?, line: Int?, by: String? = nil)
     /// The collector does not see the output: another model, or an unsuccessful status.
     case ignored
     /// The collector had already accepted the input (dedupe), so no statement ran.
@@ -93,10 +94,11 @@ extension Expectation.Outcome: CustomStringConvertible {
       if let p = f.inclusionProbability { text += " inclusion_probability \(Self.number(p))" }
       if let d = f.datasetIDs { text += " dataset_ids [" + d.map(Self.quote).joined(separator: ", ") + "]" }
       return text
-    case .dropped(let stage, let line):
+    case .dropped(let stage, let line, let by):
       var text = "dropped"
       if let stage { text += " in \(stage.rawValue)" }
       if let line { text += " at line \(line)" }
+      if let by { text += " by \(Self.quote(by))" }
       return text
     case .ignored: return "ignored"
     case .repeated: return "repeated"

@@ -407,7 +407,16 @@ public struct TestParser {
           offset = n.range.end
         }
       }
-      outcome = .dropped(stage: stage, line: line)
+      var by: String?
+      if line == nil, case .name("by") = peekName() {
+        let keyword = next()
+        if let text = expectString("text of the statement after 'by', as \"margin(concepts)\"", after: keyword) {
+          by = text.value
+          end = text.range.end
+          lineRange = text.range
+        }
+      }
+      outcome = .dropped(stage: stage, line: line, by: by)
     case .name("ignored"): outcome = .ignored
     case .name("repeated"): outcome = .repeated
     default:

@@ -5,6 +5,7 @@ import RulesEvents
 import RulesLoader
 import RulesSema
 import RulesSource
+import RulesSyntax
 
 /// What one case came to.
 public struct CaseResult: Sendable {
@@ -277,7 +278,25 @@ public final class TestRunner {
         file: source, range: e.collector.range)
       return
     }
-    guard case .dropped(let stage, let line?) = e.outcome else { return }
+    if case .dropped(let stage, _, let by?) = e.outcome {
+      // The statement named by its text: exactly one of the collector's (in the stage named).
+      let matching = statementLines(program.collectors[index], stage: stage).filter { Self.statement($0.text, contains: by) }
+      if matching.count != 1 {
+        let all = statementLines(program.collectors[index], stage: stage)
+        sink.emit(
+          DiagnosticMessage(
+            .testNoStatement,
+            matching.isEmpty
+              ? "no statement of '\(e.collector.value)'\(stage.map { " in \($0.rawValue)" } ?? "") reads '\(by)'"
+              : "'\(by)' is in \(matching.count) statements of '\(e.collector.value)' (lines \(matching.map { String($0.line) }.joined(separator: ", ")))",
+            help: matching.isEmpty
+              ? "its statements: " + all.map { "line \($0.line): \($0.text)" }.joined(separator: "; ")
+              : "quote more of the statement, so that one statement reads it"),
+          file: source, range: e.lineRange ?? e.range)
+      }
+      return
+    }
+    guard case .dropped(let stage, let line?, _) = e.outcome else { return }
     let lines = statementLines(program.collectors[index], stage: stage)
     if !lines.contains(where: { $0.line == line }) {
       sink.emit(
@@ -290,12 +309,18 @@ public final class TestRunner {
     }
   }
 
-  /// The rule-file lines of a collector's statements, with their stage, in order.
-  func statementLines(_ c: CheckedCollector, stage: Expectation.Stage?) -> [(stage: Expectation.Stage, line: Int)] {
-    var out: [(Expectation.Stage, Int)] = []
-    if stage != .postQueue { out += (c.preQueue ?? []).map { (.preQueue, c.file.location(of: $0.range.start).line) } }
-    if stage != .preQueue { out += (c.postQueue ?? []).map { (.postQueue, c.file.location(of: $0.range.start).line) } }
+  /// The rule-file lines of a collector's statements, with their stage and text, in order.
+  func statementLines(_ c: CheckedCollector, stage: Expectation.Stage?) -> [(stage: Expectation.Stage, line: Int, text: String)] {
+    var out: [(Expectation.Stage, Int, String)] = []
+    if stage != .postQueue { out += (c.preQueue ?? []).map { (.preQueue, c.file.location(of: $0.range.start).line, Printer.statement($0)) } }
+    if stage != .preQueue { out += (c.postQueue ?? []).map { (.postQueue, c.file.location(of: $0.range.start).line, Printer.statement($0)) } }
     return out
+  }
+
+  /// Whether a statement's text (as the formatter writes it) holds `text`, spaces aside.
+  static func statement(_ statement: String, contains text: String) -> Bool {
+    func squeezed(_ s: String) -> String { s.filter { !$0.isWhitespace } }
+    return squeezed(statement).contains(squeezed(text))
   }
 
   // MARK: Running
@@ -355,9 +380,10 @@ public final class TestRunner {
   static func mismatch(_ expected: Expectation.Outcome, _ got: Got) -> String? {
     switch (expected, got) {
     case (.ignored, .ignored), (.repeated, .repeated): return nil
-    case (.dropped(let stage, let line), .dropped(let gotStage, let gotLine, _)):
+    case (.dropped(let stage, let line, let by), .dropped(let gotStage, let gotLine, let text)):
       if let stage, stage != gotStage { return got.description }
       if let line, line != gotLine { return got.description }
+      if let by, !statement(text, contains: by) { return got.description }
       return nil
     case (.accepted(let fields), .accepted(let item)):
       return itemMismatch(fields, item)

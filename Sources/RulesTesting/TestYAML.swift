@@ -153,9 +153,12 @@ public enum TestYAML {
     case "dropped":
       var stage: Expectation.Stage?
       var line: Int?
-      if let details, let entries = document.fields(details, "'dropped'", known: ["stage", "line"]) {
+      var by: String?
+      if let details, let entries = document.fields(details, "'dropped'", known: ["stage", "line", "by"]) {
         for (key, _, value) in entries {
-          if key == "stage" {
+          if key == "by" {
+            by = value.scalar?.string
+          } else if key == "stage" {
             stage = value.scalar.flatMap { Expectation.Stage(rawValue: $0.string) }
             if stage == nil {
               document.emit(YAMLMessage.wrongType("'stage'", expected: "pre_queue or post_queue", found: document.describe(value)), value)
@@ -166,7 +169,7 @@ public enum TestYAML {
           }
         }
       }
-      return .dropped(stage: stage, line: line)
+      return .dropped(stage: stage, line: line, by: by)
     case "ignored": return .ignored
     case "repeated": return .repeated
     default:
@@ -182,7 +185,7 @@ public enum TestYAML {
   /// Where `dropped: {line: N}` writes N, for RC5003's caret.
   static func lineRange(_ node: Node, _ document: YAMLDocument) -> SourceRange? {
     guard let details = node.mapping?.first?.value.mapping else { return nil }
-    for (key, value) in details where key.scalar?.string == "line" { return document.range(value) }
+    for (key, value) in details where key.scalar?.string == "line" || key.scalar?.string == "by" { return document.range(value) }
     return nil
   }
 

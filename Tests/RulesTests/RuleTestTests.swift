@@ -257,6 +257,24 @@ import Testing
     #expect(sink.sorted[1].message.text.contains("did you mean 'accepted'?"))
   }
 
+  /// `dropped by "TEXT"`: the statement named by text it holds; text no statement holds, or that
+  /// several do, is RC5003.
+  @Test func droppedByTheStatementsText() {
+    let rules = DiagnosticCode.exampleRules.replacingOccurrences(
+      of: "    require max(concepts) < 0.6\n", with: "    require max(concepts) < 0.6\n    drop if metadata.source == \"test\"\n")
+    let event = #"{"status": {"code": 10000}, "model": {"id": "general-image-recognition", "user_id": "clarifai", "app_id": "main"}, "input": {"id": "a", "data": {"metadata": {"source": "test"}}}, "data": {"concepts": [{"id": "dog", "value": 0.2}]}}"#
+    let (ok, passed) = runTests("rules \"example.rule\"\ntest \"t\" {\n  event \(event)\n  expect demo dropped by \"source==\\\"test\\\"\"\n}\n", rules: rules)
+    #expect(ok.isEmpty, "\(codes(ok))")
+    #expect(passed.map(\.status) == [.passed])
+    let (_, failed) = runTests("rules \"example.rule\"\ntest \"t\" {\n  event \(event)\n  expect demo dropped by \"max(concepts)\"\n}\n", rules: rules)
+    #expect(failed.map(\.status) == [.failed])
+    let (none, _) = runTests("rules \"example.rule\"\ntest \"t\" {\n  event \(event)\n  expect demo dropped by \"entropy\"\n}\n", rules: rules)
+    #expect(codes(none) == ["RC5003"])
+    let (several, _) = runTests("rules \"example.rule\"\ntest \"t\" {\n  event \(event)\n  expect demo dropped by \"e\"\n}\n", rules: rules)
+    #expect(codes(several) == ["RC5003"])
+    #expect(several.first?.message.text.contains("is in 2 statements") == true)
+  }
+
   @Test func noTestFilesIsAnErrorNotAPass() {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-ruletest-\(UUID().uuidString)").path
     try? FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
