@@ -225,6 +225,13 @@ public final class TestRunner {
       bytes = json.withUnsafeBufferPointer { JSONDocument.compact($0) }
     case .recording(let path, let number):
       let full = resolve(path, from: file.source.path)
+      guard !path.hasSuffix(".gz") else {
+        // A line of a compressed file has no place to point at without reading the file through.
+        sink.emit(
+          DiagnosticMessage(.testBadEvent, "'\(path)' is compressed: FILE:LINE reads plain recordings", help: "copy the line into the test, or name a plain copy of the recording"),
+          file: file.source, range: step.range)
+        return nil
+      }
       switch recording(full) {
       case .failure(let failure):
         sink.emit(DiagnosticMessage(.testBadEvent, "cannot read '\(path)': \(failure.reason)"), file: file.source, range: step.range)
