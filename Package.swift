@@ -75,6 +75,8 @@ let package = Package(
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine",
         .product(name: "Yams", package: "Yams"),
       ]),
+    // Editors: `rulec lsp` (the Language Server Protocol over stdio).
+    .target(name: "RulesEditor", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesMath"]),
     .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "RulesForward",
@@ -100,7 +102,8 @@ let package = Package(
       name: "RulecCommands",
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
-        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesQueue", "RulesForward", "RulesServe",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesEditor", "RulesQueue", "RulesForward",
+        "RulesServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
@@ -110,7 +113,7 @@ let package = Package(
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulecCommands",
         "RulesEvents", "RulesRuntime", "RulesEngine", "RulesRunner", "RulesVM", "RulesCompiler", "RulesQueue", "RulesForward",
-        "RulesServe", "RulesTesting",
+        "RulesServe", "RulesTesting", "RulesEditor",
         .product(name: "PropertyBased", package: "swift-property-based"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -8,7 +8,7 @@ public struct Rulec: AsyncParsableCommand {
     commandName: "rulec",
     abstract: "The rules engine behind ML collectors: check, run, test, diff, serve, proxy, compile, format and explain collector rules.",
     version: version,
-    subcommands: [Check.self, Run.self, Test.self, Diff.self, Serve.self, Proxy.self, Compile.self, Fmt.self, Explain.self, Dlq.self])
+    subcommands: [Check.self, Run.self, Test.self, Diff.self, Serve.self, Proxy.self, Compile.self, Fmt.self, Explain.self, Dlq.self, Lsp.self])
 
   public init() {}
 }
