@@ -95,7 +95,7 @@ public final class LanguageServer {
         result: [
           "capabilities": [
             "textDocumentSync": ["openClose": true, "change": 2],
-            "documentFormattingProvider": true, "documentSymbolProvider": true, "hoverProvider": true,
+            "documentFormattingProvider": true, "documentSymbolProvider": true, "hoverProvider": true, "definitionProvider": true,
             "completionProvider": ["triggerCharacters": ["."]],
           ],
           "serverInfo": ["name": "rulec", "version": "0.1.0"],
@@ -131,6 +131,8 @@ public final class LanguageServer {
       reply(id ?? NSNull(), result: hover(params) ?? NSNull())
     case "textDocument/completion":
       reply(id ?? NSNull(), result: completion())
+    case "textDocument/definition":
+      reply(id ?? NSNull(), result: definition(params) ?? NSNull())
     default:
       // Requests the server does not know get an error; notifications are ignored.
       if let id { replyError(id, code: -32601, message: "method not found: \(method)") }
@@ -253,6 +255,25 @@ public final class LanguageServer {
       return nil
     }
     return ["contents": ["kind": "markdown", "value": text], "range": lspRange(document, SourceRange(start, end))]
+  }
+
+  /// On a `map file "PATH"`: the map file, relative to the document's folder.
+  func definition(_ params: [String: Any]) -> [String: Any]? {
+    guard let uri = (params["textDocument"] as? [String: Any])?["uri"] as? String, let document = documents[uri],
+      let p = params["position"] as? [String: Any]
+    else { return nil }
+    let offset = document.offset(line: p["line"] as? Int ?? 0, character: p["character"] as? Int ?? 0)
+    let (file, _) = analyse(document)
+    for c in file.collectors {
+      for clause in c.clauses {
+        guard case .map(let map) = clause.kind, let target = map.file, target.range.start <= offset && offset <= target.range.end else { continue }
+        let folder = (document.path as NSString).deletingLastPathComponent
+        let path = target.text.hasPrefix("/") ? target.text : (folder as NSString).appendingPathComponent(target.text)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return ["uri": URL(fileURLWithPath: path).absoluteString, "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]]]
+      }
+    }
+    return nil
   }
 
   func completion() -> [String: Any] {

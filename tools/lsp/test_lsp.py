@@ -111,3 +111,16 @@ async def test_half_typed_files_never_bring_it_down(client: LanguageClient):
         text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version + 1),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=GOOD)])))
     assert found == []
+
+
+@pytest.mark.asyncio
+async def test_definition_of_a_map_file(client: LanguageClient, tmp_path):
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "pets.csv").write_text("source,target\ndog,canine\n")
+    uri = (tmp_path / "pets.rule").as_uri()
+    text = GOOD.replace("  pre_queue {", '  map file "maps/pets.csv"\n  pre_queue {').replace("max(concepts) < 0.6", "concept(canine) > 0.5")
+    await diagnostics_after(client, lambda: open_document(client, text, uri=uri), uri=uri)
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=16)))
+    locations = found if isinstance(found, list) else [found]
+    assert [l.uri for l in locations] == [(tmp_path / "maps" / "pets.csv").as_uri()]
