@@ -323,12 +323,14 @@ public final class ReferenceEvaluator: @unchecked Sendable {
     switch op {
     // Chains are walked in a loop, not recursed into once per operand (Expr.chainOperands).
     case .and:
-      return .bool(Expr(.binary(op, lhs, rhs), lhs.range).chainOperands(.and).allSatisfy { evaluate($0, ctx).isTrue })
+      let (head, steps) = Expr.leftChain(op, lhs, rhs)
+      return .bool(evaluate(head, ctx).isTrue && steps.allSatisfy { evaluate($0.1, ctx).isTrue })
     case .or:
-      return .bool(Expr(.binary(op, lhs, rhs), lhs.range).chainOperands(.or).contains { evaluate($0, ctx).isTrue })
+      let (head, steps) = Expr.leftChain(op, lhs, rhs)
+      return .bool(evaluate(head, ctx).isTrue || steps.contains { evaluate($0.1, ctx).isTrue })
     case .add, .subtract, .multiply, .divide:
       // Left-associative: `a - b + c` is `(a - b) + c`; the chain folded in a loop.
-      let (head, steps) = Expr(.binary(op, lhs, rhs), lhs.range).leftChain()!
+      let (head, steps) = Expr.leftChain(op, lhs, rhs)
       var value = evaluate(head, ctx)
       for (o, operand) in steps {
         guard let a = value.number, let b = evaluate(operand, ctx).number else { return .missing }

@@ -463,28 +463,12 @@ struct ExpressionChecker {
     }
   }
 
-  /// The operands of a chain of one family of operators (`or`; `and`; `+`/`-`; `*`/`/`), in
-  /// order. The parser builds chains left-deep, so the left spine is walked in a loop: the checker's
-  /// depth does not grow with a chain's length (1,000 operands overflowed a thread's stack under
-  /// the address sanitizer).
+  /// The operands of a chain of one precedence (`or`; `and`; `+`/`-`; `*`/`/`), in order, walked
+  /// in a loop (`Expr.leftChain`): the checker's depth does not grow with a chain's length (1,000
+  /// operands overflowed a thread's stack under the address sanitizer).
   static func chain(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr) -> [Expr] {
-    func family(_ o: BinaryOperator) -> Int {
-      switch o {
-      case .or: 0
-      case .and: 1
-      case .add, .subtract: 2
-      case .multiply, .divide: 3
-      default: -1
-      }
-    }
-    var operands = [rhs]
-    var left = lhs
-    while case .binary(let o, let l, let r) = left.kind, family(o) == family(op) {
-      operands.append(r)
-      left = l
-    }
-    operands.append(left)
-    return operands.reversed()
+    let (head, steps) = Expr.leftChain(op, lhs, rhs)
+    return [head] + steps.map(\.1)
   }
 
   mutating func inferBinary(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, _ range: SourceRange) -> Typed {

@@ -168,6 +168,11 @@ extension Expr {
   /// Comparisons do not chain. Walked in a loop, as `chainOperands`.
   public func leftChain() -> (head: Expr, steps: [(BinaryOperator, Expr)])? {
     guard case .binary(let op, let lhs, let rhs) = kind else { return nil }
+    return Self.leftChain(op, lhs, rhs)
+  }
+
+  /// `leftChain` of the operation `lhs op rhs`, without making its node.
+  public static func leftChain(_ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr) -> (head: Expr, steps: [(BinaryOperator, Expr)]) {
     var steps = [(op, rhs)]
     var head = lhs
     while !op.isComparison, case .binary(let o, let l, let r) = head.kind, o.precedence == op.precedence {
