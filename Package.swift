@@ -18,7 +18,7 @@ let package = Package(
       name: "Rules",
       targets: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
-        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulecCommands",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesEditor", "RulecCommands",
       ]),
   ],
   dependencies: [
@@ -76,7 +76,7 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // Editors: `rulec lsp` (the Language Server Protocol over stdio).
-    .target(name: "RulesEditor", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesMath"]),
+    .target(name: "RulesEditor", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesMath", "RulesTesting"]),
     .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "RulesForward",

@@ -8,11 +8,15 @@ public struct TextDocument: Sendable {
   public var uri: String
   public var version: Int
   public private(set) var bytes: [UInt8]
+  /// The byte offset at which each line starts (`lineStarts[0] == 0`), kept up to date by `apply`,
+  /// so that positions cost a binary search, not a walk from the top of a 6 MB document.
+  public private(set) var lineStarts: [Int]
 
   public init(uri: String, version: Int, text: String) {
     self.uri = uri
     self.version = version
     bytes = Array(text.utf8)
+    lineStarts = [0] + Self.newlines(in: bytes[...], base: 0)
   }
 
   /// The file path a `file://` URI names (percent-decoded), or the URI itself.
@@ -21,17 +25,23 @@ public struct TextDocument: Sendable {
     return String(uri.dropFirst("file://".count)).removingPercentEncoding ?? String(uri.dropFirst("file://".count))
   }
 
+  /// The offsets just after each newline of `slice`, shifted by `base`.
+  static func newlines(in slice: ArraySlice<UInt8>, base: Int) -> [Int] {
+    var starts: [Int] = []
+    var i = slice.startIndex
+    while let newline = slice[i...].firstIndex(of: 10) {
+      starts.append(newline + 1 - slice.startIndex + base)
+      i = newline + 1
+    }
+    return starts
+  }
+
   /// The byte offset of an LSP position, clamped to the document (a position past the end of a line
   /// is the end of that line, as the protocol says).
   public func offset(line: Int, character: Int) -> Int {
-    var start = 0
-    var current = 0
-    while current < line {
-      guard let newline = bytes[start...].firstIndex(of: 10) else { return bytes.count }
-      start = newline + 1
-      current += 1
-    }
-    var i = start
+    guard line >= 0 else { return 0 }
+    guard line < lineStarts.count else { return bytes.count }
+    var i = lineStarts[line]
     var units = 0
     while i < bytes.count && bytes[i] != 10 && units < character {
       let length = Self.scalarLength(bytes[i])
@@ -41,21 +51,23 @@ public struct TextDocument: Sendable {
     return i
   }
 
+  /// The index of the line holding a byte offset.
+  public func line(of offset: Int) -> Int {
+    var low = 0
+    var high = lineStarts.count - 1
+    while low < high {
+      let middle = (low + high + 1) / 2
+      if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
+    }
+    return low
+  }
+
   /// The LSP position of a byte offset.
   public func position(of offset: Int) -> (line: Int, character: Int) {
     let clamped = Swift.max(0, Swift.min(offset, bytes.count))
-    var line = 0
-    var lineStart = 0
-    var i = 0
-    while i < clamped {
-      if bytes[i] == 10 {
-        line += 1
-        lineStart = i + 1
-      }
-      i += 1
-    }
+    let line = line(of: clamped)
     var units = 0
-    var k = lineStart
+    var k = lineStarts[line]
     while k < clamped {
       let length = Self.scalarLength(bytes[k])
       units += length == 4 ? 2 : 1
@@ -68,11 +80,20 @@ public struct TextDocument: Sendable {
   public mutating func apply(range: (start: (line: Int, character: Int), end: (line: Int, character: Int))?, text: String) {
     guard let range else {
       bytes = Array(text.utf8)
+      lineStarts = [0] + Self.newlines(in: bytes[...], base: 0)
       return
     }
     let start = offset(line: range.start.line, character: range.start.character)
     let end = Swift.max(start, offset(line: range.end.line, character: range.end.character))
-    bytes.replaceSubrange(start..<end, with: Array(text.utf8))
+    let inserted = Array(text.utf8)
+    bytes.replaceSubrange(start..<end, with: inserted)
+    // Lines starting inside the replaced range go; the inserted text's come in; later ones shift.
+    let delta = inserted.count - (end - start)
+    let first = line(of: start) + 1
+    var last = first
+    while last < lineStarts.count && lineStarts[last] <= end { last += 1 }
+    for k in last..<lineStarts.count { lineStarts[k] += delta }
+    lineStarts.replaceSubrange(first..<last, with: Self.newlines(in: inserted[...], base: start))
   }
 
   /// The length of the UTF-8 sequence a lead byte starts (1 for a stray continuation byte).

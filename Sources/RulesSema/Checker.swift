@@ -27,14 +27,10 @@ public struct Checker {
     var collectors: [CheckedCollector] = []
     for ruleFile in files {
       let unreadable = sink.diagnostics.contains { $0.file === ruleFile.file && $0.severity == .error }
-      if ruleFile.collectors.isEmpty && !unreadable {
-        sink.emit(SemaMessage.emptyFile, file: ruleFile.file, range: .at(0))
-      }
+      if ruleFile.collectors.isEmpty && !unreadable { reportEmptyFile(ruleFile.file) }
       for collector in ruleFile.collectors {
         if let first = seen[collector.id.text] {
-          sink.emit(
-            SemaMessage.duplicateCollectorID(collector.id.text), file: ruleFile.file, range: collector.id.range,
-            notes: [DiagnosticNote("first defined here", file: first.0, range: first.1)])
+          reportDuplicate(collector.id.text, file: ruleFile.file, range: collector.id.range, first: first)
         } else {
           seen[collector.id.text] = (ruleFile.file, collector.id.range)
         }
@@ -42,6 +38,25 @@ public struct Checker {
       }
     }
     return CheckedProgram(collectors: collectors)
+  }
+
+  /// Checks each collector of one file on its own, without the checks that span collectors (unique
+  /// ids, a file without collectors): the editor checks a file a piece at a time and adds those
+  /// itself with `reportDuplicate` and `reportEmptyFile`.
+  public func checkEachCollector(of file: RuleFile) -> [CheckedCollector] {
+    file.collectors.compactMap { checkCollector($0, in: file.file) }
+  }
+
+  /// A collector id defined a second time (`first` is where it was defined first).
+  public func reportDuplicate(_ id: String, file: SourceFile, range: SourceRange, first: (SourceFile, SourceRange)) {
+    sink.emit(
+      SemaMessage.duplicateCollectorID(id), file: file, range: range,
+      notes: [DiagnosticNote("first defined here", file: first.0, range: first.1)])
+  }
+
+  /// A readable file that defines no collector.
+  public func reportEmptyFile(_ file: SourceFile) {
+    sink.emit(SemaMessage.emptyFile, file: file, range: .at(0))
   }
 
   func emit(_ m: DiagnosticMessage, _ file: SourceFile, _ r: SourceRange, notes: [DiagnosticNote] = []) {

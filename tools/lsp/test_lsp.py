@@ -4,6 +4,7 @@ that never bring it down.
 
     RULEC=.build/debug/rulec tools/.venv/bin/python -m pytest tools/lsp -q
 """
+import json
 import os
 import sys
 
@@ -124,3 +125,77 @@ async def test_definition_of_a_map_file(client: LanguageClient, tmp_path):
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=16)))
     locations = found if isinstance(found, list) else [found]
     assert [l.uri for l in locations] == [(tmp_path / "maps" / "pets.csv").as_uri()]
+
+
+def configure(client, **settings):
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"rulec": settings}))
+
+
+async def labels_at(client, uri, line, character):
+    completion = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character)))
+    return {item.label: item for item in completion.items}
+
+
+@pytest.mark.asyncio
+async def test_completion_from_a_recording_and_a_concepts_file(client: LanguageClient, tmp_path):
+    recording = tmp_path / "recorded.jsonl"
+    output = {"status": {"code": 10000}, "model": {"id": "m", "userId": "u", "appId": "a"},
+              "input": {"id": "in-1", "data": {"metadata": {"device": {"os": "ios", "os-version": 14}, "source": "mobile"}}},
+              "data": {"concepts": [{"id": "ai_dog", "name": "dog", "value": 0.4}]}}
+    recording.write_text(json.dumps(output) + "\nnot json\n" + json.dumps({"outputs": [{"data": {"concepts": [{"name": "cat"}]}}]}) + "\n")
+    concepts = tmp_path / "concepts.txt"
+    concepts.write_text("dog\ncat\nzebra\n")
+    uri = (tmp_path / "typed.rule").as_uri()
+    text = GOOD.replace("    require max(concepts) < 0.6", "    require concept(unicorn) > 0.5\n    drop if metadata.device.")
+    found = await diagnostics_after(client, lambda: open_document(client, text, uri=uri), uri=uri)
+    assert "RC3012" not in [d.code for d in found]
+    # Settings from the editor: the concepts file changes what the checker says at once.
+    found = await diagnostics_after(client, lambda: configure(client, recording=str(recording), concepts=str(concepts)), uri=uri)
+    assert any("no concept 'unicorn'" in d.message for d in found)
+    keys = await labels_at(client, uri, 6, len("    drop if metadata.device."))
+    assert set(keys) == {"os", "os-version"}
+    assert keys["os-version"].insert_text == '"os-version"' and keys["os"].insert_text == "os"
+    top = await labels_at(client, uri, 6, len("    drop if metadata."))
+    assert set(top) == {"device", "source"}
+    words = await labels_at(client, uri, 5, len("    require concept("))
+    assert {"dog", "cat", "zebra", "ai_dog", "require", "max"} <= set(words)
+    # A recording that cannot be read is said, not a crash.
+    configure(client, recording=str(tmp_path / "missing.jsonl"))
+    message = await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    assert "cannot read the recording" in message.message
+
+
+@pytest.mark.asyncio
+async def test_definition_of_a_collector_across_files(client: LanguageClient, tmp_path):
+    (tmp_path / "a.rule").write_text(GOOD)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.rule").write_text("# twin\n\n" + GOOD)
+    test = ('rules "a.rule"\n\ntest "confident" {\n'
+            '  event {"status": {"code": 10000}, "model": {"id": "general-image-recognition", "user_id": "clarifai", "app_id": "main"},'
+            ' "input": {"id": "in-1"}, "data": {"concepts": [{"id": "dog", "value": 0.97}]}}\n'
+            '  expect demo accepted\n}\n')
+    uri = (tmp_path / "a.ruletest").as_uri()
+    # The case fails (a confident output is dropped): a diagnostic on its expectation.
+    found = await diagnostics_after(client, lambda: open_document(client, test, uri=uri), uri=uri)
+    assert len(found) == 1 and found[0].range.start.line == 4 and "fails" in found[0].message and "dropped" in found[0].message
+    # From the test's expectation to the collector, in another file.
+    at_demo = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=10)))
+    assert [(l.uri, l.range.start.line, l.range.start.character) for l in at_demo] == [((tmp_path / "a.rule").as_uri(), 0, 10)]
+    at_rules = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=9)))
+    assert at_rules.uri == (tmp_path / "a.rule").as_uri()
+    # From a collector's id: every definition of that id beside the file (a twin in a subfolder too).
+    rule_uri = (tmp_path / "a.rule").as_uri()
+    await diagnostics_after(client, lambda: open_document(client, GOOD, uri=rule_uri), uri=rule_uri)
+    both = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=rule_uri), position=types.Position(line=0, character=11)))
+    assert sorted((l.uri, l.range.start.line) for l in both) == [
+        ((tmp_path / "a.rule").as_uri(), 0), ((tmp_path / "sub" / "b.rule").as_uri(), 2)]
+    # Fixing the expectation clears the diagnostic.
+    fixed = test.replace("expect demo accepted", "expect demo dropped in pre_queue")
+    found = await diagnostics_after(client, lambda: client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)])), uri=uri)
+    assert found == []

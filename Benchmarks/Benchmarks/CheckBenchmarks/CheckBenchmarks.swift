@@ -13,7 +13,7 @@ func generatedFile(collectors count: Int) -> SourceFile {
     text += """
       collector c\(i) {
         description "generated collector \(i)"
-        source clarifai/main/general-image-recognition version v\(i % 7)
+        source clarifai/main/general-image-recognition version 0000000000000000000000000000000\(i % 7)
         destination acme/app-\(i % 13)
         datasets [ds-\(i % 5)]
         key env KEY_\(i % 3)
