@@ -94,16 +94,32 @@ public struct YAMLFrontEnd {
     return offset(line: mark.line, column: mark.column)
   }
 
-  /// The source range of a node; for a scalar it covers the scalar as written when that is exact.
+  /// The source range of a node; for a scalar it covers the scalar as written (with its quotes).
   func range(_ node: Node) -> SourceRange {
     let start = offset(node.mark)
-    let end: Int
+    var end = start + 1
     if let scalar = node.scalar, let content = contentStart(node, scalar) {
-      end = content.exact ? content.start + scalar.string.utf8.count + (content.start - start) : start + 1
-    } else {
-      end = start + 1
+      if content.exact {
+        end = content.start + trimmed(scalar).count
+      } else if !scalar.string.isEmpty {
+        end = sourceMap(scalar, from: content.start).limit
+      }
+      if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { end += 1 }  // the closing quote
     }
     return SourceRange(start, max(start, min(end, file.bytes.count)))
+  }
+
+  /// A scalar's text as the DSL reads it: a block scalar without its final line breaks.
+  func trimmed(_ scalar: Node.Scalar) -> [UInt8] {
+    var text = Array(scalar.string.utf8)
+    if scalar.style == .literal || scalar.style == .folded {
+      while text.last == 10 { text.removeLast() }
+    }
+    return text
+  }
+
+  func sourceMap(_ scalar: Node.Scalar, from start: Int) -> ScalarSourceMap {
+    ScalarSourceMap(decoded: trimmed(scalar), file: file.bytes, from: start, style: scalar.style)
   }
 
   /// Where a scalar's text starts in the file, and whether the file holds it byte for byte there.
@@ -119,12 +135,9 @@ public struct YAMLFrontEnd {
       while start < file.bytes.count && (file.bytes[start] == 32 || file.bytes[start] == 9) { start += 1 }
     default: break
     }
-    var text = Array(scalar.string.utf8)
-    if scalar.style == .literal || scalar.style == .folded {
-      while text.last == 10 { text.removeLast() }
-    }
+    let text = trimmed(scalar)
     let end = start + text.count
-    let exact = end <= file.bytes.count && Array(file.bytes[start..<end]) == text
+    let exact = end <= file.bytes.count && file.bytes[start..<end].elementsEqual(text)
     return (start, exact)
   }
 
@@ -145,56 +158,67 @@ public struct YAMLFrontEnd {
 
   /// Lexes a scalar's text as DSL tokens, and the file whose bytes those tokens index.
   ///
-  /// A plain single-line scalar is lexed in place. Otherwise (escapes, folding) the decoded text is
-  /// spliced after the file's bytes up to the scalar, so positions stay within the scalar.
-  func lex(_ node: Node, _ scalar: Node.Scalar, local: DiagnosticSink) -> (tokens: [Token], file: SourceFile) {
+  /// A scalar the file holds byte for byte is lexed in place. Otherwise (escapes, folding) the
+  /// decoded text is spliced after the file's bytes up to the scalar and lexed there; `mover` then
+  /// takes ranges in that text back to where their characters are written (`ScalarSourceMap`).
+  func lex(_ node: Node, _ scalar: Node.Scalar, local: DiagnosticSink) -> (tokens: [Token], file: SourceFile, mover: RangeMover?) {
     let content = contentStart(node, scalar) ?? (offset(node.mark), false)
-    var text = Array(scalar.string.utf8)
+    let text = trimmed(scalar)
     if content.exact {
-      if scalar.style == .literal || scalar.style == .folded { while text.last == 10 { text.removeLast() } }
       let lexer = Lexer.lex(file, range: content.start..<(content.start + text.count), sink: local)
-      return (lexer.tokens, file)
+      return (lexer.tokens, file, nil)
     }
-    let spliced = SourceFile(path: file.path, bytes: Array(file.bytes[0..<min(content.start, file.bytes.count)]) + text)
     let start = min(content.start, file.bytes.count)
+    let spliced = SourceFile(path: file.path, bytes: Array(file.bytes[0..<start]) + text)
     let lexer = Lexer.lex(spliced, range: start..<spliced.bytes.count, sink: local)
-    return (lexer.tokens, spliced)
+    let map = sourceMap(scalar, from: start)
+    let mover = RangeMover { r in map.map(r.start - start, r.end - start) }
+    return (lexer.tokens, spliced, mover)
   }
 
   /// Re-emits diagnostics made while parsing a scalar against the YAML file itself.
-  func forward(_ local: DiagnosticSink, within node: Node) {
+  func forward(_ local: DiagnosticSink, within node: Node, mover: RangeMover?) {
     let outer = range(node)
     for d in local.diagnostics {
-      var r = d.range
-      if d.file !== file {
-        r = SourceRange(min(max(r.start, outer.start), outer.end), min(max(r.end, outer.start), outer.end))
+      guard d.file !== file else {
+        sink.emit(d.message, file: file, range: d.range, notes: d.notes)
+        continue
       }
-      sink.emit(d.message, file: file, range: r, notes: d.notes)
+      let r = mover.map { $0(d.range) } ?? outer
+      let notes = d.notes.map { note in
+        guard note.file === d.file, let range = note.range else { return note }
+        return DiagnosticNote(note.message, file: file, range: mover.map { $0(range) } ?? outer)
+      }
+      sink.emit(d.message, file: file, range: SourceRange(min(r.start, file.bytes.count), min(r.end, file.bytes.count)), notes: notes)
     }
   }
 
-  /// Parses a scalar's text with one of the DSL parser's entry points, reporting into the YAML file.
+  /// Parses a scalar's text with one of the DSL parser's entry points, reporting into the YAML file;
+  /// `move` takes the result's ranges to the file when the scalar was not lexed in place.
   func parseScalar<T>(
-    _ node: Node, _ what: String, _ parse: ([Token], SourceFile, DiagnosticSink) -> T?
+    _ node: Node, _ what: String, move: (RangeMover, T) -> T, _ parse: ([Token], SourceFile, DiagnosticSink) -> T?
   ) -> T? {
     guard let scalar = scalarValue(node, what) else { return nil }
     let local = DiagnosticSink()
-    let (tokens, source) = lex(node, scalar, local: local)
+    let (tokens, source, mover) = lex(node, scalar, local: local)
     let result = parse(tokens, source, local)
-    forward(local, within: node)
-    return result
+    forward(local, within: node, mover: mover)
+    guard let result, let mover else { return result }
+    return move(mover, result)
   }
 
   func expression(_ node: Node) -> Expr? {
-    parseScalar(node, "an expression") { Parser.parseExpression(tokens: $0, file: $1, sink: $2) }
+    parseScalar(node, "an expression", move: { $0.expr($1) }) { Parser.parseExpression(tokens: $0, file: $1, sink: $2) }
   }
 
   func statement(_ node: Node) -> Statement? {
-    parseScalar(node, "a statement") { Parser.parseStatement(tokens: $0, file: $1, sink: $2) }
+    parseScalar(node, "a statement", move: { $0.statement($1) }) { Parser.parseStatement(tokens: $0, file: $1, sink: $2) }
   }
 
   func mapEntry(_ node: Node) -> MapEntry? {
-    parseScalar(node, "a map entry such as 'dog, puppy -> canine'") { Parser.parseMapEntry(tokens: $0, file: $1, sink: $2) }
+    parseScalar(node, "a map entry such as 'dog, puppy -> canine'", move: { $0.mapEntry($1) }) {
+      Parser.parseMapEntry(tokens: $0, file: $1, sink: $2)
+    }
   }
 
   // MARK: Node helpers

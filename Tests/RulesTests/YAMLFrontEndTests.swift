@@ -1,3 +1,5 @@
+import Foundation
+import PropertyBased
 import RulesDiagnostics
 import RulesSource
 import Testing
@@ -94,10 +96,86 @@ import Testing
     #expect(ds[0].location.line == 7)
   }
 
+  /// The text a diagnostic's range covers in the file, as written.
+  static func written(_ d: Diagnostic) -> String { String(decoding: d.file.bytes[d.range.start..<d.range.end], as: UTF8.self) }
+
   @Test func escapedScalarsStayWithinTheScalar() {
     let ds = check(Self.header + "    pre_queue:\n      - drop_if: \"metadata.a == \\\"\\u00e9\\\" and maxx(concepts) < 1\"\n", path: "t.yaml")
     #expect(codes(ds) == ["RC3002"])
-    #expect(ds[0].location.line == 7)
+    #expect(ds[0].location == LineColumn(line: 7, column: 48))
+    #expect(Self.written(ds[0]) == "maxx")
+  }
+
+  /// Carets inside scalars the file does not hold byte for byte: escapes, `''`, folding and block
+  /// scalars. Syntax errors (the parser's) and type errors (the checker's, on the moved tree) alike.
+  @Test func exactColumnsInsideEscapedFoldedAndBlockScalars() {
+    let cases: [(String, [String])] = [
+      // Double-quoted: escapes before the error, an escaped line break, folding.
+      ("      - require: \"metadata.a == \\\"caf\\u00e9\\\" \\\n        and maxx(concepts) < 0.5\"\n", ["maxx"]),
+      ("      - require: \"metadata.a == \\\"\\x41\\\" or\n\n        maxx(concepts) < 0.5\"\n", ["maxx"]),
+      // A syntax error (the parser's) after escapes and a folded line.
+      ("      - require: \"metadata.a == \\\"\\x41\\\" and\n        (max(concepts) < 0.5))\"\n", [")"]),
+      // Single-quoted with a doubled quote.
+      ("      - require: 'metadata.a == \"it''s\" and maxx(concepts) < 0.5'\n", ["maxx"]),
+      // Plain, over two lines.
+      ("      - require: max(concepts) < 0.5 and\n          maxx(concepts) < 0.3\n", ["maxx"]),
+      // Folded and literal blocks; the checker's error on the second line of each.
+      ("      - require: >\n          max(concepts) < 0.5\n          and maxx(concepts) > 0.1\n", ["maxx"]),
+      ("      - drop_if: |\n          metadata.a == \"x\" or\n            maxx(concepts) < 0.5\n", ["maxx"]),
+      // A string statement with escapes (the statement parser).
+      ("      - \"require metadata.a == \\\"\\t\\\" and maxx(concepts) < 0.5\"\n", ["maxx"]),
+    ]
+    for (body, expected) in cases {
+      let ds = check(Self.header + "    pre_queue:\n" + body, path: "t.yaml")
+      #expect(ds.map(Self.written) == expected, "\(body): \(ds.map { "\($0.code.id) \($0.location)" })")
+    }
+  }
+
+  /// Any encoding of one expression (characters escaped at random, lines folded at random spaces,
+  /// any scalar style) puts the caret on the misspelled function as written.
+  @Test func anyEncodingKeepsTheCaretOnTheWord() async {
+    let expression = Array("metadata.a == \"b c\" and max(concepts) < 0.5 or maxx(concepts) < 0.25")
+    let word = expression.count - "maxx(concepts) < 0.25".count
+    await propertyCheck(count: 300, input: Gen.int(in: 0...3), Gen.int(in: 0...1_000_000).array(of: expression.count)) { style, choices in
+      var scalar = ""
+      let indent = "          "
+      for (k, c) in expression.enumerated() {
+        let inWord = k >= word && k < word + 4
+        let inString = k >= 14 && k <= 18  // `"b c"`: a literal block keeps a line break, which ends a DSL string
+        let choice = choices[k] % 7
+        switch style {
+        case 0:  // double-quoted
+          if c == "\"" {
+            scalar += "\\\""
+          } else if !inWord && choice == 0 {
+            scalar += String(format: "\\x%02X", Int(c.asciiValue!))
+          } else if !inWord && choice == 1 {
+            scalar += String(format: "\\u%04x", Int(c.asciiValue!))
+          } else if c == " " && choice == 2 && !inString {
+            scalar += "\n" + indent
+          } else if c == " " && choice == 3 && !inString {
+            scalar += " \\\n" + indent
+          } else {
+            scalar.append(c)
+          }
+        case 1:  // single-quoted, folded at spaces
+          scalar += c == " " && choice < 2 && !inString ? "\n" + indent : String(c)
+        case 2:  // folded block
+          scalar += c == " " && choice < 2 && !inString ? "\n" + indent : String(c)
+        default:  // literal block, broken at spaces (a line break is whitespace to the expression)
+          scalar += c == " " && choice < 2 && !inString ? "\n" + indent : String(c)
+        }
+      }
+      let value: String
+      switch style {
+      case 0: value = "\"" + scalar + "\""
+      case 1: value = "'" + scalar + "'"
+      case 2: value = ">\n" + indent + scalar
+      default: value = "|\n" + indent + scalar
+      }
+      let ds = check(Self.header + "    pre_queue:\n      - require: " + value + "\n", path: "t.yaml")
+      #expect(ds.map(Self.written) == ["maxx"], "\(value): \(ds.map { "\($0.code.id) \($0.range)" })")
+    }
   }
 
   @Test func originalOperatorShapes() {
