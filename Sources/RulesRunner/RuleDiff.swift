@@ -244,30 +244,4 @@ public struct RuleDiff {
         funnel: (p.old.map { report.collectors[$0].statements } ?? [], p.new.map { report.collectors[$0].statements } ?? []))
     }
   }
-
-  /// The provenance of a PostInputs item (`metadata.rulec`): its collector and source input id,
-  /// read from its bytes with a plain scan from the end, where provenance is written (Foundation's
-  /// `firstRange(of:)`, through `onAccept`, made `diff` 13 times slower than `run`).
-  public static func provenance(_ item: UnsafeBufferPointer<UInt8>) -> (collector: String, sourceInput: String)? {
-    guard let collector = lastString(after: #""collector":""#, in: item), let source = lastString(after: #""source_input_id":""#, in: item)
-    else { return nil }
-    return (collector, source)
-  }
-
-  /// The JSON string value after the last occurrence of `key` (which ends with its opening quote).
-  static func lastString(after key: StaticString, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-    let keyBytes = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-    guard bytes.count > keyBytes.count else { return nil }
-    var k = bytes.count - keyBytes.count
-    while k >= 0 {
-      if bytes[k] == keyBytes[0] && UnsafeBufferPointer(rebasing: bytes[k..<(k + keyBytes.count)]).elementsEqual(keyBytes) {
-        let start = k + keyBytes.count
-        var end = start
-        while end < bytes.count && bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<min(end, bytes.count)]), as: UTF8.self)
-      }
-      k -= 1
-    }
-    return nil
-  }
 }

@@ -21,6 +21,8 @@ public final class Runner {
   public var explanation: [String] { engine?.explanation ?? [] }
   /// Told of every accepted input, in file order: its collector, destination id and item (`--forward`).
   public var onAccept: ((CheckedCollector, String, ArraySlice<UInt8>) -> Void)?
+  /// `emit` receives `AcceptedInputRecords` instead of items (`rulec diff`).
+  public var recordsAcceptedInputs = false
   /// Threads that decode lines (`--jobs`); evaluation stays in file order, so the output and the
   /// report do not depend on it.
   public var jobs = 1
@@ -38,6 +40,7 @@ public final class Runner {
     engine = nil
     e.explainInput = explainInput
     e.onAccept = onAccept
+    e.recordsAcceptedInputs = recordsAcceptedInputs
     return e
   }
 

@@ -111,8 +111,8 @@ import Testing
     try git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "old")
     try Self.changed.write(toFile: folder + "/old.rule", atomically: true, encoding: .utf8)
     let here = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(folder)
-    defer { FileManager.default.changeCurrentDirectoryPath(here) }
+    _ = FileManager.default.changeCurrentDirectoryPath(folder)
+    defer { _ = FileManager.default.changeCurrentDirectoryPath(here) }
     var out = Capture()
     var err = Capture()
     #expect(Diff.execute(old: "HEAD:old.rule", new: "old.rule", events: [], format: .human, out: &out, err: &err) == 0, "\(err.text)")
