@@ -18,7 +18,7 @@ let package = Package(
       name: "Rules",
       targets: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
-        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesEditor", "RulecCommands",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesEditor", "RulesSQL", "RulecCommands",
       ]),
   ],
   dependencies: [
@@ -75,6 +75,8 @@ let package = Package(
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine",
         .product(name: "Yams", package: "Yams"),
       ]),
+    // Past one machine: the checked program as one SQL query (`rulec compile --target sql`).
+    .target(name: "RulesSQL", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesMath"]),
     // Editors: `rulec lsp` (the Language Server Protocol over stdio).
     .target(name: "RulesEditor", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesMath", "RulesTesting"]),
     .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -102,7 +104,7 @@ let package = Package(
       name: "RulecCommands",
       dependencies: [
         "RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesYAML", "RulesSema", "RulesLoader", "RulesMath", "RulesEvents",
-        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesEditor", "RulesQueue", "RulesForward",
+        "RulesRuntime", "RulesVM", "RulesCompiler", "RulesEngine", "RulesRunner", "RulesTesting", "RulesEditor", "RulesSQL", "RulesQueue", "RulesForward",
         "RulesServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -5,12 +5,26 @@ import RulesCompiler
 import RulesDiagnostics
 import RulesEvents
 import RulesSema
+import RulesSQL
 import RulesVM
 
-/// `rulec compile`: compiles and verifies rules; `--disasm` prints the bytecode.
+/// `rulec compile`: compiles and verifies rules; `--disasm` prints the bytecode; `--target sql`
+/// prints one SQL query that accepts what `rulec run` accepts.
 public struct Compile: ParsableCommand {
   public static let configuration = CommandConfiguration(
-    abstract: "Compile rules to bytecode, verify it, and optionally print it.")
+    abstract: "Compile rules to bytecode (verified, optionally printed) or to one SQL query.",
+    discussion: """
+      --target sql --dialect duckdb writes a query computing, over Clarifai outputs, the items rulec run \
+      accepts: item_id, collector, source_input_id and inclusion_probability, in rulec's order. --from \
+      names what it reads: a .jsonl/.json file (read with the dialect's own reader), or a table, view or \
+      subquery with the columns line_number and line. Constructs without a translation yet (regions, \
+      frames, limit) are errors (RC6001), never a query that means something else.
+      """)
+
+  /// What the rules compile to.
+  public enum Target: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case bytecode, sql
+  }
 
   @Argument(help: "A rule file, a YAML file or a folder.")
   var rules: String
@@ -21,12 +35,22 @@ public struct Compile: ParsableCommand {
   @Flag(name: .customLong("no-optimize"), help: "Compile without the optimisations (to compare).")
   var noOptimize = false
 
+  @Option(help: "bytecode (the default) or sql.") var target: Target = .bytecode
+  @Option(help: "The SQL dialect: duckdb.") var dialect: String = "duckdb"
+  @Option(name: .customLong("from"), help: "What the query reads: a .jsonl or .json file, or a relation with line_number and line.")
+  var from: String?
+
   public init() {}
 
   public func run() throws {
     var out = StandardOutput()
     var err = StandardError()
-    let status = Compile.execute(rules: rules, disasm: disasm, options: noOptimize ? .none : CompilerOptions(), out: &out, err: &err)
+    let status: Int32
+    if target == .sql {
+      status = Compile.sql(rules: rules, dialect: dialect, from: from ?? "outputs.jsonl", out: &out, err: &err)
+    } else {
+      status = Compile.execute(rules: rules, disasm: disasm, options: noOptimize ? .none : CompilerOptions(), out: &out, err: &err)
+    }
     if status != 0 { throw ExitCode(status) }
   }
 
@@ -56,6 +80,34 @@ public struct Compile: ParsableCommand {
     if !disasm {
       out.write("\(program.collectors.count) collectors, \(instructions) instructions, verified\n")
     }
+    return 0
+  }
+
+  /// `--target sql`: the query on `out`, or diagnostics on `err` (exit 1; 2 for usage).
+  public static func sql(
+    rules: String, dialect name: String, from: String, colored: Bool = false, out: inout some TextOutputStream,
+    err: inout some TextOutputStream
+  ) -> Int32 {
+    // Spark's dialect is written but not yet checked against a real Spark, so it is not offered.
+    guard let dialect = SQLDialect(rawValue: name), dialect == .duckdb else {
+      err.write("rulec: unknown SQL dialect '\(name)' (known: duckdb)\n")
+      return 2
+    }
+    let program: CheckedProgram
+    switch RuleLoader.loadForUse(rules, err: &err) {
+    case .success(let p): program = p
+    case .failure(let status): return status.code
+    }
+    let lower = from.lowercased()
+    let isFile = [".jsonl", ".json", ".ndjson"].contains { lower.hasSuffix($0) }
+    let sink = DiagnosticSink()
+    guard let query = SQLCompiler(dialect: dialect, sink: sink).compile(program, from: isFile ? .file(from) : .relation(from)) else {
+      let renderer = DiagnosticRenderer(colored: colored)
+      for d in sink.sorted { err.write(renderer.render(d)) }
+      err.write("rulec: no query written: \(sink.errorCount) construct\(sink.errorCount == 1 ? "" : "s") without a SQL translation\n")
+      return 1
+    }
+    out.write(query)
     return 0
   }
 }

@@ -366,6 +366,15 @@ extension DiagnosticCode {
     good: "rules \"example.rule\"\n\ntest \"a confident dog is left alone\" {\n  event {\"status\": {\"code\": 10000}, \"model\": {\"id\": \"general-image-recognition\", \"user_id\": \"clarifai\", \"app_id\": \"main\"}, \"input\": {\"id\": \"in-1\"}, \"data\": {\"concepts\": [{\"id\": \"dog\", \"value\": 0.97}]}}\n  expect demo dropped\n}\n")
 
   /// Every code, in code order.
+  // Compiling rules to SQL (`rulec compile --target sql`, Grammar.md §15).
+
+  public static let sqlUnsupported = DiagnosticCode(
+    id: "RC6001", name: "sql-unsupported", severity: .error,
+    summary: "a construct the SQL target cannot express (yet)",
+    explanation: "`rulec compile --target sql` writes one query that must accept exactly what `rulec run` accepts. A statement it cannot translate with the same meaning (today: regions, frames and `limit`) is an error at the statement, and no query is written: a query that meant something else would be worse than none.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    limit 100 per day\n  }\n}\n",
+    good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    sample 10%\n  }\n}\n")
+
   public static let all: [DiagnosticCode] = [
     .invalidUTF8,
     .unexpectedCharacter,
@@ -426,5 +435,6 @@ extension DiagnosticCode {
     .testRules,
     .testCannotFail,
     .testExpectWithoutEvent,
+    .sqlUnsupported,
   ]
 }

@@ -2,6 +2,8 @@ import Foundation
 import RulecCommands
 import RulesDiagnostics
 import RulesLoader
+import RulesSQL
+import RulesSema
 import RulesSource
 import RulesTesting
 import Testing
@@ -32,6 +34,20 @@ import Testing
       var err = Capture()
       let status = Test.execute(paths: [path], format: .human, out: &out, err: &err)
       return (RuleTestTests.timeless(TestPaths.relativize(err.text + out.text)), status)
+    }
+    if code.hasPrefix("RC6") {
+      // A rule file that `rulec compile --target sql` refuses: its diagnostics, as it prints them.
+      if format == .json {
+        let sink = DiagnosticSink()
+        let file = RuleLoader.parse(SourceFile(path: path, bytes: Array(FileManager.default.contents(atPath: path)!)), sink: sink)
+        let program = Checker(sink: sink).check([file])
+        _ = SQLCompiler(dialect: .duckdb, sink: sink).compile(program, from: .file("outputs.jsonl"))
+        return (TestPaths.relativize(DiagnosticRenderer.json(sink.sorted)), sink.hasErrors ? 1 : 0)
+      }
+      var query = Capture()
+      var err = Capture()
+      let status = Compile.sql(rules: path, dialect: "duckdb", from: "outputs.jsonl", out: &query, err: &err)
+      return (TestPaths.relativize(err.text), status)
     }
     let concepts = TestPaths.golden.appendingPathComponent("codes/\(code).concepts").path
     var out = Capture()

@@ -1,0 +1,352 @@
+import Foundation
+import RulesDiagnostics
+import RulesMath
+import RulesSema
+import RulesSource
+import RulesSyntax
+
+/// Where the compiled query reads Clarifai outputs from (`--from`).
+public enum SQLSource: Sendable {
+  /// A JSON Lines file (or a JSON document of one output or response per line), read by the
+  /// dialect's own reader, with its line numbers.
+  case file(String)
+  /// A table, view or subquery with the columns `line_number` (from 1, in file order) and `line`
+  /// (the text of one output or PostModelOutputs response).
+  case relation(String)
+}
+
+/// `rulec compile --target sql`: one SQL query that computes, over a relation of Clarifai outputs,
+/// exactly the items `rulec run` accepts — the same item ids, source input ids, collectors and
+/// inclusion probabilities, in the same order. The query is written to be read: one common table
+/// expression per stage, each statement commented with its rule line.
+///
+/// What the engine does a line at a time, the query does in sets: lines that are not JSON objects
+/// contribute nothing (as bad lines), routing and status are filters, each statement is a column,
+/// and "already accepted" (an input accepted once per collector) is a window over event order.
+/// What has no translation yet (regions, frames, `limit`) is an error (RC6001) at the construct,
+/// never a query that means something else.
+public struct SQLCompiler {
+  let dialect: SQLDialect
+  let sink: DiagnosticSink
+
+  public init(dialect: SQLDialect, sink: DiagnosticSink) {
+    self.dialect = dialect
+    self.sink = sink
+  }
+
+  /// The query, or nil after diagnostics.
+  public func compile(_ program: CheckedProgram, from source: SQLSource) -> String? {
+    var collectors: [String] = []
+    var names: [String] = []
+    var failed = false
+    for (index, c) in program.collectors.enumerated() {
+      do {
+        collectors.append(try collector(c, index: index))
+        names.append("collector_\(index)")
+      } catch {
+        sink.emit(
+          DiagnosticMessage(.sqlUnsupported, "\(error.message) (collector '\(c.id)', \(dialect.rawValue))",
+            help: "run these rules with rulec run, or rewrite the statement with concepts, metadata, inputs and models"),
+          file: c.file, range: error.range)
+        failed = true
+      }
+    }
+    guard !failed else { return nil }
+    var text = """
+      -- rulec compile --target sql --dialect \(dialect.rawValue)
+      -- The items `rulec run` accepts from the same outputs: item_id, collector, source_input_id and
+      -- inclusion_probability, in the order rulec writes them (line, output in the line, collector).
+      -- It reads Clarifai outputs or PostModelOutputs responses, one JSON object per line, in
+      -- either spelling of Clarifai's JSON (proto names such as model_version, or lowerCamelCase).
+
+      WITH
+      \(lines(source)),
+      \(outputs())
+      """
+    for c in collectors { text += ",\n" + c }
+    text += "\n"
+    text += names.map { "SELECT * FROM \($0)" }.joined(separator: "\nUNION ALL\n")
+    if names.isEmpty {
+      text += "SELECT CAST(NULL AS VARCHAR) AS item_id, CAST(NULL AS VARCHAR) AS collector, CAST(NULL AS VARCHAR) AS source_input_id, "
+        + "CAST(NULL AS DOUBLE) AS inclusion_probability, 0 AS line_number, 0 AS output_index, 0 AS collector_index WHERE false"
+    }
+    text += "\nORDER BY line_number, output_index, collector_index;\n"
+    return text
+  }
+
+  // MARK: Reading
+
+  func lines(_ source: SQLSource) -> String {
+    switch source {
+    case .file(let path):
+      return """
+        -- Each line of the file, numbered from 1.
+        raw_lines AS (
+          SELECT string_split(content, chr(10)) AS all_lines FROM read_text(\(dialect.string(path)))
+        ),
+        lines AS (
+          SELECT CAST(n AS BIGINT) AS line_number, all_lines[n] AS line
+          FROM raw_lines, range(1, len(all_lines) + 1) AS numbers(n)
+        )
+        """
+    case .relation(let relation):
+      return """
+        lines AS (
+          SELECT CAST(line_number AS BIGINT) AS line_number, CAST(line AS VARCHAR) AS line FROM \(relation)
+        )
+        """
+    }
+  }
+
+  /// Both spellings of a field path (`model_version` and `modelVersion`, segment by segment).
+  static func spellings(_ path: [String]) -> [String] {
+    var out = [""]
+    for segment in path {
+      let camel = Self.camel(segment)
+      out = out.flatMap { prefix in (camel == segment ? [segment] : [segment, camel]).map { prefix + ".\"" + $0 + "\"" } }
+    }
+    return out.map { "$" + $0 }
+  }
+
+  static func camel(_ s: String) -> String {
+    let parts = s.split(separator: "_", omittingEmptySubsequences: false)
+    guard parts.count > 1 else { return s }
+    return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+  }
+
+  /// A string field of an output, in either spelling.
+  func text(_ base: String, _ path: [String]) -> String {
+    let options = Self.spellings(path).map { "json_extract_string(\(base), \(dialect.string($0)))" }
+    return options.count == 1 ? options[0] : "COALESCE(" + options.joined(separator: ", ") + ")"
+  }
+
+  /// A JSON field of an output, in either spelling (JSON `null` is absent).
+  func json(_ base: String, _ path: [String]) -> String {
+    let options = Self.spellings(path).map { "NULLIF(json_extract(\(base), \(dialect.string($0))), 'null')" }
+    return options.count == 1 ? options[0] : "COALESCE(" + options.joined(separator: ", ") + ")"
+  }
+
+  func outputs() -> String {
+    let outputKeys = ["id", "status", "created_at", "createdAt", "model", "input", "data", "caller_user_id", "callerUserId"]
+    let media = ["image", "video", "text", "audio"]
+    let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
+    let conceptType = #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#
+    return """
+      -- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
+      -- object, or not one of those, contributes nothing (rulec run reports it as a bad line).
+      documents AS (
+        SELECT line_number, CAST(line AS JSON) AS document
+        FROM lines
+        WHERE json_valid(line) AND json_type(CAST(line AS JSON)) = 'OBJECT'
+      ),
+      raw_outputs AS (
+        SELECT line_number, 0 AS output_index, document AS o
+        FROM documents
+        WHERE NOT json_exists(document, '$.outputs')
+          AND len(list_intersect(json_keys(document), [\(outputKeys.map { dialect.string($0) }.joined(separator: ", "))])) > 0
+        UNION ALL
+        SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, outputs[n] AS o
+        FROM (SELECT line_number, CAST(json_extract(document, '$.outputs') AS JSON[]) AS outputs FROM documents
+              WHERE json_exists(document, '$.outputs') AND json_type(document, '$.outputs') = 'ARRAY'),
+             range(1, len(outputs) + 1) AS numbers(n)
+      ),
+      -- The fields rules read, in either spelling.
+      fields AS (
+        SELECT line_number, output_index,
+          COALESCE(\(text("o", ["status", "code"])) IN ('10000', 'SUCCESS'), true) AS success,
+          \(text("o", ["model", "id"])) AS model_id,
+          \(text("o", ["model", "user_id"])) AS model_user,
+          \(text("o", ["model", "app_id"])) AS model_app,
+          \(text("o", ["model", "model_version", "id"])) AS model_version,
+          \(text("o", ["caller_user_id"])) AS caller,
+          \(text("o", ["id"])) AS output_id,
+          \(text("o", ["input", "id"])) AS input_id,
+          \(json("o", ["input", "data"])) AS input_data,
+          \(json("o", ["input", "data", "metadata"])) AS metadata,
+          \(dialect.transform(
+            "COALESCE(from_json(\(json("o", ["data", "concepts"])), '\(conceptType)'), [])", "c",
+            dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")])
+          )) AS concepts
+        FROM raw_outputs
+      ),
+      keyed AS (
+        SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
+        FROM fields
+      ),
+      outputs AS (
+        SELECT *,
+          -- The key's UTF-8 bytes, for destination ids.
+          \(dialect.transform("range(octet_length(encode(input_key)))", "i", "CAST('0x' || substr(hex(encode(input_key)), 2 * i + 1, 2) AS INTEGER)")) AS input_key_bytes,
+          \(dialect.filter("COALESCE(json_keys(input_data), [])", "k", "k IN (\(mediaList)) AND json_type(input_data, '$.\"' || k || '\"') = 'OBJECT'"))[1] AS input_kind,
+          json_extract_string(input_data, '$.text.raw') AS input_text,
+          json_extract_string(input_data, '$."' || \(dialect.filter("COALESCE(json_keys(input_data), [])", "k", "k IN (\(mediaList)) AND json_type(input_data, '$.\"' || k || '\"') = 'OBJECT'"))[-1] || '".url') AS input_url
+        FROM keyed
+        -- A successful output that names no model cannot be routed: its whole line is bad.
+        QUALIFY NOT bool_or(success AND COALESCE(model_id, '') = '') OVER (PARTITION BY line_number)
+      )
+      """
+  }
+
+  // MARK: Collectors
+
+  func location(_ c: CheckedCollector, _ range: SourceRange) -> String {
+    let l = c.file.location(of: range.start)
+    return "\((c.file.path as NSString).lastPathComponent):\(l.line)"
+  }
+
+  func collector(_ c: CheckedCollector, index: Int) throws(Unsupported) -> String {
+    var expressions = SQLExpressions(dialect: dialect)
+    var routing = ["success"]
+    if let u = c.source.user { routing.append("COALESCE(model_user, '') = \(dialect.string(u))") }
+    if let a = c.source.app { routing.append("COALESCE(model_app, '') = \(dialect.string(a))") }
+    if let m = c.source.model { routing.append("COALESCE(model_id, '') = \(dialect.string(m))") }
+    if let v = c.source.version { routing.append("model_version = \(dialect.string(v))") }
+    if let caller = c.source.caller { routing.append("caller = \(dialect.string(caller))") }
+
+    var columns: [String] = []
+    var conditions: [String] = []
+    var probability = 1.0
+    for (stage, statements) in [("pre_queue", c.preQueue ?? []), ("post_queue", c.postQueue ?? [])] {
+      for (k, s) in statements.enumerated() {
+        let name = "\(stage == "pre_queue" ? "pre" : "post")_\(k + 1)"
+        let text = c.file.text(s.range).split(separator: "\n").joined(separator: " ")
+        let condition: String
+        switch s.kind {
+        case .require(let e): condition = try expressions.bool(e)
+        case .dropIf(let e): condition = "NOT \(try expressions.bool(e))"
+        case .sample(let rate, let by, let seed):
+          let r = Constant.number(rate) ?? 0
+          probability *= r
+          condition = try sample(rate: r, by: by, seed: seed?.text ?? c.id, &expressions)
+        case .limit:
+          throw Unsupported(message: "'limit' is not compiled to SQL yet", range: s.range)
+        }
+        columns.append("    -- \(location(c, s.range)) \(stage): \(text)\n    \(condition) AS \(name)")
+        conditions.append(name)
+      }
+    }
+    let mapped = conceptMap(c.conceptMap)
+    let passes = conditions.isEmpty ? "true" : conditions.joined(separator: " AND ")
+    let prefix = Self.idPrefix(c.id)
+    return """
+      -- collector \(c.id) (\(location(c, c.range))): \(c.source.user ?? "*")/\(c.source.app ?? "*")/\(c.source.model ?? "*")\(c.source.version.map { " version \($0)" } ?? "")
+      collector_\(index)_seen AS (
+        SELECT line_number, output_index, input_id, input_key, input_key_bytes, input_kind, input_text, input_url, metadata,
+          model_id, model_user, model_app, model_version,
+          \(mapped) AS concepts
+        FROM outputs
+        WHERE \(routing.joined(separator: " AND "))
+      ),
+      collector_\(index)_decided AS (
+        SELECT line_number, output_index, input_id, input_key, input_key_bytes\(columns.isEmpty ? "" : ",\n" + columns.joined(separator: ",\n"))
+        FROM collector_\(index)_seen
+      ),
+      -- An input is accepted once per collector: its first output that passes every statement.
+      collector_\(index) AS (
+        SELECT \(itemID(prefix: prefix)) AS item_id, \(dialect.string(c.id)) AS collector, input_id AS source_input_id,
+          \(dialect.double(probability)) AS inclusion_probability, line_number, output_index, \(index) AS collector_index
+        FROM collector_\(index)_decided
+        WHERE \(passes)
+        QUALIFY row_number() OVER (PARTITION BY input_key ORDER BY line_number, output_index) = 1
+      )
+      """
+  }
+
+  /// The concepts after the collector's map (Grammar.md §5): renamed by name, failing that by id;
+  /// unmapped ones dropped if asked; then merged by name, the largest value kept, in the order of
+  /// their first occurrence.
+  func conceptMap(_ map: ConceptMap?) -> String {
+    guard let map else { return "concepts" }
+    let d = dialect
+    let sources = map.targetOf.keys.sorted()
+    func target(_ field: String) -> String {
+      "CASE " + sources.map { "WHEN c.\(field) = \(d.string($0)) THEN \(d.string(map.targetOf[$0]!))" }.joined(separator: " ") + " END"
+    }
+    let t = "COALESCE(\(target("name")), \(target("id")))"
+    // An unmapped concept becomes NULL under `unmapped drop`, and NULLs are filtered out.
+    let renamed = d.filter(
+      d.transform(
+        "concepts", "c",
+        "CASE WHEN \(t) IS NOT NULL THEN \(d.record([("id", t), ("name", t), ("value", "c.value")])) ELSE \(map.dropUnmapped ? "NULL" : "c") END"),
+      "c", "c IS NOT NULL")
+    // Merged by name: each name's first occurrence, with the largest value of its name.
+    let names = d.transform(renamed, "c", "c.name")
+    return d.transform(
+      d.filter("range(1, \(d.length(renamed)) + 1)", "i", "list_position(\(names), \(d.element(renamed, "i")).name) = i"), "i",
+      d.record([
+        ("id", "\(d.element(renamed, "i")).id"), ("name", "\(d.element(renamed, "i")).name"),
+        ("value", d.listMax(d.transform(d.filter(renamed, "m", "m.name = \(d.element(renamed, "i")).name"), "m", "m.value"))),
+      ]))
+  }
+
+  // MARK: Sampling and ids
+
+  /// FNV-1a 64 over a string's UTF-8 bytes from `start`, in 128-bit arithmetic (no function of
+  /// the engine's own, no user-defined function).
+  func fnv(_ string: String, from start: UInt64) -> String {
+    let bytes = dialect.transform(
+      "range(octet_length(encode(\(string))))", "i", "CAST('0x' || substr(hex(encode(\(string))), 2 * i + 1, 2) AS HUGEINT)")
+    return fnv(bytes: bytes, from: start)
+  }
+
+  func fnv(bytes: String, from start: UInt64) -> String {
+    dialect.fold(bytes, "CAST(\(start) AS HUGEINT)", "h", "b", "(xor(h, b) * 1099511628211) % 18446744073709551616")
+  }
+
+  /// `sample`: the bucket of `"<seed>:<key>"` below the rate's threshold. The hash of `"<seed>:"` is
+  /// worked out here; the query hashes only the key.
+  func sample(rate: Double, by: Expr?, seed: String, _ expressions: inout SQLExpressions) throws(Unsupported) -> String {
+    let start = Sampling.fnv1a64(Array(seed.utf8) + [UInt8(ascii: ":")])
+    let threshold = Sampling.threshold(rate: rate)
+    var key = "COALESCE(input_id, '')"
+    if let by {
+      let v = try expressions.compile(by)
+      let asKey: String
+      switch v.type {
+      case .string, .kind: asKey = v.sql
+      case .number: asKey = numberKey(v.sql)
+      case .bool: asKey = "(CASE WHEN \(v.sql) THEN 'true' ELSE 'false' END)"
+      case .json:
+        let n = expressions.number(v)!
+        asKey = "(CASE WHEN json_type(\(v.sql)) = 'VARCHAR' THEN json_extract_string(\(v.sql), '$') "
+          + "WHEN json_type(\(v.sql)) = 'BOOLEAN' THEN CAST(CAST(\(v.sql) AS BOOLEAN) AS VARCHAR) "
+          + "WHEN json_type(\(v.sql)) IN \(SQLExpressions.numberTypes) THEN \(numberKey(n)) END)"
+      case .list: asKey = "NULL"
+      }
+      key = "COALESCE(\(asKey), input_id, '')"
+    }
+    return "(\(fnv(key, from: start)) % 1000000 < \(threshold))"
+  }
+
+  /// A number as a sampling key (`Value.samplingKey`): a whole number below 10^15 without a
+  /// fraction, else its shortest round-trip form.
+  func numberKey(_ n: String) -> String {
+    "(CASE WHEN \(n) = round(\(n)) AND abs(\(n)) < 1e15 THEN CAST(CAST(\(n) AS BIGINT) AS VARCHAR) ELSE CAST(\(n) AS VARCHAR) END)"
+  }
+
+  /// What a destination id takes from the collector: its cleaned first 15 bytes and `-`, and the
+  /// FNV-1a 64 state after its bytes and a 0 byte (Grammar.md §9).
+  static func idPrefix(_ collector: String) -> (text: String, hash: UInt64) {
+    let bytes = Array(collector.utf8)
+    return (String(decoding: bytes.prefix(15).map(clean), as: UTF8.self) + "-", Sampling.fnv1a64(bytes + [0]))
+  }
+
+  static func clean(_ b: UInt8) -> UInt8 {
+    switch b {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"): b
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"): b + 32
+    default: UInt8(ascii: "-")
+    }
+  }
+
+  /// The destination id: the collector's part, the input key's first 15 bytes cleaned, `-`, and 16
+  /// hex digits of FNV-1a 64 over the collector id, a 0 byte and the input key.
+  func itemID(prefix: (text: String, hash: UInt64)) -> String {
+    let d = dialect
+    let cleaned = d.transform(
+      d.slice("input_key_bytes", 15), "b",
+      "CASE WHEN b BETWEEN 97 AND 122 OR b BETWEEN 48 AND 57 OR b IN (95, 45) THEN chr(b) WHEN b BETWEEN 65 AND 90 THEN chr(b + 32) ELSE '-' END")
+    let hash = "lpad(lower(hex(CAST(\(fnv(bytes: "input_key_bytes", from: prefix.hash)) AS UBIGINT))), 16, '0')"
+    return "\(d.string(prefix.text)) || array_to_string(\(cleaned), '') || '-' || \(hash)"
+  }
+}

@@ -1,0 +1,88 @@
+-- rulec compile --target sql --dialect duckdb
+-- The items `rulec run` accepts from the same outputs: item_id, collector, source_input_id and
+-- inclusion_probability, in the order rulec writes them (line, output in the line, collector).
+-- It reads Clarifai outputs or PostModelOutputs responses, one JSON object per line, in
+-- either spelling of Clarifai's JSON (proto names such as model_version, or lowerCamelCase).
+
+WITH
+-- Each line of the file, numbered from 1.
+raw_lines AS (
+  SELECT string_split(content, chr(10)) AS all_lines FROM read_text('recording.jsonl')
+),
+lines AS (
+  SELECT CAST(n AS BIGINT) AS line_number, all_lines[n] AS line
+  FROM raw_lines, range(1, len(all_lines) + 1) AS numbers(n)
+),
+-- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
+-- object, or not one of those, contributes nothing (rulec run reports it as a bad line).
+documents AS (
+  SELECT line_number, CAST(line AS JSON) AS document
+  FROM lines
+  WHERE json_valid(line) AND json_type(CAST(line AS JSON)) = 'OBJECT'
+),
+raw_outputs AS (
+  SELECT line_number, 0 AS output_index, document AS o
+  FROM documents
+  WHERE NOT json_exists(document, '$.outputs')
+    AND len(list_intersect(json_keys(document), ['id', 'status', 'created_at', 'createdAt', 'model', 'input', 'data', 'caller_user_id', 'callerUserId'])) > 0
+  UNION ALL
+  SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, outputs[n] AS o
+  FROM (SELECT line_number, CAST(json_extract(document, '$.outputs') AS JSON[]) AS outputs FROM documents
+        WHERE json_exists(document, '$.outputs') AND json_type(document, '$.outputs') = 'ARRAY'),
+       range(1, len(outputs) + 1) AS numbers(n)
+),
+-- The fields rules read, in either spelling.
+fields AS (
+  SELECT line_number, output_index,
+    COALESCE(json_extract_string(o, '$."status"."code"') IN ('10000', 'SUCCESS'), true) AS success,
+    json_extract_string(o, '$."model"."id"') AS model_id,
+    COALESCE(json_extract_string(o, '$."model"."user_id"'), json_extract_string(o, '$."model"."userId"')) AS model_user,
+    COALESCE(json_extract_string(o, '$."model"."app_id"'), json_extract_string(o, '$."model"."appId"')) AS model_app,
+    COALESCE(json_extract_string(o, '$."model"."model_version"."id"'), json_extract_string(o, '$."model"."modelVersion"."id"')) AS model_version,
+    COALESCE(json_extract_string(o, '$."caller_user_id"'), json_extract_string(o, '$."callerUserId"')) AS caller,
+    json_extract_string(o, '$."id"') AS output_id,
+    json_extract_string(o, '$."input"."id"') AS input_id,
+    NULLIF(json_extract(o, '$."input"."data"'), 'null') AS input_data,
+    NULLIF(json_extract(o, '$."input"."data"."metadata"'), 'null') AS metadata,
+    list_transform(COALESCE(from_json(NULLIF(json_extract(o, '$."data"."concepts"'), 'null'), '[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]'), []), lambda c: {'id': COALESCE(c.id, ''), 'name': COALESCE(c.name, ''), 'value': COALESCE(c.value, 0)}) AS concepts
+  FROM raw_outputs
+),
+keyed AS (
+  SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
+  FROM fields
+),
+outputs AS (
+  SELECT *,
+    -- The key's UTF-8 bytes, for destination ids.
+    list_transform(range(octet_length(encode(input_key))), lambda i: CAST('0x' || substr(hex(encode(input_key)), 2 * i + 1, 2) AS INTEGER)) AS input_key_bytes,
+    list_filter(COALESCE(json_keys(input_data), []), lambda k: k IN ('image', 'video', 'text', 'audio') AND json_type(input_data, '$."' || k || '"') = 'OBJECT')[1] AS input_kind,
+    json_extract_string(input_data, '$.text.raw') AS input_text,
+    json_extract_string(input_data, '$."' || list_filter(COALESCE(json_keys(input_data), []), lambda k: k IN ('image', 'video', 'text', 'audio') AND json_type(input_data, '$."' || k || '"') = 'OBJECT')[-1] || '".url') AS input_url
+  FROM keyed
+  -- A successful output that names no model cannot be routed: its whole line is bad.
+  QUALIFY NOT bool_or(success AND COALESCE(model_id, '') = '') OVER (PARTITION BY line_number)
+),
+-- collector general-to-pets (knowledge-graph-map.rule:3): clarifai/main/general-image-recognition
+collector_0_seen AS (
+  SELECT line_number, output_index, input_id, input_key, input_key_bytes, input_kind, input_text, input_url, metadata,
+    model_id, model_user, model_app, model_version,
+    list_transform(list_filter(range(1, len(list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL)) + 1), lambda i: list_position(list_transform(list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL), lambda c: c.name), (list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL))[i].name) = i), lambda i: {'id': (list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL))[i].id, 'name': (list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL))[i].name, 'value': list_max(list_transform(list_filter(list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL), lambda m: m.name = (list_filter(list_transform(concepts, lambda c: CASE WHEN COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END) IS NOT NULL THEN {'id': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'name': COALESCE(CASE WHEN c.name = 'cat' THEN 'feline' WHEN c.name = 'dog' THEN 'canine' WHEN c.name = 'kitten' THEN 'feline' WHEN c.name = 'puppy' THEN 'canine' END, CASE WHEN c.id = 'cat' THEN 'feline' WHEN c.id = 'dog' THEN 'canine' WHEN c.id = 'kitten' THEN 'feline' WHEN c.id = 'puppy' THEN 'canine' END), 'value': c.value} ELSE NULL END), lambda c: c IS NOT NULL))[i].name), lambda m: m.value))}) AS concepts
+  FROM outputs
+  WHERE success AND COALESCE(model_user, '') = 'clarifai' AND COALESCE(model_app, '') = 'main' AND COALESCE(model_id, '') = 'general-image-recognition'
+),
+collector_0_decided AS (
+  SELECT line_number, output_index, input_id, input_key, input_key_bytes,
+    -- knowledge-graph-map.rule:14 pre_queue: require any concept in [canine, feline] > 0.7
+    (len(list_filter(concepts, lambda c1: (c1.name IN ('canine', 'feline') OR c1.id IN ('canine', 'feline')) AND COALESCE(c1.value > CAST('0.7' AS DOUBLE), false))) > 0) AS pre_1
+  FROM collector_0_seen
+),
+-- An input is accepted once per collector: its first output that passes every statement.
+collector_0 AS (
+  SELECT 'general-to-pets-' || array_to_string(list_transform((input_key_bytes)[1:15], lambda b: CASE WHEN b BETWEEN 97 AND 122 OR b BETWEEN 48 AND 57 OR b IN (95, 45) THEN chr(b) WHEN b BETWEEN 65 AND 90 THEN chr(b + 32) ELSE '-' END), '') || '-' || lpad(lower(hex(CAST(list_reduce(input_key_bytes, lambda h, b: (xor(h, b) * 1099511628211) % 18446744073709551616, CAST(12708355126260623640 AS HUGEINT)) AS UBIGINT))), 16, '0') AS item_id, 'general-to-pets' AS collector, input_id AS source_input_id,
+    CAST('1.0' AS DOUBLE) AS inclusion_probability, line_number, output_index, 0 AS collector_index
+  FROM collector_0_decided
+  WHERE pre_1
+  QUALIFY row_number() OVER (PARTITION BY input_key ORDER BY line_number, output_index) = 1
+)
+SELECT * FROM collector_0
+ORDER BY line_number, output_index, collector_index;

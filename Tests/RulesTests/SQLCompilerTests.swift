@@ -1,0 +1,78 @@
+import Foundation
+import RulecCommands
+import RulesDiagnostics
+import RulesLoader
+import RulesSQL
+import RulesSema
+import RulesSource
+import Testing
+
+/// `rulec compile --target sql`: the query as written (a golden file), what it refuses, and the
+/// random programs of the differential tests. The queries are run by a real DuckDB against
+/// `rulec run` in `tools/sql/test_sql.py` (from `.ci/run`), which also runs the random cases this
+/// suite writes when `RULEC_SQL_CASES` names a folder.
+@Suite struct SQLCompilerTests {
+  /// The query and the compiler's diagnostics; nil and nothing when the rules have errors.
+  static func compile(_ text: String, path: String = "t.rule") -> (String?, [Diagnostic])? {
+    let checking = DiagnosticSink()
+    let program = Checker(sink: checking).check([RuleLoader.parse(SourceFile(path: path, text: text), sink: checking)])
+    guard !checking.hasErrors else { return nil }
+    let sink = DiagnosticSink()
+    let query = SQLCompiler(dialect: .duckdb, sink: sink).compile(program, from: .file("outputs.jsonl"))
+    return (query, sink.sorted)
+  }
+
+  @Test func theQueryReadsAsWritten() {
+    var out = Capture()
+    var err = Capture()
+    #expect(Compile.sql(rules: TestPaths.path("rules/knowledge-graph-map.rule"), dialect: "duckdb", from: "recording.jsonl", out: &out, err: &err) == 0)
+    #expect(err.text.isEmpty)
+    assertGolden(out.text, "sql/knowledge-graph-map.duckdb.sql")
+    // A relation instead of a file: read as it is.
+    out = Capture()
+    #expect(Compile.sql(rules: TestPaths.path("rules/uncertain.rule"), dialect: "duckdb", from: "warehouse.outputs", out: &out, err: &err) == 0)
+    #expect(out.text.contains("FROM warehouse.outputs") && !out.text.contains("read_text"))
+  }
+
+  @Test func whatHasNoTranslationIsRefusedAtItsStatement() {
+    let (query, found) = Self.compile(collector(pre: "require max(concepts) < 0.6\n    require any region where area > 0.1\n    limit 5 per day"))!
+    #expect(query == nil)
+    #expect(found.map(\.code.id) == ["RC6001", "RC6001"] || found.map(\.code.id) == ["RC6001"])
+    #expect(found.first?.message.text.contains("regions") == true)
+    var out = Capture()
+    var err = Capture()
+    #expect(Compile.sql(rules: TestPaths.path("rules/combined.rule"), dialect: "duckdb", from: "x.jsonl", out: &out, err: &err) == 1)
+    #expect(out.text.isEmpty && err.text.contains("error[RC6001]") && err.text.contains("no query written"))
+    #expect(Compile.sql(rules: TestPaths.path("rules/uncertain.rule"), dialect: "oracle", from: "x.jsonl", out: &out, err: &err) == 2)
+  }
+
+  /// Every program of the differential generator compiles, or is refused only for what has no
+  /// translation yet (regions, frames, limit). With `RULEC_SQL_CASES=DIR`, the compiled cases are
+  /// written there (rules and recording) for `tools/sql/test_sql.py`.
+  @Test func randomProgramsCompileOrAreRefusedForAReason() throws {
+    let folder = ProcessInfo.processInfo.environment["RULEC_SQL_CASES"]
+    var compiled = 0
+    var refused = 0
+    for seed in UInt64(1)...300 {
+      var random = RandomCase(rng: SplitMix(state: seed &* 0x9E37_79B9))
+      let rules = random.program()
+      guard let (query, found) = Self.compile(rules) else { continue }  // the checker's errors: not a program
+      if query == nil {
+        refused += 1
+        for d in found {
+          #expect(d.code.id == "RC6001", "\(rules): \(d.message.text)")
+          #expect(["limit", "regions", "frames"].contains { d.message.text.contains($0) }, "\(d.message.text)")
+        }
+        continue
+      }
+      compiled += 1
+      if let folder {
+        let events = (0..<120).map { random.event($0) }.joined(separator: "\n") + "\n"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try rules.write(toFile: "\(folder)/case-\(seed).rule", atomically: true, encoding: .utf8)
+        try events.write(toFile: "\(folder)/case-\(seed).jsonl", atomically: true, encoding: .utf8)
+      }
+    }
+    #expect(compiled > 100 && refused > 20, "compiled \(compiled), refused \(refused)")
+  }
+}
