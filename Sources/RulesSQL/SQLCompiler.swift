@@ -39,9 +39,10 @@ public struct SQLCompiler {
     var collectors: [String] = []
     var names: [String] = []
     var failed = false
+    var reads = (regions: false, frames: false)
     for (index, c) in program.collectors.enumerated() {
       do {
-        collectors.append(try collector(c, index: index))
+        collectors.append(try collector(c, index: index, reads: &reads))
         names.append("collector_\(index)")
       } catch {
         sink.emit(
@@ -61,7 +62,7 @@ public struct SQLCompiler {
 
       WITH
       \(lines(source)),
-      \(outputs())
+      \(outputs(regions: reads.regions, frames: reads.frames))
       """
     for c in collectors { text += ",\n" + c }
     text += "\n"
@@ -126,11 +127,33 @@ public struct SQLCompiler {
     return options.count == 1 ? options[0] : "COALESCE(" + options.joined(separator: ", ") + ")"
   }
 
-  func outputs() -> String {
+  /// A region of an output (JSON `r`) as a record: the fields `where` reads, its box edges with
+  /// whether it has a box at all, and its concepts.
+  func region(_ r: String) -> String {
+    let box = ["region_info", "bounding_box"]
+    func edge(_ name: String) -> String { "COALESCE(TRY_CAST(\(text(r, box + [name])) AS DOUBLE), 0)" }
+    return dialect.record([
+      ("id", "COALESCE(\(text(r, ["id"])), '')"), ("value", "TRY_CAST(\(text(r, ["value"])) AS DOUBLE)"),
+      ("has_box", "COALESCE(json_type(\(json(r, box))) = 'OBJECT', false)"),
+      ("top_edge", edge("top_row")), ("left_edge", edge("left_col")), ("bottom_edge", edge("bottom_row")), ("right_edge", edge("right_col")),
+      ("concepts", concepts(json(r, ["data", "concepts"]))),
+    ])
+  }
+
+  /// A concept list (JSON) as records with the decoder's defaults: no name or id is `""`, no value 0.
+  func concepts(_ list: String) -> String {
+    let conceptType = #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#
+    return dialect.transform(
+      "COALESCE(from_json(\(list), '\(conceptType)'), [])", "c",
+      dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")]))
+  }
+
+  func jsonList(_ list: String) -> String { "COALESCE(CAST(\(list) AS JSON[]), [])" }
+
+  func outputs(regions readsRegions: Bool, frames readsFrames: Bool) -> String {
     let outputKeys = ["id", "status", "created_at", "createdAt", "model", "input", "data", "caller_user_id", "callerUserId"]
     let media = ["image", "video", "text", "audio"]
     let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
-    let conceptType = #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#
     return """
       -- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
       -- object, or not one of those, contributes nothing (rulec run reports it as a bad line).
@@ -163,10 +186,7 @@ public struct SQLCompiler {
           \(text("o", ["input", "id"])) AS input_id,
           \(json("o", ["input", "data"])) AS input_data,
           \(json("o", ["input", "data", "metadata"])) AS metadata,
-          \(dialect.transform(
-            "COALESCE(from_json(\(json("o", ["data", "concepts"])), '\(conceptType)'), [])", "c",
-            dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")])
-          )) AS concepts
+          \(concepts(json("o", ["data", "concepts"]))) AS concepts\(regionColumns(readsRegions, readsFrames))
         FROM raw_outputs
       ),
       keyed AS (
@@ -187,6 +207,21 @@ public struct SQLCompiler {
       """
   }
 
+  /// The regions and frames columns, read only when the rules look at them.
+  func regionColumns(_ readsRegions: Bool, _ readsFrames: Bool) -> String {
+    var text = ""
+    if readsRegions { text += ",\n    " + dialect.transform(jsonList(json("o", ["data", "regions"])), "r", region("r")) + " AS regions" }
+    if readsFrames {
+      let frame = dialect.record([
+        ("id", "COALESCE(\(self.text("f", ["id"])), '')"), ("index", "TRY_CAST(\(self.text("f", ["frame_info", "index"])) AS DOUBLE)"),
+        ("time", "TRY_CAST(\(self.text("f", ["frame_info", "time"])) AS DOUBLE)"), ("concepts", concepts(json("f", ["data", "concepts"]))),
+        ("regions", dialect.transform(jsonList(json("f", ["data", "regions"])), "fr", region("fr"))),
+      ])
+      text += ",\n    " + dialect.transform(jsonList(json("o", ["data", "frames"])), "f", frame) + " AS frames"
+    }
+    return text
+  }
+
   // MARK: Collectors
 
   func location(_ c: CheckedCollector, _ range: SourceRange) -> String {
@@ -194,7 +229,7 @@ public struct SQLCompiler {
     return "\((c.file.path as NSString).lastPathComponent):\(l.line)"
   }
 
-  func collector(_ c: CheckedCollector, index: Int) throws(Unsupported) -> String {
+  func collector(_ c: CheckedCollector, index: Int, reads: inout (regions: Bool, frames: Bool)) throws(Unsupported) -> String {
     var expressions = SQLExpressions(dialect: dialect)
     var routing = ["success"]
     if let u = c.source.user { routing.append("COALESCE(model_user, '') = \(dialect.string(u))") }
@@ -225,7 +260,18 @@ public struct SQLCompiler {
         conditions.append(name)
       }
     }
-    let mapped = conceptMap(c.conceptMap)
+    reads.regions = reads.regions || expressions.readsRegions
+    reads.frames = reads.frames || expressions.readsFrames
+    var mapped = "\(conceptMap(c.conceptMap, "concepts")) AS concepts"
+    if expressions.readsRegions { mapped += ",\n    \(mappedRegions(c.conceptMap, "regions")) AS regions" }
+    if expressions.readsFrames {
+      let d = dialect
+      let frame = d.record([
+        ("id", "f.id"), ("index", "f.index"), ("time", "f.time"), ("concepts", conceptMap(c.conceptMap, "f.concepts")),
+        ("regions", mappedRegions(c.conceptMap, "f.regions", variable: "fr")),
+      ])
+      mapped += ",\n    \(c.conceptMap == nil ? "frames" : d.transform("frames", "f", frame)) AS frames"
+    }
     let passes = conditions.isEmpty ? "true" : conditions.joined(separator: " AND ")
     let prefix = Self.idPrefix(c.id)
     return """
@@ -233,7 +279,7 @@ public struct SQLCompiler {
       collector_\(index)_seen AS (
         SELECT line_number, output_index, input_id, input_key, input_key_bytes, input_kind, input_text, input_url, metadata,
           model_id, model_user, model_app, model_version,
-          \(mapped) AS concepts
+          \(mapped)
         FROM outputs
         WHERE \(routing.joined(separator: " AND "))
       ),
@@ -255,8 +301,8 @@ public struct SQLCompiler {
   /// The concepts after the collector's map (Grammar.md §5): renamed by name, failing that by id;
   /// unmapped ones dropped if asked; then merged by name, the largest value kept, in the order of
   /// their first occurrence.
-  func conceptMap(_ map: ConceptMap?) -> String {
-    guard let map else { return "concepts" }
+  func conceptMap(_ map: ConceptMap?, _ list: String) -> String {
+    guard let map else { return list }
     let d = dialect
     let sources = map.targetOf.keys.sorted()
     func target(_ field: String) -> String {
@@ -266,7 +312,7 @@ public struct SQLCompiler {
     // An unmapped concept becomes NULL under `unmapped drop`, and NULLs are filtered out.
     let renamed = d.filter(
       d.transform(
-        "concepts", "c",
+        list, "c",
         "CASE WHEN \(t) IS NOT NULL THEN \(d.record([("id", t), ("name", t), ("value", "c.value")])) ELSE \(map.dropUnmapped ? "NULL" : "c") END"),
       "c", "c IS NOT NULL")
     // Merged by name: each name's first occurrence, with the largest value of its name.
@@ -276,6 +322,18 @@ public struct SQLCompiler {
       d.record([
         ("id", "\(d.element(renamed, "i")).id"), ("name", "\(d.element(renamed, "i")).name"),
         ("value", d.listMax(d.transform(d.filter(renamed, "m", "m.name = \(d.element(renamed, "i")).name"), "m", "m.value"))),
+      ]))
+  }
+
+  /// Regions with the collector's map applied to each one's concepts.
+  func mappedRegions(_ map: ConceptMap?, _ list: String, variable: String = "r") -> String {
+    guard map != nil else { return list }
+    let r = variable
+    return dialect.transform(
+      list, r,
+      dialect.record([
+        ("id", "\(r).id"), ("value", "\(r).value"), ("has_box", "\(r).has_box"), ("top_edge", "\(r).top_edge"), ("left_edge", "\(r).left_edge"),
+        ("bottom_edge", "\(r).bottom_edge"), ("right_edge", "\(r).right_edge"), ("concepts", conceptMap(map, "\(r).concepts")),
       ]))
   }
 

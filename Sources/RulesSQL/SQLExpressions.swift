@@ -35,13 +35,25 @@ struct Unsupported: Error {
 /// aggregates in the same order of floating-point operations.
 struct SQLExpressions {
   let dialect: SQLDialect
-  /// The column holding the output's concepts (after the collector's map).
-  var concepts = "concepts"
   /// The column holding the input's metadata object (JSON).
   var metadata = "metadata"
-  /// Elements in scope inside `where` (the innermost last): their SQL names.
-  var scopes: [String] = []
+  /// Elements in scope inside `where` (the innermost last): their SQL names and kinds.
+  var scopes: [(name: String, kind: CollectionKind)] = []
   var fresh = 0
+  /// Whether the rules read regions or frames (the query then reads them from each output).
+  var readsRegions = false
+  var readsFrames = false
+
+  /// The concept list in scope: the innermost region's or frame's, else the output's (after the
+  /// collector's map).
+  var concepts: String {
+    scopes.last { $0.kind != .concepts }.map { "\($0.name).concepts" } ?? "concepts"
+  }
+
+  /// The region list in scope: the innermost frame's, else the output's.
+  var regions: String {
+    scopes.last { $0.kind == .frames }.map { "\($0.name).regions" } ?? "regions"
+  }
 
   init(dialect: SQLDialect) { self.dialect = dialect }
 
@@ -132,12 +144,27 @@ struct SQLExpressions {
     return "false"
   }
 
+  /// A bare name: a field of the innermost element in scope (`ReferenceEvaluator.field`), else an
+  /// input kind, else a word.
   mutating func field(_ name: String, _ range: SourceRange) throws(Unsupported) -> SQLValue {
-    if let element = scopes.last {
-      switch name {
-      case "value": return SQLValue(sql: "\(element).value", type: .number)
-      case "name": return SQLValue(sql: "\(element).name", type: .string)
-      case "id": return SQLValue(sql: "\(element).id", type: .string)
+    if let (element, kind) = scopes.last {
+      switch (kind, name) {
+      case (.concepts, "value"): return SQLValue(sql: "\(element).value", type: .number)
+      case (.concepts, "name"): return SQLValue(sql: "\(element).name", type: .string)
+      case (.concepts, "id"), (.regions, "id"), (.frames, "id"): return SQLValue(sql: "\(element).id", type: .string)
+      case (.regions, "value"): return SQLValue(sql: "\(element).value", type: .number)
+      case (.regions, "top"), (.regions, "left"), (.regions, "bottom"), (.regions, "right"):
+        return SQLValue(sql: "(CASE WHEN \(element).has_box THEN \(element).\(name)_edge END)", type: .number)
+      case (.regions, "width"):
+        return SQLValue(sql: "(CASE WHEN \(element).has_box THEN \(finite("\(element).right_edge - \(element).left_edge")) END)", type: .number)
+      case (.regions, "height"):
+        return SQLValue(sql: "(CASE WHEN \(element).has_box THEN \(finite("\(element).bottom_edge - \(element).top_edge")) END)", type: .number)
+      case (.regions, "area"):
+        return SQLValue(
+          sql: "(CASE WHEN \(element).has_box THEN \(finite("(\(element).right_edge - \(element).left_edge) * (\(element).bottom_edge - \(element).top_edge)")) END)",
+          type: .number)
+      case (.frames, "time"): return SQLValue(sql: "\(element).time", type: .number)
+      case (.frames, "index"): return SQLValue(sql: "\(element).index", type: .number)
       default: break
       }
     }
@@ -166,20 +193,29 @@ struct SQLExpressions {
 
   // MARK: Concepts
 
-  /// The concepts a collection selects (its `in` list, then its filter when `filtered`), as a list.
+  /// The elements a collection selects (for concepts, its `in` list), then those that pass its
+  /// filter when `filtered`, as a list.
   mutating func selected(_ c: CollectionExpr, filtered: Bool, _ range: SourceRange) throws(Unsupported) -> String {
-    guard c.kind == .concepts else {
-      throw Unsupported(message: "\(c.kind.rawValue) are not compiled to SQL yet (concepts, metadata, inputs and models are)", range: range)
+    let element = name(c.kind == .concepts ? "c" : c.kind == .regions ? "r" : "f")
+    let list: String
+    switch c.kind {
+    case .concepts: list = concepts
+    case .regions:
+      readsRegions = true
+      list = regions
+    case .frames:
+      readsFrames = true
+      readsRegions = true
+      list = "frames"
     }
-    let element = name("c")
     var conditions: [String] = []
-    if let names = listedNames(c) {
-      let list = names.map { dialect.string($0) }.joined(separator: ", ")
-      conditions.append(names.isEmpty ? "false" : "(\(element).name IN (\(list)) OR \(element).id IN (\(list)))")
+    if c.kind == .concepts, let names = listedNames(c) {
+      let quoted = names.map { dialect.string($0) }.joined(separator: ", ")
+      conditions.append(names.isEmpty ? "false" : "(\(element).name IN (\(quoted)) OR \(element).id IN (\(quoted)))")
     }
-    if filtered, let filter = c.filter { conditions.append(try passes(filter, element)) }
-    guard !conditions.isEmpty else { return concepts }
-    return dialect.filter(concepts, element, conditions.joined(separator: " AND "))
+    if filtered, let filter = c.filter { conditions.append(try passes(filter, element, c.kind)) }
+    guard !conditions.isEmpty else { return list }
+    return dialect.filter(list, element, conditions.joined(separator: " AND "))
   }
 
   func listedNames(_ c: CollectionExpr) -> [String]? {
@@ -193,13 +229,14 @@ struct SQLExpressions {
   }
 
   /// Whether the element named `element` passes a collection's filter.
-  mutating func passes(_ filter: CollectionFilter, _ element: String) throws(Unsupported) -> String {
-    scopes.append(element)
+  mutating func passes(_ filter: CollectionFilter, _ element: String, _ kind: CollectionKind) throws(Unsupported) -> String {
+    scopes.append((element, kind))
     defer { scopes.removeLast() }
     switch filter {
     case .where(let predicate): return try bool(predicate)
     case .compare(let op, let rhs):
-      return try comparison(op, SQLValue(sql: "\(element).value", type: .number), try compile(rhs), rhs.range)
+      // The shorthand `> 0.3` is `where value > 0.3`, both sides read with the element in scope.
+      return try comparison(op, try field("value", rhs.range), try compile(rhs), rhs.range)
     }
   }
 
@@ -270,8 +307,8 @@ struct SQLExpressions {
       default: return SQLValue(sql: "NULL", type: .number)
       }
     default:
-      guard let kind = AggregateKind(name: name.text), case .collection(let c) = args.first?.kind else {
-        throw Unsupported(message: "'\(name.text)' has no SQL translation", range: range)
+      guard let kind = AggregateKind(name: name.text), case .collection(let c) = args.first?.kind, c.kind == .concepts else {
+        throw Unsupported(message: "'\(name.text)' of this argument has no SQL translation", range: range)
       }
       let list = values(try selected(c, filtered: true, range))
       return SQLValue(sql: aggregate(kind, list, rank: args.count > 1 ? Constant.number(args[1]) : nil), type: .number)
