@@ -371,8 +371,8 @@ extension DiagnosticCode {
   public static let sqlUnsupported = DiagnosticCode(
     id: "RC6001", name: "sql-unsupported", severity: .error,
     summary: "a construct the SQL target cannot express (yet)",
-    explanation: "`rulec compile --target sql` writes one query that must accept exactly what `rulec run` accepts. A statement it cannot translate with the same meaning (today: regions, frames and `limit`) is an error at the statement, and no query is written: a query that meant something else would be worse than none.",
-    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    limit 100 per day\n  }\n}\n",
+    explanation: "`rulec compile --target sql` writes one query that must accept exactly what `rulec run` accepts. A statement it cannot translate with the same meaning (today: a second `limit` in one collector) is an error at the statement, and no query is written: a query that meant something else would be worse than none.",
+    bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    limit 100 per day\n    limit 10 per hour\n  }\n}\n",
     good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    sample 10%\n  }\n}\n")
 
   public static let all: [DiagnosticCode] = [

@@ -5,6 +5,13 @@ import RulesSema
 import RulesSource
 import RulesSyntax
 
+/// What the outputs must carry for the rules: regions, frames, event time.
+struct Reads {
+  var regions = false
+  var frames = false
+  var time = false
+}
+
 /// Where the compiled query reads Clarifai outputs from (`--from`).
 public enum SQLSource: Sendable {
   /// A JSON Lines file (or a JSON document of one output or response per line), read by the
@@ -23,8 +30,9 @@ public enum SQLSource: Sendable {
 /// What the engine does a line at a time, the query does in sets: lines that are not JSON objects
 /// contribute nothing (as bad lines), routing and status are filters, each statement is a column,
 /// and "already accepted" (an input accepted once per collector) is a window over event order.
-/// What has no translation yet (regions, frames, `limit`) is an error (RC6001) at the construct,
-/// never a query that means something else.
+/// What has no translation yet (a second `limit` in one collector) is an error (RC6001) at the
+/// statement, never a query that means something else; and what a set cannot decide without
+/// replaying the run (an input over a limit's budget that comes again) stops the query with an error.
 public struct SQLCompiler {
   let dialect: SQLDialect
   let sink: DiagnosticSink
@@ -39,7 +47,7 @@ public struct SQLCompiler {
     var collectors: [String] = []
     var names: [String] = []
     var failed = false
-    var reads = (regions: false, frames: false)
+    var reads = Reads()
     for (index, c) in program.collectors.enumerated() {
       do {
         collectors.append(try collector(c, index: index, reads: &reads))
@@ -62,7 +70,7 @@ public struct SQLCompiler {
 
       WITH
       \(lines(source)),
-      \(outputs(regions: reads.regions, frames: reads.frames))
+      \(outputs(reads))
       """
     for c in collectors { text += ",\n" + c }
     text += "\n"
@@ -150,7 +158,7 @@ public struct SQLCompiler {
 
   func jsonList(_ list: String) -> String { "COALESCE(CAST(\(list) AS JSON[]), [])" }
 
-  func outputs(regions readsRegions: Bool, frames readsFrames: Bool) -> String {
+  func outputs(_ reads: Reads) -> String {
     let outputKeys = ["id", "status", "created_at", "createdAt", "model", "input", "data", "caller_user_id", "callerUserId"]
     let media = ["image", "video", "text", "audio"]
     let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
@@ -186,14 +194,14 @@ public struct SQLCompiler {
           \(text("o", ["input", "id"])) AS input_id,
           \(json("o", ["input", "data"])) AS input_data,
           \(json("o", ["input", "data", "metadata"])) AS metadata,
-          \(concepts(json("o", ["data", "concepts"]))) AS concepts\(regionColumns(readsRegions, readsFrames))
+          \(concepts(json("o", ["data", "concepts"]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(text("o", ["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
         FROM raw_outputs
       ),
       keyed AS (
         SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
         FROM fields
       ),
-      outputs AS (
+      readable_outputs AS (
         SELECT *,
           -- The key's UTF-8 bytes, for destination ids.
           \(dialect.transform("range(octet_length(encode(input_key)))", "i", "CAST('0x' || substr(hex(encode(input_key)), 2 * i + 1, 2) AS INTEGER)")) AS input_key_bytes,
@@ -203,6 +211,10 @@ public struct SQLCompiler {
         FROM keyed
         -- A successful output that names no model cannot be routed: its whole line is bad.
         QUALIFY NOT bool_or(success AND COALESCE(model_id, '') = '') OVER (PARTITION BY line_number)
+      ),
+      outputs AS (
+        SELECT *\(reads.time ? ",\n    -- Event time: created_at, else the latest one of a successful output before it, else 0.\n    COALESCE(created_at, max(CASE WHEN success THEN created_at END) OVER (ORDER BY line_number, output_index ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS event_time" : "")
+        FROM readable_outputs
       )
       """
   }
@@ -229,7 +241,7 @@ public struct SQLCompiler {
     return "\((c.file.path as NSString).lastPathComponent):\(l.line)"
   }
 
-  func collector(_ c: CheckedCollector, index: Int, reads: inout (regions: Bool, frames: Bool)) throws(Unsupported) -> String {
+  func collector(_ c: CheckedCollector, index: Int, reads: inout Reads) throws(Unsupported) -> String {
     var expressions = SQLExpressions(dialect: dialect)
     var routing = ["success"]
     if let u = c.source.user { routing.append("COALESCE(model_user, '') = \(dialect.string(u))") }
@@ -241,6 +253,8 @@ public struct SQLCompiler {
     var columns: [String] = []
     var conditions: [String] = []
     var probability = 1.0
+    /// The `limit` statement, if any: where it stands among the conditions, its count and window.
+    var limit: (position: Int, count: Double, seconds: Double, text: String)?
     for (stage, statements) in [("pre_queue", c.preQueue ?? []), ("post_queue", c.postQueue ?? [])] {
       for (k, s) in statements.enumerated() {
         let name = "\(stage == "pre_queue" ? "pre" : "post")_\(k + 1)"
@@ -253,8 +267,15 @@ public struct SQLCompiler {
           let r = Constant.number(rate) ?? 0
           probability *= r
           condition = try sample(rate: r, by: by, seed: seed?.text ?? c.id, &expressions)
-        case .limit:
-          throw Unsupported(message: "'limit' is not compiled to SQL yet", range: s.range)
+        case .limit(let count, let window, let unit):
+          guard limit == nil else {
+            throw Unsupported(message: "a second 'limit' in one collector is not compiled to SQL yet", range: s.range)
+          }
+          let seconds = (window.flatMap { Constant.number($0) } ?? 1) * (TimeUnit(word: unit.text)?.seconds ?? 1)
+          limit = (conditions.count, Constant.number(count) ?? 0, seconds, "\(location(c, s.range)) \(stage): \(text)")
+          reads.time = true
+          columns.append("    -- \(location(c, s.range)) \(stage): \(text) (its window)\n    CAST(floor(event_time / \(dialect.double(seconds))) AS BIGINT) AS \(name)_window")
+          continue
         }
         columns.append("    -- \(location(c, s.range)) \(stage): \(text)\n    \(condition) AS \(name)")
         conditions.append(name)
@@ -272,30 +293,89 @@ public struct SQLCompiler {
       ])
       mapped += ",\n    \(c.conceptMap == nil ? "frames" : d.transform("frames", "f", frame)) AS frames"
     }
-    let passes = conditions.isEmpty ? "true" : conditions.joined(separator: " AND ")
     let prefix = Self.idPrefix(c.id)
-    return """
+    let n = "collector_\(index)"
+    var text = """
       -- collector \(c.id) (\(location(c, c.range))): \(c.source.user ?? "*")/\(c.source.app ?? "*")/\(c.source.model ?? "*")\(c.source.version.map { " version \($0)" } ?? "")
-      collector_\(index)_seen AS (
+      \(n)_seen AS (
         SELECT line_number, output_index, input_id, input_key, input_key_bytes, input_kind, input_text, input_url, metadata,
-          model_id, model_user, model_app, model_version,
+          model_id, model_user, model_app, model_version\(limit == nil ? "" : ", event_time"),
           \(mapped)
         FROM outputs
         WHERE \(routing.joined(separator: " AND "))
       ),
-      collector_\(index)_decided AS (
+      \(n)_decided AS (
         SELECT line_number, output_index, input_id, input_key, input_key_bytes\(columns.isEmpty ? "" : ",\n" + columns.joined(separator: ",\n"))
-        FROM collector_\(index)_seen
+        FROM \(n)_seen
       ),
-      -- An input is accepted once per collector: its first output that passes every statement.
-      collector_\(index) AS (
-        SELECT \(itemID(prefix: prefix)) AS item_id, \(dialect.string(c.id)) AS collector, input_id AS source_input_id,
+
+      """
+    let item = """
+      SELECT \(itemID(prefix: prefix)) AS item_id, \(dialect.string(c.id)) AS collector, input_id AS source_input_id,
           \(dialect.double(probability)) AS inclusion_probability, line_number, output_index, \(index) AS collector_index
-        FROM collector_\(index)_decided
-        WHERE \(passes)
-        QUALIFY row_number() OVER (PARTITION BY input_key ORDER BY line_number, output_index) = 1
+      """
+    func all(_ names: ArraySlice<String>) -> String { names.isEmpty ? "true" : names.joined(separator: " AND ") }
+    guard let limit else {
+      text += """
+        -- An input is accepted once per collector: its first output that passes every statement.
+        \(n) AS (
+          \(item)
+          FROM \(n)_decided
+          WHERE \(all(conditions[...]))
+          QUALIFY row_number() OVER (PARTITION BY input_key ORDER BY line_number, output_index) = 1
+        )
+        """
+      return text
+    }
+    // With a limit: an input reaches it when it passes the statements before it and was not
+    // accepted already. Its first output that passes every other statement is its candidate; the
+    // outputs that reach the limit are the ones before-passing up to the candidate (or all, for an
+    // input without one), counted per window in event order. This is exact unless a candidate is
+    // over the budget and its input reaches the limit again later (the run would count that output
+    // too): then the query stops with an error rather than guess.
+    let before = all(conditions[..<limit.position])
+    let after = all(conditions[limit.position...])
+    let windowColumn = limitWindowName(c, limit.position)
+    let sequence = "(line_number * 100000 + output_index)"
+    text += """
+      \(n)_candidates AS (
+        SELECT *, \(before) AS reaches_before,
+          min(CASE WHEN \(before) AND \(after) THEN \(sequence) END) OVER (PARTITION BY input_key) AS candidate
+        FROM \(n)_decided
+      ),
+      \(n)_counted AS (
+        SELECT *,
+          sum(CASE WHEN reaches_before AND (candidate IS NULL OR \(sequence) <= candidate) THEN 1 ELSE 0 END)
+            OVER (PARTITION BY \(windowColumn) ORDER BY line_number, output_index ROWS UNBOUNDED PRECEDING) AS used
+        FROM \(n)_candidates
+      ),
+      \(n)_unresolved AS (
+        SELECT count(*) AS inputs FROM (
+          SELECT input_key FROM \(n)_counted
+          GROUP BY input_key
+          HAVING bool_or(\(sequence) = candidate AND used - 1 >= \(dialect.double(limit.count)))
+            AND bool_or(reaches_before AND \(sequence) > candidate)
+        )
+      ),
+      -- An input is accepted once per collector: its candidate, when the limit's budget holds.
+      \(n) AS (
+        \(item)
+        FROM \(n)_counted
+        WHERE \(sequence) = candidate AND used - 1 < \(dialect.double(limit.count))
+          AND CASE WHEN (SELECT inputs FROM \(n)_unresolved) > 0
+            THEN error(\(dialect.string("rulec: collector '\(c.id)': an input over its limit's budget comes again later (\(limit.text)); this query cannot decide it, rulec run can")))
+            ELSE true END
       )
       """
+    return text
+  }
+
+  /// The column of a limit's window, by the position of the statement among the conditions.
+  func limitWindowName(_ c: CheckedCollector, _ position: Int) -> String {
+    let pre = c.preQueue?.count ?? 0
+    // Positions count the conditions before the limit; the limit's own statement index follows.
+    let statementIndex = position  // conditions before it = statements before it
+    return statementIndex < pre ? "pre_\(statementIndex + 1)_window" : "post_\(statementIndex - pre + 1)_window"
   }
 
   /// The concepts after the collector's map (Grammar.md §5): renamed by name, failing that by id;

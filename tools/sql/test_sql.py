@@ -19,8 +19,8 @@ RULEC = os.path.abspath(os.environ.get("RULEC", ROOT / ".build" / "debug" / "rul
 CASES = os.environ.get("RULEC_SQL_CASES")
 RECORDING = ROOT / "samples" / "recording.jsonl"
 CLARIFAI = ROOT / "Tests" / "RulesTests" / "Golden" / "clarifai"
-# Examples that use what has no SQL translation yet (regions, limit): refused with RC6001.
-REFUSED = {"combined.rule", "combined.yaml"}
+# Examples that use what has no SQL translation yet: refused with RC6001 (none today).
+REFUSED = set()
 
 
 def run_items(rules, recording, tmp_path):
@@ -96,10 +96,13 @@ collector tickets {
 
 @pytest.mark.parametrize("recording", ["outputs.camel.jsonl", "outputs.snake.jsonl"])
 def test_both_spellings_of_clarifais_json(recording, tmp_path):
-    # Outputs made by Clarifai's own classes (tools/clarifai_fixtures.py), in each spelling.
+    # Outputs made by Clarifai's own classes (tools/clarifai_fixtures.py), in each spelling: their
+    # own rules (a limit, regions with boxes, frames, text inputs) and rules over versions, maps and
+    # metadata.
     rules = tmp_path / "spellings.rule"
     rules.write_text(SPELLINGS)
     assert same(rules, CLARIFAI / recording, tmp_path) > 0
+    assert same(CLARIFAI / "fixtures.rule", CLARIFAI / recording, tmp_path) > 0
 
 
 def test_a_table_of_lines_reads_as_the_file(tmp_path):
@@ -126,6 +129,8 @@ def test_bad_lines_contribute_nothing(tmp_path):
 
 
 CASE_FILES = sorted(pathlib.Path(CASES).glob("case-*.rule")) if CASES else []
+UNDECIDED = "comes again later"
+outcomes = {"same": 0, "undecided": 0}
 
 
 def test_random_cases_were_written():
@@ -136,4 +141,17 @@ def test_random_cases_were_written():
 
 @pytest.mark.parametrize("rules", CASE_FILES, ids=lambda p: p.stem)
 def test_random_programs_give_the_items_of_rulec_run(rules, tmp_path):
-    same(rules, rules.with_suffix(".jsonl"), tmp_path)
+    # The same items, or (for a limit whose budget an input misses and then reaches again, which a
+    # set cannot decide without replaying the run) the query's own error, never other items.
+    try:
+        same(rules, rules.with_suffix(".jsonl"), tmp_path)
+        outcomes["same"] += 1
+    except duckdb.InvalidInputException as error:
+        assert UNDECIDED in str(error) and "limit" in rules.read_text(), str(error)
+        outcomes["undecided"] += 1
+
+
+def test_most_random_programs_are_decided():
+    if CASES is None:
+        pytest.skip("RULEC_SQL_CASES names no folder (.ci/run sets it)")
+    assert outcomes["same"] >= 200 and outcomes["undecided"] < outcomes["same"] / 4, outcomes

@@ -51,7 +51,7 @@ keyed AS (
   SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
   FROM fields
 ),
-outputs AS (
+readable_outputs AS (
   SELECT *,
     -- The key's UTF-8 bytes, for destination ids.
     list_transform(range(octet_length(encode(input_key))), lambda i: CAST('0x' || substr(hex(encode(input_key)), 2 * i + 1, 2) AS INTEGER)) AS input_key_bytes,
@@ -61,6 +61,10 @@ outputs AS (
   FROM keyed
   -- A successful output that names no model cannot be routed: its whole line is bad.
   QUALIFY NOT bool_or(success AND COALESCE(model_id, '') = '') OVER (PARTITION BY line_number)
+),
+outputs AS (
+  SELECT *
+  FROM readable_outputs
 ),
 -- collector general-to-pets (knowledge-graph-map.rule:3): clarifai/main/general-image-recognition
 collector_0_seen AS (
