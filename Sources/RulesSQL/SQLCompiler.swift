@@ -159,33 +159,29 @@ public struct SQLCompiler {
   func jsonList(_ list: String) -> String { "COALESCE(CAST(\(list) AS JSON[]), [])" }
 
   func outputs(_ reads: Reads) -> String {
-    let outputKeys = ["id", "status", "created_at", "createdAt", "model", "input", "data", "caller_user_id", "callerUserId"]
     let media = ["image", "video", "text", "audio"]
     let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
     return """
       -- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
-      -- object, or not one of those, contributes nothing (rulec run reports it as a bad line).
-      documents AS (
-        SELECT line_number, CAST(line AS JSON) AS document
+      -- object contributes nothing (rulec run reports it as a bad line), nor does an object that
+      -- is neither (it names no model, below).
+      documents AS MATERIALIZED (
+        SELECT line_number, line,
+          -- `"outputs"` in the text first: most lines are outputs, and the check parses the line again.
+          contains(line, '"outputs"') AND json_exists(line, '$.outputs') AS is_response
         FROM lines
-        WHERE json_valid(line) AND json_type(CAST(line AS JSON)) = 'OBJECT'
+        WHERE json_valid(line) AND starts_with(ltrim(line), '{')
       ),
+      -- Each output parsed once into the fields rules read, both spellings side by side (a JSON
+      -- path per field parsed the output again for each).
       raw_outputs AS (
-        SELECT line_number, 0 AS output_index, document AS o
+        SELECT line_number, 0 AS output_index, json_transform(line, \(dialect.string(Self.schema))) AS p
         FROM documents
-        WHERE NOT json_exists(document, '$.outputs')
-          AND len(list_intersect(json_keys(document), [\(outputKeys.map { dialect.string($0) }.joined(separator: ", "))])) > 0
+        WHERE NOT is_response
         UNION ALL
-        SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, outputs[n] AS o
-        FROM (SELECT line_number, CAST(json_extract(document, '$.outputs') AS JSON[]) AS outputs FROM documents
-              WHERE json_exists(document, '$.outputs') AND json_type(document, '$.outputs') = 'ARRAY'),
+        SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], \(dialect.string(Self.schema))) AS p
+        FROM (SELECT line_number, json_transform(line, '{"outputs": "JSON[]"}').outputs AS outputs FROM documents WHERE is_response),
              range(1, len(outputs) + 1) AS numbers(n)
-      ),
-      -- Each output parsed once into the fields rules read, both spellings side by side (reading
-      -- each field with its own JSON path parsed the output again each time: 2.3 times slower).
-      parsed AS (
-        SELECT line_number, output_index, json_transform(o, \(dialect.string(Self.schema))) AS p
-        FROM raw_outputs
       ),
       fields AS (
         SELECT line_number, output_index,
@@ -202,7 +198,7 @@ public struct SQLCompiler {
           \(dialect.transform(
             "COALESCE(\(field(["data", "concepts"])), [])", "c",
             dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(field(["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
-        FROM parsed
+        FROM raw_outputs
       ),
       keyed AS (
         SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
