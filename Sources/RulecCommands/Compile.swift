@@ -40,6 +40,9 @@ public struct Compile: ParsableCommand {
   @Option(name: .customLong("from"), help: "What the query reads: a .jsonl or .json file, or a relation with line_number and line.")
   var from: String?
 
+  @Flag(help: "With --target sql: the funnel query (per collector and statement, the counts of rulec run --report) instead of the items.")
+  var report = false
+
   public init() {}
 
   public func run() throws {
@@ -47,7 +50,7 @@ public struct Compile: ParsableCommand {
     var err = StandardError()
     let status: Int32
     if target == .sql {
-      status = Compile.sql(rules: rules, dialect: dialect, from: from ?? "outputs.jsonl", out: &out, err: &err)
+      status = Compile.sql(rules: rules, dialect: dialect, from: from ?? "outputs.jsonl", report: report, out: &out, err: &err)
     } else {
       status = Compile.execute(rules: rules, disasm: disasm, options: noOptimize ? .none : CompilerOptions(), out: &out, err: &err)
     }
@@ -85,7 +88,7 @@ public struct Compile: ParsableCommand {
 
   /// `--target sql`: the query on `out`, or diagnostics on `err` (exit 1; 2 for usage).
   public static func sql(
-    rules: String, dialect name: String, from: String, colored: Bool = false, out: inout some TextOutputStream,
+    rules: String, dialect name: String, from: String, report: Bool = false, colored: Bool = false, out: inout some TextOutputStream,
     err: inout some TextOutputStream
   ) -> Int32 {
     // Spark's dialect is written but not yet checked against a real Spark, so it is not offered.
@@ -101,7 +104,7 @@ public struct Compile: ParsableCommand {
     let lower = from.lowercased()
     let isFile = [".jsonl", ".json", ".ndjson"].contains { lower.hasSuffix($0) }
     let sink = DiagnosticSink()
-    guard let query = SQLCompiler(dialect: dialect, sink: sink).compile(program, from: isFile ? .file(from) : .relation(from)) else {
+    guard let query = SQLCompiler(dialect: dialect, sink: sink).compile(program, from: isFile ? .file(from) : .relation(from), report: report) else {
       let renderer = DiagnosticRenderer(colored: colored)
       for d in sink.sorted { err.write(renderer.render(d)) }
       err.write("rulec: no query written: \(sink.errorCount) construct\(sink.errorCount == 1 ? "" : "s") without a SQL translation\n")

@@ -42,15 +42,16 @@ public struct SQLCompiler {
     self.sink = sink
   }
 
-  /// The query, or nil after diagnostics.
-  public func compile(_ program: CheckedProgram, from source: SQLSource) -> String? {
+  /// The query, or nil after diagnostics. With `report`, the query gives the funnel instead of the
+  /// items: per collector and statement, the counts `rulec run --report` gives.
+  public func compile(_ program: CheckedProgram, from source: SQLSource, report: Bool = false) -> String? {
     var collectors: [String] = []
     var names: [String] = []
     var failed = false
     var reads = Reads()
     for (index, c) in program.collectors.enumerated() {
       do {
-        collectors.append(try collector(c, index: index, reads: &reads))
+        collectors.append(try collector(c, index: index, reads: &reads, report: report))
         names.append("collector_\(index)")
       } catch {
         sink.emit(
@@ -62,9 +63,10 @@ public struct SQLCompiler {
     }
     guard !failed else { return nil }
     var text = """
-      -- rulec compile --target sql --dialect \(dialect.rawValue)
-      -- The items `rulec run` accepts from the same outputs: item_id, collector, source_input_id and
-      -- inclusion_probability, in the order rulec writes them (line, output in the line, collector).
+      -- rulec compile --target sql --dialect \(dialect.rawValue)\(report ? " --report" : "")
+      \(report
+        ? "-- The funnel `rulec run --report` counts from the same outputs: per collector (in definition order)\n-- its events, duplicates and accepted inputs, and per statement the outputs it passed and dropped."
+        : "-- The items `rulec run` accepts from the same outputs: item_id, collector, source_input_id and\n-- inclusion_probability, in the order rulec writes them (line, output in the line, collector).")
       -- It reads Clarifai outputs or PostModelOutputs responses, one JSON object per line, in
       -- either spelling of Clarifai's JSON (proto names such as model_version, or lowerCamelCase).
 
@@ -79,7 +81,7 @@ public struct SQLCompiler {
       text += "SELECT CAST(NULL AS VARCHAR) AS item_id, CAST(NULL AS VARCHAR) AS collector, CAST(NULL AS VARCHAR) AS source_input_id, "
         + "CAST(NULL AS DOUBLE) AS inclusion_probability, 0 AS line_number, 0 AS output_index, 0 AS collector_index WHERE false"
     }
-    text += "\nORDER BY line_number, output_index, collector_index;\n"
+    text += report ? "\nORDER BY collector_index, statement;\n" : "\nORDER BY line_number, output_index, collector_index;\n"
     return text
   }
 
@@ -292,7 +294,7 @@ public struct SQLCompiler {
     return "\((c.file.path as NSString).lastPathComponent):\(l.line)"
   }
 
-  func collector(_ c: CheckedCollector, index: Int, reads: inout Reads) throws(Unsupported) -> String {
+  func collector(_ c: CheckedCollector, index: Int, reads: inout Reads, report: Bool) throws(Unsupported) -> String {
     var expressions = SQLExpressions(dialect: dialect)
     var routing = ["success"]
     if let u = c.source.user { routing.append("COALESCE(model_user, '') = \(dialect.string(u))") }
@@ -309,7 +311,7 @@ public struct SQLCompiler {
     for (stage, statements) in [("pre_queue", c.preQueue ?? []), ("post_queue", c.postQueue ?? [])] {
       for (k, s) in statements.enumerated() {
         let name = "\(stage == "pre_queue" ? "pre" : "post")_\(k + 1)"
-        let text = c.file.text(s.range).split(separator: "\n").joined(separator: " ")
+        let text = Printer.statement(s)
         let condition: String
         switch s.kind {
         case .require(let e): condition = try expressions.bool(e)
@@ -361,61 +363,111 @@ public struct SQLCompiler {
       ),
 
       """
-    let item = """
-      SELECT \(itemID(prefix: prefix)) AS item_id, \(dialect.string(c.id)) AS collector, input_id AS source_input_id,
-          \(dialect.double(probability)) AS inclusion_probability, line_number, output_index, \(index) AS collector_index
-      """
     func all(_ names: ArraySlice<String>) -> String { names.isEmpty ? "true" : names.joined(separator: " AND ") }
-    guard let limit else {
+    let sequence = "(line_number * 100000 + output_index)"
+    /// Each statement's column, in order: the limit's is whether its budget held.
+    var statements = conditions
+    var decided = "\(n)_decided"
+    var check = ""
+    if let limit {
+      // With a limit: an input reaches it when it passes the statements before it and was not
+      // accepted already. Its first output that passes every other statement is its candidate;
+      // the outputs that reach the limit are the ones passing the statements before it up to the
+      // candidate (or all, for an input without one), counted per window in event order. This is
+      // exact unless a candidate is over the budget and its input reaches the limit again later
+      // (the run would count that output too): then the query stops with an error rather than guess.
+      let before = all(conditions[..<limit.position])
+      let after = all(conditions[limit.position...])
+      let windowColumn = limitWindowName(c, limit.position)
+      statements.insert(String(windowColumn.dropLast("_window".count)), at: limit.position)
       text += """
-        -- An input is accepted once per collector: its first output that passes every statement.
-        \(n) AS (
-          \(item)
+        \(n)_candidates AS (
+          SELECT *, \(before) AS reaches_before,
+            min(CASE WHEN \(before) AND \(after) THEN \(sequence) END) OVER (PARTITION BY input_key) AS candidate
           FROM \(n)_decided
-          WHERE \(all(conditions[...]))
-          QUALIFY row_number() OVER (PARTITION BY input_key ORDER BY line_number, output_index) = 1
+        ),
+        \(n)_counted AS (
+          SELECT *, used - 1 < \(dialect.double(limit.count)) AS \(statements[limit.position]) FROM (
+            SELECT *,
+              sum(CASE WHEN reaches_before AND (candidate IS NULL OR \(sequence) <= candidate) THEN 1 ELSE 0 END)
+                OVER (PARTITION BY \(windowColumn) ORDER BY line_number, output_index ROWS UNBOUNDED PRECEDING) AS used
+            FROM \(n)_candidates)
+        ),
+        \(n)_unresolved AS (
+          SELECT count(*) AS inputs FROM (
+            SELECT input_key FROM \(n)_counted
+            GROUP BY input_key
+            HAVING bool_or(\(sequence) = candidate AND used - 1 >= \(dialect.double(limit.count)))
+              AND bool_or(reaches_before AND \(sequence) > candidate)
+          )
+        ),
+
+        """
+      decided = "\(n)_counted"
+      check = """
+
+            AND CASE WHEN (SELECT inputs FROM \(n)_unresolved) > 0
+              THEN error(\(dialect.string("rulec: collector '\(c.id)': an input over its limit's budget comes again later (\(limit.text)); this query cannot decide it, rulec run can")))
+              ELSE true END
+        """
+    }
+    text += """
+      -- An input is accepted once per collector: its first output that passes every statement; its
+      -- later outputs are duplicates.
+      \(n)_outcomes AS (
+        SELECT *, COALESCE(\(sequence) = accepted_at, false) AS accepted, COALESCE(\(sequence) > accepted_at, false) AS duplicate FROM (
+          SELECT *, min(CASE WHEN \(all(statements[...])) THEN \(sequence) END) OVER (PARTITION BY input_key) AS accepted_at
+          FROM \(decided))
+      ),
+
+      """
+    if !report {
+      text += """
+        \(n) AS (
+          SELECT \(itemID(prefix: prefix)) AS item_id, \(dialect.string(c.id)) AS collector, input_id AS source_input_id,
+            \(dialect.double(probability)) AS inclusion_probability, line_number, output_index, \(index) AS collector_index
+          FROM \(n)_outcomes
+          WHERE accepted\(check)
         )
         """
       return text
     }
-    // With a limit: an input reaches it when it passes the statements before it and was not
-    // accepted already. Its first output that passes every other statement is its candidate; the
-    // outputs that reach the limit are the ones before-passing up to the candidate (or all, for an
-    // input without one), counted per window in event order. This is exact unless a candidate is
-    // over the budget and its input reaches the limit again later (the run would count that output
-    // too): then the query stops with an error rather than guess.
-    let before = all(conditions[..<limit.position])
-    let after = all(conditions[limit.position...])
-    let windowColumn = limitWindowName(c, limit.position)
-    let sequence = "(line_number * 100000 + output_index)"
+    // The funnel, as `rulec run --report` counts it: an output that is not a duplicate meets the
+    // statements in order until one drops it.
+    var counts: [String] = []
+    for (k, name) in statements.enumerated() {
+      let earlier = all(statements[..<k])
+      counts.append("count(*) FILTER (WHERE NOT duplicate AND \(earlier) AND \(name)) AS passed_\(k + 1)")
+      counts.append("count(*) FILTER (WHERE NOT duplicate AND \(earlier) AND NOT \(name)) AS dropped_\(k + 1)")
+    }
     text += """
-      \(n)_candidates AS (
-        SELECT *, \(before) AS reaches_before,
-          min(CASE WHEN \(before) AND \(after) THEN \(sequence) END) OVER (PARTITION BY input_key) AS candidate
-        FROM \(n)_decided
+      \(n)_counts AS (
+        SELECT count(*) AS events, count(*) FILTER (WHERE duplicate) AS duplicates, count(*) FILTER (WHERE accepted) AS accepted\(counts.isEmpty ? "" : ",\n    " + counts.joined(separator: ",\n    "))
+        FROM \(n)_outcomes
+        WHERE true\(check)
       ),
-      \(n)_counted AS (
-        SELECT *,
-          sum(CASE WHEN reaches_before AND (candidate IS NULL OR \(sequence) <= candidate) THEN 1 ELSE 0 END)
-            OVER (PARTITION BY \(windowColumn) ORDER BY line_number, output_index ROWS UNBOUNDED PRECEDING) AS used
-        FROM \(n)_candidates
-      ),
-      \(n)_unresolved AS (
-        SELECT count(*) AS inputs FROM (
-          SELECT input_key FROM \(n)_counted
-          GROUP BY input_key
-          HAVING bool_or(\(sequence) = candidate AND used - 1 >= \(dialect.double(limit.count)))
-            AND bool_or(reaches_before AND \(sequence) > candidate)
-        )
-      ),
-      -- An input is accepted once per collector: its candidate, when the limit's budget holds.
+
+      """
+    var rows: [String] = []
+    var k = 0
+    for (stage, list) in [("pre_queue", c.preQueue ?? []), ("post_queue", c.postQueue ?? [])] {
+      for statement in list {
+        k += 1
+        let line = c.file.location(of: statement.range.start).line
+        let text = Printer.statement(statement)
+        rows.append(
+          "SELECT \(dialect.string(c.id)) AS collector, \(index) AS collector_index, events, duplicates, accepted, \(k) AS statement, "
+            + "\(dialect.string(stage)) AS stage, \(line) AS line, \(dialect.string(text)) AS text, passed_\(k) AS passed, dropped_\(k) AS dropped FROM \(n)_counts")
+      }
+    }
+    if rows.isEmpty {
+      rows.append(
+        "SELECT \(dialect.string(c.id)) AS collector, \(index) AS collector_index, events, duplicates, accepted, 0 AS statement, "
+          + "CAST(NULL AS VARCHAR) AS stage, CAST(NULL AS INTEGER) AS line, CAST(NULL AS VARCHAR) AS text, 0 AS passed, 0 AS dropped FROM \(n)_counts")
+    }
+    text += """
       \(n) AS (
-        \(item)
-        FROM \(n)_counted
-        WHERE \(sequence) = candidate AND used - 1 < \(dialect.double(limit.count))
-          AND CASE WHEN (SELECT inputs FROM \(n)_unresolved) > 0
-            THEN error(\(dialect.string("rulec: collector '\(c.id)': an input over its limit's budget comes again later (\(limit.text)); this query cannot decide it, rulec run can")))
-            ELSE true END
+        \(rows.joined(separator: "\n  UNION ALL\n  "))
       )
       """
     return text

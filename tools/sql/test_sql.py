@@ -23,9 +23,12 @@ CLARIFAI = ROOT / "Tests" / "RulesTests" / "Golden" / "clarifai"
 REFUSED = set()
 
 
-def run_items(rules, recording, tmp_path):
+def run_items(rules, recording, tmp_path, report=None):
     out = tmp_path / "items.jsonl"
-    result = subprocess.run([RULEC, "run", str(rules), "--events", str(recording), "--out", str(out)], capture_output=True, text=True)
+    command = [RULEC, "run", str(rules), "--events", str(recording), "--out", str(out)]
+    if report:
+        command += ["--report", str(report)]
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode in (0, 3), result.stderr
     items = []
     for line in out.read_text().splitlines():
@@ -35,9 +38,9 @@ def run_items(rules, recording, tmp_path):
     return items
 
 
-def compile_sql(rules, source):
-    result = subprocess.run([RULEC, "compile", str(rules), "--target", "sql", "--dialect", "duckdb", "--from", str(source)],
-                            capture_output=True, text=True)
+def compile_sql(rules, source, report=False):
+    result = subprocess.run([RULEC, "compile", str(rules), "--target", "sql", "--dialect", "duckdb", "--from", str(source)]
+                            + (["--report"] if report else []), capture_output=True, text=True)
     return result
 
 
@@ -47,11 +50,24 @@ def query_items(sql, connection=None):
 
 
 def same(rules, recording, tmp_path):
+    """The items and the funnel of the query are the run's."""
     compiled = compile_sql(rules, recording)
     assert compiled.returncode == 0, compiled.stderr
-    expected = run_items(rules, recording, tmp_path)
+    report = tmp_path / "report.json"
+    expected = run_items(rules, recording, tmp_path, report=report)
     got = query_items(compiled.stdout)
     assert got == expected, f"{rules}: {len(got)} items from the query, {len(expected)} from rulec run"
+    funnel = compile_sql(rules, recording, report=True)
+    assert funnel.returncode == 0, funnel.stderr
+    rows = duckdb.connect().sql(funnel.stdout).fetchall()
+    counted = {}
+    for collector, _, events, duplicates, accepted, statement, stage, line, text, passed, dropped in rows:
+        entry = counted.setdefault(collector, {"events": events, "duplicates": duplicates, "accepted": accepted, "statements": []})
+        if statement:
+            entry["statements"].append({"stage": stage, "line": line, "text": text, "passed": passed, "dropped": dropped})
+    run = {c["id"]: {"events": c["events"], "duplicates": c["duplicates"], "accepted": c["accepted"], "statements": c["statements"]}
+           for c in json.loads(report.read_text())["collectors"]}
+    assert counted == run, f"{rules}: the funnel differs"
     return len(expected)
 
 

@@ -82,13 +82,18 @@ collector_0_decided AS (
     (len(list_filter(concepts, lambda c1: (c1.name IN ('canine', 'feline') OR c1.id IN ('canine', 'feline')) AND COALESCE(c1.value > CAST('0.7' AS DOUBLE), false))) > 0) AS pre_1
   FROM collector_0_seen
 ),
--- An input is accepted once per collector: its first output that passes every statement.
+-- An input is accepted once per collector: its first output that passes every statement; its
+-- later outputs are duplicates.
+collector_0_outcomes AS (
+  SELECT *, COALESCE((line_number * 100000 + output_index) = accepted_at, false) AS accepted, COALESCE((line_number * 100000 + output_index) > accepted_at, false) AS duplicate FROM (
+    SELECT *, min(CASE WHEN pre_1 THEN (line_number * 100000 + output_index) END) OVER (PARTITION BY input_key) AS accepted_at
+    FROM collector_0_decided)
+),
 collector_0 AS (
   SELECT 'general-to-pets-' || array_to_string(list_transform((input_key_bytes)[1:15], lambda b: CASE WHEN b BETWEEN 97 AND 122 OR b BETWEEN 48 AND 57 OR b IN (95, 45) THEN chr(b) WHEN b BETWEEN 65 AND 90 THEN chr(b + 32) ELSE '-' END), '') || '-' || lpad(lower(hex(CAST(list_reduce(input_key_bytes, lambda h, b: (xor(h, b) * 1099511628211) % 18446744073709551616, CAST(12708355126260623640 AS HUGEINT)) AS UBIGINT))), 16, '0') AS item_id, 'general-to-pets' AS collector, input_id AS source_input_id,
     CAST('1.0' AS DOUBLE) AS inclusion_probability, line_number, output_index, 0 AS collector_index
-  FROM collector_0_decided
-  WHERE pre_1
-  QUALIFY row_number() OVER (PARTITION BY input_key ORDER BY line_number, output_index) = 1
+  FROM collector_0_outcomes
+  WHERE accepted
 )
 SELECT * FROM collector_0
 ORDER BY line_number, output_index, collector_index;
