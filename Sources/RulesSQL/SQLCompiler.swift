@@ -370,44 +370,64 @@ public struct SQLCompiler {
     var decided = "\(n)_decided"
     var check = ""
     if let limit {
-      // With a limit: an input reaches it when it passes the statements before it and was not
-      // accepted already. Its first output that passes every other statement is its candidate;
-      // the outputs that reach the limit are the ones passing the statements before it up to the
-      // candidate (or all, for an input without one), counted per window in event order. This is
-      // exact unless a candidate is over the budget and its input reaches the limit again later
-      // (the run would count that output too): then the query stops with an error rather than guess.
+      // With a limit: an output reaches it when it passes the statements before it and its input
+      // was not accepted already, and the first `count` that reach it in a window pass. Which
+      // outputs reach it depends on which were accepted, so the query finds it in rounds, as a
+      // fixpoint: an input's candidate is its first output after its last failed candidate that
+      // passes every other statement; the outputs that reach the limit are those passing the
+      // statements before it up to the candidate (all of them, for an input without one), counted
+      // per window in event order; a candidate over its window's budget has failed. Counts only
+      // grow from round to round, so a failed candidate stays failed and candidates only move on.
+      // When every input's candidate holds still, the candidates within budget are what the run
+      // accepts. Inputs whose candidates still move after the last round stop the query with an
+      // error rather than a guess.
       let before = all(conditions[..<limit.position])
       let after = all(conditions[limit.position...])
       let windowColumn = limitWindowName(c, limit.position)
+      let budget = dialect.double(limit.count)
       statements.insert(String(windowColumn.dropLast("_window".count)), at: limit.position)
       text += """
-        \(n)_candidates AS (
-          SELECT *, \(before) AS reaches_before,
-            min(CASE WHEN \(before) AND \(after) THEN \(sequence) END) OVER (PARTITION BY input_key) AS candidate
+        \(n)_round0 AS (
+          SELECT *, \(before) AS reaches_before, \(before) AND \(after) AS passes_others, CAST(-1 AS BIGINT) AS failed_at
           FROM \(n)_decided
         ),
-        \(n)_counted AS (
-          SELECT *, used - 1 < \(dialect.double(limit.count)) AS \(statements[limit.position]) FROM (
+
+        """
+      for r in 0..<Self.limitRounds {
+        text += """
+          \(n)_candidates\(r) AS (
+            SELECT *, min(CASE WHEN passes_others AND \(sequence) > failed_at THEN \(sequence) END) OVER (PARTITION BY input_key) AS candidate
+            FROM \(n)_round\(r)
+          ),
+          \(n)_used\(r) AS (
             SELECT *,
               sum(CASE WHEN reaches_before AND (candidate IS NULL OR \(sequence) <= candidate) THEN 1 ELSE 0 END)
                 OVER (PARTITION BY \(windowColumn) ORDER BY line_number, output_index ROWS UNBOUNDED PRECEDING) AS used
-            FROM \(n)_candidates)
+            FROM \(n)_candidates\(r)
+          ),
+          \(n)_round\(r + 1) AS (
+            SELECT * EXCLUDE (candidate, used, failed_at\(r > 0 ? ", failed_before" : "")), failed_at AS failed_before,
+              greatest(failed_at, COALESCE(max(CASE WHEN \(sequence) = candidate AND used - 1 >= \(budget) THEN \(sequence) END) OVER (PARTITION BY input_key), -1)) AS failed_at
+            FROM \(n)_used\(r)
+          ),
+
+          """
+      }
+      let last = Self.limitRounds - 1
+      text += """
+        \(n)_counted AS (
+          SELECT *, used - 1 < \(budget) AS \(statements[limit.position]) FROM \(n)_used\(last)
         ),
         \(n)_unresolved AS (
-          SELECT count(*) AS inputs FROM (
-            SELECT input_key FROM \(n)_counted
-            GROUP BY input_key
-            HAVING bool_or(\(sequence) = candidate AND used - 1 >= \(dialect.double(limit.count)))
-              AND bool_or(reaches_before AND \(sequence) > candidate)
-          )
+          SELECT count(*) AS outputs FROM \(n)_round\(Self.limitRounds) WHERE failed_at <> failed_before
         ),
 
         """
       decided = "\(n)_counted"
       check = """
 
-            AND CASE WHEN (SELECT inputs FROM \(n)_unresolved) > 0
-              THEN error(\(dialect.string("rulec: collector '\(c.id)': an input over its limit's budget comes again later (\(limit.text)); this query cannot decide it, rulec run can")))
+            AND CASE WHEN (SELECT outputs FROM \(n)_unresolved) > 0
+              THEN error(\(dialect.string("rulec: collector '\(c.id)': the inputs over its limit's budget that come again are not settled after \(Self.limitRounds) rounds (\(limit.text)); this query cannot decide it, rulec run can")))
               ELSE true END
         """
     }
@@ -472,6 +492,9 @@ public struct SQLCompiler {
       """
     return text
   }
+
+  /// How many rounds the query gives a limit's candidates to settle (each is two window passes).
+  static let limitRounds = 16
 
   /// The column of a limit's window, by the position of the statement among the conditions.
   func limitWindowName(_ c: CheckedCollector, _ position: Int) -> String {

@@ -145,7 +145,7 @@ def test_bad_lines_contribute_nothing(tmp_path):
 
 
 CASE_FILES = sorted(pathlib.Path(CASES).glob("case-*.rule")) if CASES else []
-UNDECIDED = "comes again later"
+UNDECIDED = "not settled after"
 outcomes = {"same": 0, "undecided": 0}
 
 
