@@ -31,8 +31,8 @@ public enum SQLSource: Sendable {
 /// contribute nothing (as bad lines), routing and status are filters, each statement is a column,
 /// and "already accepted" (an input accepted once per collector) is a window over event order.
 /// What has no translation yet (a second `limit` in one collector) is an error (RC6001) at the
-/// statement, never a query that means something else; and what a set cannot decide without
-/// replaying the run (an input over a limit's budget that comes again) stops the query with an error.
+/// statement, never a query that means something else; and a limit whose candidates do not settle
+/// in `limitRounds` rounds stops the query with an error.
 public struct SQLCompiler {
   let dialect: SQLDialect
   let sink: DiagnosticSink

@@ -170,4 +170,4 @@ def test_random_programs_give_the_items_of_rulec_run(rules, tmp_path):
 def test_most_random_programs_are_decided():
     if CASES is None:
         pytest.skip("RULEC_SQL_CASES names no folder (.ci/run sets it)")
-    assert outcomes["same"] >= 200 and outcomes["undecided"] < outcomes["same"] / 4, outcomes
+    assert outcomes["same"] >= 250 and outcomes["undecided"] <= 3, outcomes
