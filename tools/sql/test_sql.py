@@ -121,6 +121,16 @@ def test_both_spellings_of_clarifais_json(recording, tmp_path):
     assert same(CLARIFAI / "fixtures.rule", CLARIFAI / recording, tmp_path) > 0
 
 
+@pytest.mark.parametrize("rules", ["combined.rule", "knowledge-graph-map.rule", "random-sample.rule"])
+def test_responses_holding_several_outputs(rules, tmp_path):
+    # PostModelOutputs responses, several outputs a line, from the repository's own generator.
+    recording = tmp_path / "responses.jsonl"
+    with recording.open("w") as out:
+        subprocess.run(["python3", str(ROOT / "tools" / "generate_recording.py"), "--events", "3000", "--seed", "5", "--responses"],
+                       stdout=out, check=True)
+    assert same(ROOT / "rules" / rules, recording, tmp_path) > 0
+
+
 def test_a_table_of_lines_reads_as_the_file(tmp_path):
     rules = ROOT / "rules" / "knowledge-graph-map.rule"
     connection = duckdb.connect()
