@@ -109,58 +109,34 @@ public struct SQLCompiler {
     }
   }
 
-  /// Both spellings of a field path (`model_version` and `modelVersion`, segment by segment).
-  static func spellings(_ path: [String]) -> [String] {
-    var out = [""]
-    for segment in path {
-      let camel = Self.camel(segment)
-      out = out.flatMap { prefix in (camel == segment ? [segment] : [segment, camel]).map { prefix + ".\"" + $0 + "\"" } }
-    }
-    return out.map { "$" + $0 }
-  }
-
   static func camel(_ s: String) -> String {
     let parts = s.split(separator: "_", omittingEmptySubsequences: false)
     guard parts.count > 1 else { return s }
     return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
   }
 
-  /// A string field of an output, in either spelling.
-  func text(_ base: String, _ path: [String]) -> String {
-    let options = Self.spellings(path).map { "json_extract_string(\(base), \(dialect.string($0)))" }
-    return options.count == 1 ? options[0] : "COALESCE(" + options.joined(separator: ", ") + ")"
-  }
-
-  /// A JSON field of an output, in either spelling (JSON `null` is absent).
-  func json(_ base: String, _ path: [String]) -> String {
-    let options = Self.spellings(path).map { "NULLIF(json_extract(\(base), \(dialect.string($0))), 'null')" }
-    return options.count == 1 ? options[0] : "COALESCE(" + options.joined(separator: ", ") + ")"
-  }
-
-  /// A region of an output (JSON `r`) as a record: the fields `where` reads, its box edges with
-  /// whether it has a box at all, and its concepts.
+  /// A region of an output (parsed, `r`) as a record: the fields `where` reads, its box edges
+  /// with whether it has a box at all, and its concepts.
   func region(_ r: String) -> String {
     let box = ["region_info", "bounding_box"]
-    func edge(_ name: String) -> String { "COALESCE(TRY_CAST(\(text(r, box + [name])) AS DOUBLE), 0)" }
+    func edge(_ name: String) -> String { "COALESCE(\(field(box + [name], of: r)), 0)" }
     return dialect.record([
-      ("id", "COALESCE(\(text(r, ["id"])), '')"), ("value", "TRY_CAST(\(text(r, ["value"])) AS DOUBLE)"),
-      ("has_box", "COALESCE(json_type(\(json(r, box))) = 'OBJECT', false)"),
+      ("id", "COALESCE(\(field(["id"], of: r)), '')"), ("value", field(["value"], of: r)),
+      ("has_box", "(\(field(box, of: r)) IS NOT NULL)"),
       ("top_edge", edge("top_row")), ("left_edge", edge("left_col")), ("bottom_edge", edge("bottom_row")), ("right_edge", edge("right_col")),
-      ("concepts", concepts(json(r, ["data", "concepts"]))),
+      ("concepts", parsedConcepts(field(["data", "concepts"], of: r))),
     ])
   }
 
-  /// A concept list (JSON) as records with the decoder's defaults: no name or id is `""`, no value 0.
-  func concepts(_ list: String) -> String {
-    let conceptType = #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#
-    return dialect.transform(
-      "COALESCE(from_json(\(list), '\(conceptType)'), [])", "c",
+  /// A parsed concept list as records with the decoder's defaults: no name or id is `""`, no value 0.
+  func parsedConcepts(_ list: String) -> String {
+    dialect.transform(
+      "COALESCE(\(list), [])", "c",
       dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")]))
   }
 
-  func jsonList(_ list: String) -> String { "COALESCE(CAST(\(list) AS JSON[]), [])" }
-
   func outputs(_ reads: Reads) -> String {
+    let schema = Self.structure(Self.fields(reads))
     let media = ["image", "video", "text", "audio"]
     let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
     return """
@@ -177,11 +153,11 @@ public struct SQLCompiler {
       -- Each output parsed once into the fields rules read, both spellings side by side (a JSON
       -- path per field parsed the output again for each).
       raw_outputs AS (
-        SELECT line_number, 0 AS output_index, json_transform(line, \(dialect.string(Self.schema))) AS p
+        SELECT line_number, 0 AS output_index, json_transform(line, \(dialect.string(schema))) AS p
         FROM documents
         WHERE NOT is_response
         UNION ALL
-        SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], \(dialect.string(Self.schema))) AS p
+        SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], \(dialect.string(schema))) AS p
         FROM (SELECT line_number, json_transform(line, '{"outputs": "JSON[]"}').outputs AS outputs FROM documents WHERE is_response),
              range(1, len(outputs) + 1) AS numbers(n)
       ),
@@ -197,9 +173,7 @@ public struct SQLCompiler {
           \(field(["input", "id"])) AS input_id,
           NULLIF(\(field(["input", "data"])), 'null') AS input_data,
           NULLIF(json_extract(\(field(["input", "data"])), '$.metadata'), 'null') AS metadata,
-          \(dialect.transform(
-            "COALESCE(\(field(["data", "concepts"])), [])", "c",
-            dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(field(["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
+          \(parsedConcepts(field(["data", "concepts"]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(field(["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
         FROM raw_outputs
       ),
       keyed AS (
@@ -224,17 +198,37 @@ public struct SQLCompiler {
       """
   }
 
-  /// The fields of an output the query reads, with their SQL types: both spellings of each name
-  /// (`Self.spellings`) are in the structure `json_transform` fills.
-  static let fields: [([String], String)] = [
-    (["id"], "VARCHAR"), (["status", "code"], "VARCHAR"), (["created_at"], "VARCHAR"), (["caller_user_id"], "VARCHAR"),
-    (["model", "id"], "VARCHAR"), (["model", "user_id"], "VARCHAR"), (["model", "app_id"], "VARCHAR"), (["model", "model_version", "id"], "VARCHAR"),
-    (["input", "id"], "VARCHAR"), (["input", "data"], "JSON"),
-    (["data", "concepts"], #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#), (["data", "regions"], "JSON"), (["data", "frames"], "JSON"),
+  static let conceptList = #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#
+
+  /// A region's fields, as `json_transform` reads them.
+  static let regionFields: [([String], String)] = [
+    (["id"], "VARCHAR"), (["value"], "DOUBLE"), (["data", "concepts"], conceptList),
+    (["region_info", "bounding_box", "top_row"], "DOUBLE"), (["region_info", "bounding_box", "left_col"], "DOUBLE"),
+    (["region_info", "bounding_box", "bottom_row"], "DOUBLE"), (["region_info", "bounding_box", "right_col"], "DOUBLE"),
   ]
 
-  /// The structure for `json_transform`, as JSON.
-  static let schema: String = {
+  /// The fields of an output the query reads, with their SQL types (regions and frames only when
+  /// the rules read them): both spellings of each name are in the structure `json_transform` fills.
+  static func fields(_ reads: Reads) -> [([String], String)] {
+    var fields: [([String], String)] = [
+      (["id"], "VARCHAR"), (["status", "code"], "VARCHAR"), (["created_at"], "VARCHAR"), (["caller_user_id"], "VARCHAR"),
+      (["model", "id"], "VARCHAR"), (["model", "user_id"], "VARCHAR"), (["model", "app_id"], "VARCHAR"), (["model", "model_version", "id"], "VARCHAR"),
+      (["input", "id"], "VARCHAR"), (["input", "data"], "JSON"), (["data", "concepts"], conceptList),
+    ]
+    let regions = "[" + structure(regionFields) + "]"
+    if reads.regions { fields.append((["data", "regions"], regions)) }
+    if reads.frames {
+      let frame: [([String], String)] = [
+        (["id"], "VARCHAR"), (["frame_info", "index"], "DOUBLE"), (["frame_info", "time"], "DOUBLE"), (["data", "concepts"], conceptList),
+        (["data", "regions"], regions),
+      ]
+      fields.append((["data", "frames"], "[" + structure(frame) + "]"))
+    }
+    return fields
+  }
+
+  /// A structure for `json_transform`, as JSON, with both spellings of every name.
+  static func structure(_ fields: [([String], String)]) -> String {
     final class Node {
       var children: [(String, Node)] = []
       var leaf: String?
@@ -245,7 +239,7 @@ public struct SQLCompiler {
         return node
       }
       func render() -> String {
-        if let leaf { return leaf.hasPrefix("[") ? leaf : "\"\(leaf)\"" }
+        if let leaf { return leaf.hasPrefix("[") || leaf.hasPrefix("{") ? leaf : "\"\(leaf)\"" }
         return "{" + children.map { "\"\($0.0)\": \($0.1.render())" }.joined(separator: ", ") + "}"
       }
     }
@@ -259,30 +253,30 @@ public struct SQLCompiler {
       for node in level { node.leaf = type }
     }
     return root.render()
-  }()
+  }
 
-  /// A parsed field in either spelling.
-  func field(_ path: [String]) -> String {
+  /// A parsed field in either spelling, of the output (`p`) or of a parsed element.
+  func field(_ path: [String], of base: String = "p") -> String {
     var options = [""]
     for segment in path {
       let names = Self.camel(segment) == segment ? [segment] : [segment, Self.camel(segment)]
       options = options.flatMap { prefix in names.map { prefix + ".\"\($0)\"" } }
     }
-    let all = options.map { "p" + $0 }
+    let all = options.map { base + $0 }
     return all.count == 1 ? all[0] : "COALESCE(" + all.joined(separator: ", ") + ")"
   }
 
   /// The regions and frames columns, read only when the rules look at them.
   func regionColumns(_ readsRegions: Bool, _ readsFrames: Bool) -> String {
     var text = ""
-    if readsRegions { text += ",\n    " + dialect.transform(jsonList(field(["data", "regions"])), "r", region("r")) + " AS regions" }
+    if readsRegions { text += ",\n    " + dialect.transform("COALESCE(\(field(["data", "regions"])), [])", "r", region("r")) + " AS regions" }
     if readsFrames {
       let frame = dialect.record([
-        ("id", "COALESCE(\(self.text("f", ["id"])), '')"), ("index", "TRY_CAST(\(self.text("f", ["frame_info", "index"])) AS DOUBLE)"),
-        ("time", "TRY_CAST(\(self.text("f", ["frame_info", "time"])) AS DOUBLE)"), ("concepts", concepts(json("f", ["data", "concepts"]))),
-        ("regions", dialect.transform(jsonList(json("f", ["data", "regions"])), "fr", region("fr"))),
+        ("id", "COALESCE(\(field(["id"], of: "f")), '')"), ("index", field(["frame_info", "index"], of: "f")),
+        ("time", field(["frame_info", "time"], of: "f")), ("concepts", parsedConcepts(field(["data", "concepts"], of: "f"))),
+        ("regions", dialect.transform("COALESCE(\(field(["data", "regions"], of: "f")), [])", "fr", region("fr"))),
       ])
-      text += ",\n    " + dialect.transform(jsonList(field(["data", "frames"])), "f", frame) + " AS frames"
+      text += ",\n    " + dialect.transform("COALESCE(\(field(["data", "frames"])), [])", "f", frame) + " AS frames"
     }
     return text
   }

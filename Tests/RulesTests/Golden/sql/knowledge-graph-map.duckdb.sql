@@ -26,11 +26,11 @@ documents AS MATERIALIZED (
 -- Each output parsed once into the fields rules read, both spellings side by side (a JSON
 -- path per field parsed the output again for each).
 raw_outputs AS (
-  SELECT line_number, 0 AS output_index, json_transform(line, '{"id": "VARCHAR", "status": {"code": "VARCHAR"}, "created_at": "VARCHAR", "createdAt": "VARCHAR", "caller_user_id": "VARCHAR", "callerUserId": "VARCHAR", "model": {"id": "VARCHAR", "user_id": "VARCHAR", "userId": "VARCHAR", "app_id": "VARCHAR", "appId": "VARCHAR", "model_version": {"id": "VARCHAR"}, "modelVersion": {"id": "VARCHAR"}}, "input": {"id": "VARCHAR", "data": "JSON"}, "data": {"concepts": [{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}], "regions": "JSON", "frames": "JSON"}}') AS p
+  SELECT line_number, 0 AS output_index, json_transform(line, '{"id": "VARCHAR", "status": {"code": "VARCHAR"}, "created_at": "VARCHAR", "createdAt": "VARCHAR", "caller_user_id": "VARCHAR", "callerUserId": "VARCHAR", "model": {"id": "VARCHAR", "user_id": "VARCHAR", "userId": "VARCHAR", "app_id": "VARCHAR", "appId": "VARCHAR", "model_version": {"id": "VARCHAR"}, "modelVersion": {"id": "VARCHAR"}}, "input": {"id": "VARCHAR", "data": "JSON"}, "data": {"concepts": [{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]}}') AS p
   FROM documents
   WHERE NOT is_response
   UNION ALL
-  SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], '{"id": "VARCHAR", "status": {"code": "VARCHAR"}, "created_at": "VARCHAR", "createdAt": "VARCHAR", "caller_user_id": "VARCHAR", "callerUserId": "VARCHAR", "model": {"id": "VARCHAR", "user_id": "VARCHAR", "userId": "VARCHAR", "app_id": "VARCHAR", "appId": "VARCHAR", "model_version": {"id": "VARCHAR"}, "modelVersion": {"id": "VARCHAR"}}, "input": {"id": "VARCHAR", "data": "JSON"}, "data": {"concepts": [{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}], "regions": "JSON", "frames": "JSON"}}') AS p
+  SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], '{"id": "VARCHAR", "status": {"code": "VARCHAR"}, "created_at": "VARCHAR", "createdAt": "VARCHAR", "caller_user_id": "VARCHAR", "callerUserId": "VARCHAR", "model": {"id": "VARCHAR", "user_id": "VARCHAR", "userId": "VARCHAR", "app_id": "VARCHAR", "appId": "VARCHAR", "model_version": {"id": "VARCHAR"}, "modelVersion": {"id": "VARCHAR"}}, "input": {"id": "VARCHAR", "data": "JSON"}, "data": {"concepts": [{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]}}') AS p
   FROM (SELECT line_number, json_transform(line, '{"outputs": "JSON[]"}').outputs AS outputs FROM documents WHERE is_response),
        range(1, len(outputs) + 1) AS numbers(n)
 ),
