@@ -6,6 +6,7 @@ import RulesCompiler
 import RulesEngine
 import RulesEvents
 import RulesSema
+import RulesSQL
 import RulesSyntax
 import RulesTesting
 import Testing
@@ -85,6 +86,26 @@ import Testing
       #expect(!sink2.hasErrors)
       #expect(once == twice)
     }
+  }
+
+  /// Mutated rule files that still check (and the chains at the language's limits) compile to SQL
+  /// or are refused with RC6001, without a crash: the SQL compiler walks what the checker passes.
+  @Test func mutatedRulesCompileToSQLOrAreRefused() async {
+    let base = Array(Self.seedFile.utf8)
+    let edits = Gen.int(in: 0...1_000_000_000).array(of: 1...6)
+    await propertyCheck(count: 200, input: edits, Gen.uint8()) { positions, byte in
+      let sink = DiagnosticSink()
+      let file = Parser.parse(SourceFile(path: "m.rule", bytes: Self.mutate(base, positions, byte)), sink: sink)
+      let program = Checker(sink: sink).check([file])
+      guard !sink.hasErrors else { return }
+      let compiling = DiagnosticSink()
+      let query = SQLCompiler(dialect: .duckdb, sink: compiling).compile(program, from: .file("x.jsonl"))
+      #expect(query != nil || compiling.sorted.allSatisfy { $0.code.id == "RC6001" })
+    }
+    let chain = (0..<1000).map { _ in "max(concepts) < 0.5" }.joined(separator: " and ")
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "c.rule", text: collector(pre: "    require " + chain)), sink: sink)])
+    #expect(SQLCompiler(dialect: .duckdb, sink: sink).compile(program, from: .file("x.jsonl"))?.contains("AND") == true)
   }
 
   @Test func deepNestingHasItsOwnCode() {
