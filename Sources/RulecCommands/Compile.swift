@@ -43,6 +43,9 @@ public struct Compile: ParsableCommand {
   @Flag(help: "With --target sql: the funnel query (per collector and statement, the counts of rulec run --report) instead of the items.")
   var report = false
 
+  @Option(help: "With --target sql: rounds of window functions that settle a limit (an input needs one more each time it misses the budget and comes again).")
+  var limitRounds = SQLCompiler.defaultLimitRounds
+
   public init() {}
 
   public func run() throws {
@@ -50,7 +53,7 @@ public struct Compile: ParsableCommand {
     var err = StandardError()
     let status: Int32
     if target == .sql {
-      status = Compile.sql(rules: rules, dialect: dialect, from: from ?? "outputs.jsonl", report: report, out: &out, err: &err)
+      status = Compile.sql(rules: rules, dialect: dialect, from: from ?? "outputs.jsonl", report: report, limitRounds: limitRounds, out: &out, err: &err)
     } else {
       status = Compile.execute(rules: rules, disasm: disasm, options: noOptimize ? .none : CompilerOptions(), out: &out, err: &err)
     }
@@ -88,7 +91,8 @@ public struct Compile: ParsableCommand {
 
   /// `--target sql`: the query on `out`, or diagnostics on `err` (exit 1; 2 for usage).
   public static func sql(
-    rules: String, dialect name: String, from: String, report: Bool = false, colored: Bool = false, out: inout some TextOutputStream,
+    rules: String, dialect name: String, from: String, report: Bool = false, limitRounds: Int = SQLCompiler.defaultLimitRounds,
+    colored: Bool = false, out: inout some TextOutputStream,
     err: inout some TextOutputStream
   ) -> Int32 {
     // Spark's dialect is written but not yet checked against a real Spark, so it is not offered.
@@ -104,7 +108,7 @@ public struct Compile: ParsableCommand {
     let lower = from.lowercased()
     let isFile = [".jsonl", ".json", ".ndjson"].contains { lower.hasSuffix($0) }
     let sink = DiagnosticSink()
-    guard let query = SQLCompiler(dialect: dialect, sink: sink).compile(program, from: isFile ? .file(from) : .relation(from), report: report) else {
+    guard let query = SQLCompiler(dialect: dialect, sink: sink, limitRounds: limitRounds).compile(program, from: isFile ? .file(from) : .relation(from), report: report) else {
       let renderer = DiagnosticRenderer(colored: colored)
       for d in sink.sorted { err.write(renderer.render(d)) }
       err.write("rulec: no query written: \(sink.errorCount) construct\(sink.errorCount == 1 ? "" : "s") without a SQL translation\n")

@@ -36,10 +36,15 @@ public enum SQLSource: Sendable {
 public struct SQLCompiler {
   let dialect: SQLDialect
   let sink: DiagnosticSink
+  /// How many rounds the query gives a limit's candidates to settle: each is three window passes
+  /// over the collector's outputs (16 rounds made `rules/combined.rule` twice as slow as 1), and an
+  /// input needs one more round for each time it misses the budget and comes again.
+  let limitRounds: Int
 
-  public init(dialect: SQLDialect, sink: DiagnosticSink) {
+  public init(dialect: SQLDialect, sink: DiagnosticSink, limitRounds: Int = SQLCompiler.defaultLimitRounds) {
     self.dialect = dialect
     self.sink = sink
+    self.limitRounds = max(1, limitRounds)
   }
 
   /// The query, or nil after diagnostics. With `report`, the query gives the funnel instead of the
@@ -387,7 +392,7 @@ public struct SQLCompiler {
         ),
 
         """
-      for r in 0..<Self.limitRounds {
+      for r in 0..<limitRounds {
         text += """
           \(n)_candidates\(r) AS (
             SELECT *, min(CASE WHEN passes_others AND \(sequence) > failed_at THEN \(sequence) END) OVER (PARTITION BY input_key) AS candidate
@@ -407,13 +412,13 @@ public struct SQLCompiler {
 
           """
       }
-      let last = Self.limitRounds - 1
+      let last = limitRounds - 1
       text += """
         \(n)_counted AS (
           SELECT *, used - 1 < \(budget) AS \(statements[limit.position]) FROM \(n)_used\(last)
         ),
         \(n)_unresolved AS (
-          SELECT count(*) AS outputs FROM \(n)_round\(Self.limitRounds) WHERE failed_at <> failed_before
+          SELECT count(*) AS outputs FROM \(n)_round\(limitRounds) WHERE failed_at <> failed_before
         ),
 
         """
@@ -421,7 +426,7 @@ public struct SQLCompiler {
       check = """
 
             AND CASE WHEN (SELECT outputs FROM \(n)_unresolved) > 0
-              THEN error(\(dialect.string("rulec: collector '\(c.id)': the inputs over its limit's budget that come again are not settled after \(Self.limitRounds) rounds (\(limit.text)); this query cannot decide it, rulec run can")))
+              THEN error(\(dialect.string("rulec: collector '\(c.id)': the inputs over its limit's budget that come again are not settled after \(limitRounds) rounds (\(limit.text)); compile with a larger --limit-rounds, or use rulec run")))
               ELSE true END
         """
     }
@@ -487,8 +492,8 @@ public struct SQLCompiler {
     return text
   }
 
-  /// How many rounds the query gives a limit's candidates to settle (each is two window passes).
-  static let limitRounds = 16
+  /// How many rounds the query gives a limit's candidates to settle by default.
+  public static let defaultLimitRounds = 4
 
   /// The column of a limit's window, by the position of the statement among the conditions.
   func limitWindowName(_ c: CheckedCollector, _ position: Int) -> String {

@@ -39,8 +39,10 @@ def run_items(rules, recording, tmp_path, report=None):
 
 
 def compile_sql(rules, source, report=False):
-    result = subprocess.run([RULEC, "compile", str(rules), "--target", "sql", "--dialect", "duckdb", "--from", str(source)]
-                            + (["--report"] if report else []), capture_output=True, text=True)
+    # 16 rounds for a limit: the random programs repeat 40 inputs over tiny budgets, far more than
+    # recordings do (the default is 4).
+    result = subprocess.run([RULEC, "compile", str(rules), "--target", "sql", "--dialect", "duckdb", "--from", str(source),
+                             "--limit-rounds", "16"] + (["--report"] if report else []), capture_output=True, text=True)
     return result
 
 
