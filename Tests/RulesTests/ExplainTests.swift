@@ -1,7 +1,10 @@
 import Foundation
 import RulecCommands
 import RulesDiagnostics
+import RulesLoader
+import RulesSQL
 import RulesSema
+import RulesSource
 import Testing
 
 /// `rulec explain`: each code's bad example triggers it and its good example does not.
@@ -17,6 +20,18 @@ import Testing
       #expect(!codes(good).contains(id), "good example of \(id) gives \(codes(good))")
       #expect(good.allSatisfy { $0.severity != .error }, "good example of \(id) has errors: \(codes(good))")
       #expect(results.allSatisfy { $0.status == .passed }, "good example of \(id): \(results.map(\.status))")
+      return
+    }
+    if id.hasPrefix("RC6") {
+      // What `rulec compile --target sql` refuses: the bad example, not the good one.
+      func compiled(_ text: String) -> [String] {
+        let sink = DiagnosticSink()
+        let program = Checker(sink: sink).check([RuleLoader.parse(SourceFile(path: "example.rule", text: text), sink: sink)])
+        _ = SQLCompiler(dialect: .duckdb, sink: sink).compile(program, from: .file("outputs.jsonl"))
+        return codes(sink.sorted)
+      }
+      #expect(compiled(code.bad).contains(id), "bad example of \(id) gives \(compiled(code.bad))")
+      #expect(!compiled(code.good).contains(id), "good example of \(id) gives \(compiled(code.good))")
       return
     }
     let ext = id.hasPrefix("RC2") ? "yaml" : "rule"
