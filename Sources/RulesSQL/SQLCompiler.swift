@@ -509,26 +509,31 @@ public struct SQLCompiler {
   func conceptMap(_ map: ConceptMap?, _ list: String) -> String {
     guard let map else { return list }
     let d = dialect
-    let sources = map.targetOf.keys.sorted()
-    func target(_ field: String) -> String {
-      "CASE " + sources.map { "WHEN c.\(field) = \(d.string($0)) THEN \(d.string(map.targetOf[$0]!))" }.joined(separator: " ") + " END"
-    }
-    let t = "COALESCE(\(target("name")), \(target("id")))"
+    // The map as a map value: one lookup a concept (a CASE over every source was most of a query).
+    let lookup = "MAP {" + map.targetOf.keys.sorted().map { "\(d.string($0)): \(d.string(map.targetOf[$0]!))" }.joined(separator: ", ") + "}"
+    // Each concept with its target, the target looked up once.
+    let target = map.targetOf.isEmpty
+      ? "CAST(NULL AS VARCHAR)" : "COALESCE(map_extract_value(\(lookup), c.name), map_extract_value(\(lookup), c.id))"
+    let targeted = d.transform(list, "c", d.record([("c", "c"), ("t", target)]))
     // An unmapped concept becomes NULL under `unmapped drop`, and NULLs are filtered out.
     let renamed = d.filter(
       d.transform(
-        list, "c",
-        "CASE WHEN \(t) IS NOT NULL THEN \(d.record([("id", t), ("name", t), ("value", "c.value")])) ELSE \(map.dropUnmapped ? "NULL" : "c") END"),
+        targeted, "x",
+        "CASE WHEN x.t IS NOT NULL THEN \(d.record([("id", "x.t"), ("name", "x.t"), ("value", "x.c.value")])) ELSE \(map.dropUnmapped ? "NULL" : "x.c") END"),
       "c", "c IS NOT NULL")
-    // Merged by name: each name's first occurrence, with the largest value of its name.
-    let names = d.transform(renamed, "c", "c.name")
-    return d.transform(
-      d.filter("range(1, \(d.length(renamed)) + 1)", "i", "list_position(\(names), \(d.element(renamed, "i")).name) = i"), "i",
+    // Merged by name: each name's first occurrence, with the largest value of its name. The renamed
+    // list is bound once (`rn`), not rebuilt for every element that reads it.
+    let rn = "rn"
+    let names = d.transform(rn, "c", "c.name")
+    let merged = d.transform(
+      d.filter("range(1, \(d.length(rn)) + 1)", "i", "list_position(\(names), \(d.element(rn, "i")).name) = i"), "i",
       d.record([
-        ("id", "\(d.element(renamed, "i")).id"), ("name", "\(d.element(renamed, "i")).name"),
-        ("value", d.listMax(d.transform(d.filter(renamed, "m", "m.name = \(d.element(renamed, "i")).name"), "m", "m.value"))),
+        ("id", "\(d.element(rn, "i")).id"), ("name", "\(d.element(rn, "i")).name"),
+        ("value", d.listMax(d.transform(d.filter(rn, "m", "m.name = \(d.element(rn, "i")).name"), "m", "m.value"))),
       ]))
+    return d.element(d.transform("[\(renamed)]", rn, merged), "1")
   }
+
 
   /// Regions with the collector's map applied to each one's concepts.
   func mappedRegions(_ map: ConceptMap?, _ list: String, variable: String = "r") -> String {
