@@ -52,15 +52,7 @@ public struct TextDocument: Sendable {
   }
 
   /// The index of the line holding a byte offset.
-  public func line(of offset: Int) -> Int {
-    var low = 0
-    var high = lineStarts.count - 1
-    while low < high {
-      let middle = (low + high + 1) / 2
-      if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
-    }
-    return low
-  }
+  public func line(of offset: Int) -> Int { SourceFile.lineIndex(of: offset, in: lineStarts) }
 
   /// The LSP position of a byte offset.
   public func position(of offset: Int) -> (line: Int, character: Int) {

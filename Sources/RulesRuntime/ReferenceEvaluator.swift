@@ -143,7 +143,7 @@ public final class ReferenceEvaluator: @unchecked Sendable {
     case .call(let name, let args): return call(name.text, args, ctx)
     case .collection: return .missing
     case .quantifier(let q, let c):
-      if q == .all, c.kind == .concepts, let names = listedNames(c) {
+      if q == .all, c.kind == .concepts, let names = c.listedNames {
         // `all concepts in [a, b] ...`: every listed concept must be present and pass.
         let passing = selectConcepts(c, ctx)
         return .bool(!names.isEmpty && names.allSatisfy { n in passing.contains { $0.name == n || $0.id == n } })
@@ -225,19 +225,9 @@ public final class ReferenceEvaluator: @unchecked Sendable {
     return out
   }
 
-  /// The concept names or ids of a collection's `in [...]` list.
-  func listedNames(_ c: CollectionExpr) -> [String]? {
-    guard let list = c.list, case .list(let items) = list.kind else { return nil }
-    return items.compactMap {
-      switch $0.kind {
-      case .name(let n), .string(let n): n
-      default: nil
-      }
-    }
-  }
 
   func selectConcepts(_ c: CollectionExpr, _ ctx: Context) -> [ConceptValue] {
-    let names = listedNames(c).map(Set.init)
+    let names = c.listedNames.map(Set.init)
     return ctx.concepts.filter { concept in
       if let names, !names.contains(concept.name) && !names.contains(concept.id) { return false }
       return passes(c.filter, .concept(concept), ctx)

@@ -209,7 +209,7 @@ struct SQLExpressions {
       list = "frames"
     }
     var conditions: [String] = []
-    if c.kind == .concepts, let names = listedNames(c) {
+    if c.kind == .concepts, let names = c.listedNames {
       let quoted = names.map { dialect.string($0) }.joined(separator: ", ")
       conditions.append(names.isEmpty ? "false" : "(\(element).name IN (\(quoted)) OR \(element).id IN (\(quoted)))")
     }
@@ -218,15 +218,6 @@ struct SQLExpressions {
     return dialect.filter(list, element, conditions.joined(separator: " AND "))
   }
 
-  func listedNames(_ c: CollectionExpr) -> [String]? {
-    guard let list = c.list, case .list(let items) = list.kind else { return nil }
-    return items.compactMap {
-      switch $0.kind {
-      case .name(let n), .string(let n): n
-      default: nil
-      }
-    }
-  }
 
   /// Whether the element named `element` passes a collection's filter.
   mutating func passes(_ filter: CollectionFilter, _ element: String, _ kind: CollectionKind) throws(Unsupported) -> String {
@@ -243,7 +234,7 @@ struct SQLExpressions {
   func values(_ list: String) -> String { dialect.transform(list, "v", "v.value") }
 
   mutating func quantifier(_ q: Quantifier, _ c: CollectionExpr, _ range: SourceRange) throws(Unsupported) -> SQLValue {
-    if q == .all, c.kind == .concepts, let names = listedNames(c) {
+    if q == .all, c.kind == .concepts, let names = c.listedNames {
       // `all concepts in [a, b] ...`: every listed concept present and passing.
       guard !names.isEmpty else { return SQLValue(sql: "false", type: .bool) }
       let passing = try selected(c, filtered: true, range)

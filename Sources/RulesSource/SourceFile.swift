@@ -59,7 +59,11 @@ public final class SourceFile: Sendable {
   }
 
   /// The 0-based line index holding `offset` (binary search over the line table).
-  public func lineIndex(of offset: SourceOffset) -> Int {
+  public func lineIndex(of offset: SourceOffset) -> Int { Self.lineIndex(of: offset, in: lineStarts) }
+
+  /// The index of the last line start at or before `offset` in a table of line starts (the
+  /// editor keeps such a table of its own, patched as the text changes).
+  public static func lineIndex(of offset: SourceOffset, in lineStarts: [Int]) -> Int {
     var lo = 0
     var hi = lineStarts.count - 1
     while lo < hi {

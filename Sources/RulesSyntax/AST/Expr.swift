@@ -63,6 +63,19 @@ public struct CollectionExpr: Sendable {
   }
 }
 
+extension CollectionExpr {
+  /// The concept names or ids of its `in [...]` list (bare words and strings), nil without one.
+  public var listedNames: [String]? {
+    guard let list, case .list(let items) = list.kind else { return nil }
+    return items.compactMap {
+      switch $0.kind {
+      case .name(let n), .string(let n): n
+      default: nil
+      }
+    }
+  }
+}
+
 /// How a collection's elements are filtered.
 public enum CollectionFilter: Sendable {
   /// `where PRED`, evaluated with the element's fields in scope.
