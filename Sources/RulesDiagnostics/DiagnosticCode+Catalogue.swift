@@ -375,6 +375,13 @@ extension DiagnosticCode {
     bad: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    limit 100 per day\n    limit 10 per hour\n  }\n}\n",
     good: "collector demo {\n  source clarifai/main/general-image-recognition\n  destination me/dataset\n  key env DEMO_KEY\n  pre_queue {\n    require max(concepts) < 0.6\n    sample 10%\n  }\n}\n")
 
+  public static let sqlRegex = DiagnosticCode(
+    id: "RC6002", name: "sql-regex", severity: .error,
+    summary: "a regular expression the SQL dialect would read differently",
+    explanation: "`matches` tests a Swift Regex in `rulec run`; the SQL query uses the dialect's own engine (RE2 in DuckDB). They agree on literals, `.`, bracket classes, quantifiers, alternation, groups, anchors and `(?i)`. The shorthand classes (`\\d`, `\\w`, `\\s`, `\\b` and their negations) are Unicode-aware in Swift and ASCII in RE2, and RE2 has no lookaround, backreference, atomic group or possessive quantifier: such a pattern is an error at the statement, and no query is written.",
+    bad: "collector demo {\n  source acme/support/ticket-router\n  destination me/tickets\n  key env DEMO_KEY\n  post_queue {\n    require input.text matches \"order \\\\d+\"\n  }\n}\n",
+    good: "collector demo {\n  source acme/support/ticket-router\n  destination me/tickets\n  key env DEMO_KEY\n  post_queue {\n    require input.text matches \"order [0-9]+\"\n  }\n}\n")
+
   public static let all: [DiagnosticCode] = [
     .invalidUTF8,
     .unexpectedCharacter,
@@ -436,5 +443,6 @@ extension DiagnosticCode {
     .testCannotFail,
     .testExpectWithoutEvent,
     .sqlUnsupported,
+    .sqlRegex,
   ]
 }

@@ -60,8 +60,11 @@ public struct SQLCompiler {
         names.append("collector_\(index)")
       } catch {
         sink.emit(
-          DiagnosticMessage(.sqlUnsupported, "\(error.message) (collector '\(c.id)', \(dialect.rawValue))",
-            help: "run these rules with rulec run, or rewrite the statement with concepts, metadata, inputs and models"),
+          DiagnosticMessage(
+            error.code, "\(error.message) (collector '\(c.id)', \(dialect.rawValue))",
+            help: error.code == .sqlRegex
+              ? "write the class out ([0-9] for \\d, [A-Za-z0-9_] for \\w, [ \\t\\n] for \\s), or run these rules with rulec run"
+              : "run these rules with rulec run, or give the collector one limit"),
           file: c.file, range: error.range)
         failed = true
       }

@@ -28,6 +28,7 @@ struct SQLValue: Equatable {
 struct Unsupported: Error {
   var message: String
   var range: SourceRange
+  var code: DiagnosticCode = .sqlUnsupported
 }
 
 /// Compiles the language's expressions to SQL with the reference evaluator's meaning
@@ -387,6 +388,9 @@ struct SQLExpressions {
       return Self.falseIfNull(op == .startsWith ? "starts_with(\(s), \(t))" : "suffix(\(s), \(t))")
     case .matches:
       guard let s = string(a), let t = string(b) else { return "false" }
+      if case .string = b.type, let pattern = Self.literal(b.sql, dialect), let why = Self.regexDiffers(pattern) {
+        throw Unsupported(message: "the regular expression \(why); DuckDB's RE2 would read it differently from rulec", range: range, code: .sqlRegex)
+      }
       return Self.falseIfNull("regexp_matches(\(s), \(t))")
     default:
       return "false"
@@ -394,6 +398,44 @@ struct SQLExpressions {
   }
 
   static func falseIfNull(_ x: String, or empty: String) -> String { x.isEmpty ? empty : falseIfNull(x) }
+
+  /// The text of a string literal this compiler wrote.
+  static func literal(_ sql: String, _ dialect: SQLDialect) -> String? {
+    guard sql.hasPrefix("'"), sql.hasSuffix("'"), sql.count >= 2 else { return nil }
+    return String(sql.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
+  }
+
+  /// Why a pattern could match differently in RE2 (DuckDB) than in Swift's Regex, or nil. Both
+  /// agree on literals, `.`, bracket classes with explicit members and ranges, quantifiers (greedy
+  /// and lazy), alternation, groups, `^`, `$` and `(?i)`. They differ on the shorthand classes and
+  /// `\b` (Unicode in Swift, ASCII in RE2), and RE2 lacks lookaround, backreferences, atomic groups
+  /// and possessive quantifiers. (On text with characters of several scalars, such as a letter with
+  /// a combining accent, Swift's `.` takes the whole character and RE2's one scalar: Grammar §15.)
+  static func regexDiffers(_ pattern: String) -> String? {
+    let p = Array(pattern.unicodeScalars)
+    var i = 0
+    while i < p.count {
+      let c = p[i]
+      if c == "\\", i + 1 < p.count {
+        let e = p[i + 1]
+        if "dDwWsSbBpPXRkKhHvVNgGAzZ".unicodeScalars.contains(e) { return "uses \\\(e)" }
+        if ("1"..."9").contains(e) { return "uses a backreference" }
+        i += 2
+        continue
+      }
+      if c == "(", i + 1 < p.count, p[i + 1] == "?" {
+        let rest = String(String.UnicodeScalarView(p[(i + 2)...].prefix(3)))
+        if rest.hasPrefix("i)") || rest.hasPrefix(":") {
+          i += 2
+          continue
+        }
+        return "uses a group of its own kind ((?\(rest.prefix(2))...)"
+      }
+      if (c == "+" || c == "*" || c == "?" || c == "}"), i + 1 < p.count, p[i + 1] == "+" { return "uses a possessive quantifier" }
+      i += 1
+    }
+    return nil
+  }
 
   /// A list item as compared with `a`: a bare word is a kind when `a` is one.
   func listItem(_ item: SQLValue, like a: SQLValue) -> SQLValue {

@@ -76,4 +76,16 @@ import Testing
     }
     #expect(compiled > 150 && refused > 5, "compiled \(compiled), refused \(refused)")
   }
+
+  /// Patterns both engines read alike compile; the rest are RC6002 at their statement.
+  @Test func regularExpressionsThatWouldDifferAreRefused() {
+    for pattern in ["^a", "(?i)unsubscribe|out of office", "order [0-9]+", "a.b*?c{2,3}", "(?:ab)+$", "\\.", "[^x]"] {
+      let (query, found) = Self.compile(collector(post: "require input.text matches \"\(pattern.replacingOccurrences(of: "\\", with: "\\\\"))\""))!
+      #expect(query != nil && found.isEmpty, "\(pattern): \(found.map(\.message.text))")
+    }
+    for pattern in ["\\d+", "\\bword\\b", "a(?=b)", "(a)\\1", "(?>a)", "a++", "\\p{L}", "(?s).", "\\S"] {
+      let (query, found) = Self.compile(collector(post: "require input.text matches \"\(pattern.replacingOccurrences(of: "\\", with: "\\\\"))\""))!
+      #expect(query == nil && found.map(\.code.id) == ["RC6002"], "\(pattern): \(found.map(\.code.id))")
+    }
+  }
 }
