@@ -14,8 +14,8 @@ struct Reads {
 
 /// Where the compiled query reads Clarifai outputs from (`--from`).
 public enum SQLSource: Sendable {
-  /// A JSON Lines file (or a JSON document of one output or response per line), read by the
-  /// dialect's own reader, with its line numbers.
+  /// A JSON Lines file (one output or response per line; not gzip, not one indented document),
+  /// read by the dialect's own reader, with its line numbers.
   case file(String)
   /// A table, view or subquery with the columns `line_number` (from 1, in file order) and `line`
   /// (the text of one output or PostModelOutputs response).
