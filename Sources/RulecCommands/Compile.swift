@@ -53,7 +53,12 @@ public struct Compile: ParsableCommand {
     var err = StandardError()
     let status: Int32
     if target == .sql {
-      status = Compile.sql(rules: rules, dialect: dialect, from: from ?? "outputs.jsonl", report: report, limitRounds: limitRounds, out: &out, err: &err)
+      // No default source: a query over a file name the user never gave would fail only later,
+      // inside the engine, or read the wrong file.
+      guard let from else {
+        throw ValidationError("--target sql needs --from: a .jsonl file, or a relation with line_number and line")
+      }
+      status = Compile.sql(rules: rules, dialect: dialect, from: from, report: report, limitRounds: limitRounds, out: &out, err: &err)
     } else {
       status = Compile.execute(rules: rules, disasm: disasm, options: noOptimize ? .none : CompilerOptions(), out: &out, err: &err)
     }
