@@ -14,11 +14,12 @@ public struct Compile: ParsableCommand {
   public static let configuration = CommandConfiguration(
     abstract: "Compile rules to bytecode (verified, optionally printed) or to one SQL query.",
     discussion: """
-      --target sql --dialect duckdb writes a query computing, over Clarifai outputs, the items rulec run \
-      accepts: item_id, collector, source_input_id and inclusion_probability, in rulec's order. --from \
-      names what it reads: a .jsonl/.json file (read with the dialect's own reader), or a table, view or \
-      subquery with the columns line_number and line. Constructs without a translation yet (regions, \
-      frames, limit) are errors (RC6001), never a query that means something else.
+      --target sql --dialect duckdb|spark writes a query computing, over Clarifai outputs, the items \
+      rulec run accepts: item_id, collector, source_input_id and inclusion_probability, in rulec's \
+      order. --from names what it reads: a .jsonl/.json file (read with the dialect's own reader), or a \
+      table, view or subquery with the columns line_number and line. Constructs without a translation \
+      (a second limit in a collector, a regular expression the engine would read differently) are \
+      errors (RC6001, RC6002), never a query that means something else.
       """)
 
   /// What the rules compile to.
@@ -36,7 +37,7 @@ public struct Compile: ParsableCommand {
   var noOptimize = false
 
   @Option(help: "bytecode (the default) or sql.") var target: Target = .bytecode
-  @Option(help: "The SQL dialect: duckdb.") var dialect: String = "duckdb"
+  @Option(help: "The SQL dialect: duckdb or spark.") var dialect: String = "duckdb"
   @Option(name: .customLong("from"), help: "What the query reads: a .jsonl or .json file, or a relation with line_number and line.")
   var from: String?
 
@@ -100,9 +101,8 @@ public struct Compile: ParsableCommand {
     colored: Bool = false, out: inout some TextOutputStream,
     err: inout some TextOutputStream
   ) -> Int32 {
-    // Spark's dialect is written but not yet checked against a real Spark, so it is not offered.
-    guard let dialect = SQLDialect(rawValue: name), dialect == .duckdb else {
-      err.write("rulec: unknown SQL dialect '\(name)' (known: duckdb)\n")
+    guard let dialect = SQLDialect(rawValue: name) else {
+      err.write("rulec: unknown SQL dialect '\(name)' (known: \(SQLDialect.allCases.map(\.rawValue).joined(separator: ", ")))\n")
       return 2
     }
     let program: CheckedProgram

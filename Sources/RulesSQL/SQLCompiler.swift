@@ -77,7 +77,7 @@ public struct SQLCompiler {
         : "-- The items `rulec run` accepts from the same outputs: item_id, collector, source_input_id and\n-- inclusion_probability, in the order rulec writes them (line, output in the line, collector).")
       -- It reads Clarifai outputs or PostModelOutputs responses, one JSON object per line, in
       -- either spelling of Clarifai's JSON (proto names such as model_version, or lowerCamelCase).
-
+      \(dialect == .spark ? sparkSettings : "")
       WITH
       \(lines(source)),
       \(outputs(reads))
@@ -86,7 +86,8 @@ public struct SQLCompiler {
     text += "\n"
     text += names.map { "SELECT * FROM \($0)" }.joined(separator: "\nUNION ALL\n")
     if names.isEmpty {
-      text += "SELECT CAST(NULL AS VARCHAR) AS item_id, CAST(NULL AS VARCHAR) AS collector, CAST(NULL AS VARCHAR) AS source_input_id, "
+      let t = dialect.text
+      text += "SELECT CAST(NULL AS \(t)) AS item_id, CAST(NULL AS \(t)) AS collector, CAST(NULL AS \(t)) AS source_input_id, "
         + "CAST(NULL AS DOUBLE) AS inclusion_probability, 0 AS line_number, 0 AS output_index, 0 AS collector_index WHERE false"
     }
     text += report ? "\nORDER BY collector_index, statement;\n" : "\nORDER BY line_number, output_index, collector_index;\n"
@@ -96,8 +97,8 @@ public struct SQLCompiler {
   // MARK: Reading
 
   func lines(_ source: SQLSource) -> String {
-    switch source {
-    case .file(let path):
+    switch (source, dialect) {
+    case (.file(let path), .duckdb):
       return """
         -- Each line of the file, numbered from 1.
         raw_lines AS (
@@ -108,10 +109,20 @@ public struct SQLCompiler {
           FROM raw_lines, range(1, len(all_lines) + 1) AS numbers(n)
         )
         """
-    case .relation(let relation):
+    case (.file(let path), .spark):
+      // One file's splits are read in order, and monotonically_increasing_id grows along them
+      // (partition index in its high bits), so its order is the file's.
+      return """
+        -- Each line of the file, numbered from 1 (Spark's text reader, in file order).
+        lines AS (
+          SELECT row_number() OVER (ORDER BY monotonically_increasing_id()) AS line_number, value AS line
+          FROM text.\(dialect.quote(path))
+        )
+        """
+    case (.relation(let relation), _):
       return """
         lines AS (
-          SELECT CAST(line_number AS BIGINT) AS line_number, CAST(line AS VARCHAR) AS line FROM \(relation)
+          SELECT CAST(line_number AS BIGINT) AS line_number, CAST(line AS \(dialect.text)) AS line FROM \(relation)
         )
         """
     }
@@ -127,9 +138,9 @@ public struct SQLCompiler {
   /// with whether it has a box at all, and its concepts.
   func region(_ r: String) -> String {
     let box = ["region_info", "bounding_box"]
-    func edge(_ name: String) -> String { "COALESCE(\(field(box + [name], of: r)), 0)" }
+    func edge(_ name: String) -> String { "COALESCE(\(number(field(box + [name], of: r))), 0)" }
     return dialect.record([
-      ("id", "COALESCE(\(field(["id"], of: r)), '')"), ("value", field(["value"], of: r)),
+      ("id", "COALESCE(\(field(["id"], of: r)), '')"), ("value", number(field(["value"], of: r))),
       ("has_box", "(\(field(box, of: r)) IS NOT NULL)"),
       ("top_edge", edge("top_row")), ("left_edge", edge("left_col")), ("bottom_edge", edge("bottom_row")), ("right_edge", edge("right_col")),
       ("concepts", parsedConcepts(field(["data", "concepts"], of: r))),
@@ -139,36 +150,145 @@ public struct SQLCompiler {
   /// A parsed concept list as records with the decoder's defaults: no name or id is `""`, no value 0.
   func parsedConcepts(_ list: String) -> String {
     dialect.transform(
-      "COALESCE(\(list), [])", "c",
-      dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(c.value, 0)")]))
+      "COALESCE(\(list), \(dialect.array([])))", "c",
+      dialect.record([("id", "COALESCE(c.id, '')"), ("name", "COALESCE(c.name, '')"), ("value", "COALESCE(\(number("c.value")), 0)")]))
+  }
+
+  /// A number field as read: DuckDB's reader turns a JSON string holding a number into a DOUBLE;
+  /// Spark's reads only `"NaN"` and the infinities so, and so reads the field's text, cast here.
+  func number(_ x: String) -> String {
+    switch dialect {
+    case .duckdb: x
+    case .spark: "try_cast(\(x) AS DOUBLE)"
+    }
+  }
+
+  /// The lines that are JSON objects, and whether each is a response (it has `outputs`).
+  func documents() -> String {
+    switch dialect {
+    case .duckdb:
+      return """
+        documents AS MATERIALIZED (
+          SELECT line_number, line,
+            -- `"outputs"` in the text first: most lines are outputs, and the check parses the line again.
+            contains(line, '"outputs"') AND json_exists(line, '$.outputs') AS is_response
+          FROM lines
+          WHERE json_valid(line) AND starts_with(ltrim(line), '{')
+        )
+        """
+    case .spark:
+      return """
+        documents AS (
+          SELECT line_number, line,
+            -- `"outputs"` in the text first: most lines are outputs, and the check parses the line again.
+            contains(line, '"outputs"') AND array_contains(json_object_keys(line), 'outputs') AS is_response
+          FROM lines
+          WHERE startswith(ltrim(line), '{') AND try_parse_json(line) IS NOT NULL
+        )
+        """
+    }
+  }
+
+  /// Each output parsed once into the structure `schema` (its own line, or each of a response's).
+  func rawOutputs(_ schema: String) -> String {
+    switch dialect {
+    case .duckdb:
+      return """
+        raw_outputs AS (
+          SELECT line_number, 0 AS output_index, json_transform(line, \(dialect.string(schema))) AS p
+          FROM documents
+          WHERE NOT is_response
+          UNION ALL
+          SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], \(dialect.string(schema))) AS p
+          FROM (SELECT line_number, json_transform(line, '{"outputs": "JSON[]"}').outputs AS outputs FROM documents WHERE is_response),
+               range(1, len(outputs) + 1) AS numbers(n)
+        )
+        """
+    case .spark:
+      return """
+        raw_outputs AS (
+          SELECT line_number, 0 AS output_index, from_json(line, \(dialect.string(schema))) AS p
+          FROM documents
+          WHERE NOT is_response
+          UNION ALL
+          SELECT line_number, output_index, from_json(output, \(dialect.string(schema))) AS p
+          FROM (SELECT line_number, posexplode(from_json(line, 'STRUCT<outputs: ARRAY<STRING>>').outputs) AS (output_index, output)
+                FROM documents WHERE is_response)
+        )
+        """
+    }
+  }
+
+  /// The input's media kind (the first of image, video, text, audio among its data's keys whose
+  /// value is an object), its text and its URL (of the last such kind), from the input's data.
+  func inputColumns() -> [String] {
+    let media = ["image", "video", "text", "audio"]
+    switch dialect {
+    case .duckdb:
+      let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
+      let kinds = dialect.filter("COALESCE(json_keys(input_data), [])", "k", "k IN (\(mediaList)) AND json_type(input_data, '$.\"' || k || '\"') = 'OBJECT'")
+      return [
+        "\(kinds)[1] AS input_kind",
+        "json_extract_string(input_data, '$.text.raw') AS input_text",
+        "json_extract_string(input_data, '$.\"' || \(kinds)[-1] || '\".url') AS input_url",
+      ]
+    case .spark:
+      let isObject = media.map { "(k = '\($0)' AND \(dialect.json("variant_get(input_document, '$.\($0)')", is: .object)))" }.joined(separator: " OR ")
+      let kinds = dialect.filter("COALESCE(json_object_keys(input_data), array())", "k", isObject)
+      let urls = media.map { "WHEN '\($0)' THEN try_variant_get(input_document, '$.\($0).url', 'string')" }.joined(separator: " ")
+      return [
+        "try_element_at(\(kinds), 1) AS input_kind",
+        "try_variant_get(input_document, '$.text.raw', 'string') AS input_text",
+        "CASE try_element_at(\(kinds), -1) \(urls) END AS input_url",
+      ]
+    }
   }
 
   func outputs(_ reads: Reads) -> String {
-    let schema = Self.structure(Self.fields(reads))
-    let media = ["image", "video", "text", "audio"]
-    let mediaList = media.map { dialect.string($0) }.joined(separator: ", ")
+    let schema = structure(Self.fields(reads))
+    let d = dialect
+    // The input's data, parsed: DuckDB reads JSON text in place; Spark parses it once to a VARIANT.
+    let metadata = d == .duckdb
+      ? "NULLIF(json_extract(\(field(["input", "data"])), '$.metadata'), 'null') AS metadata"
+      : "try_parse_json(\(field(["input", "data"]))) AS input_document"
+    let eventTime = d == .duckdb
+      ? "epoch(TRY_CAST(\(field(["created_at"])) AS TIMESTAMPTZ))"
+      : "CAST(unix_micros(try_cast(\(field(["created_at"])) AS TIMESTAMP)) AS DOUBLE) / 1000000"
+    let keyBytes = d.transform("\(d.range("0", d.byteCount("input_key")))", "i", d.byte("input_key", "i", as: "INTEGER"))
+    let badLine = "bool_or(success AND COALESCE(model_id, '') = '') OVER (PARTITION BY line_number)"
+    let readable = ["-- The key's UTF-8 bytes, for destination ids.\n    \(keyBytes) AS input_key_bytes"] + inputColumns()
+      + (d == .spark ? ["variant_get(input_document, '$.metadata') AS metadata"] : [])
+    let readableOutputs: String
+    switch d {
+    case .duckdb:
+      readableOutputs = """
+        readable_outputs AS (
+          SELECT *,
+            \(readable.joined(separator: ",\n    "))
+          FROM keyed
+          -- A successful output that names no model cannot be routed: its whole line is bad.
+          QUALIFY NOT \(badLine)
+        )
+        """
+    case .spark:
+      readableOutputs = """
+        readable_outputs AS (
+          SELECT \(d.allBut(["bad_line", "input_document"])),
+            \(readable.joined(separator: ",\n    "))
+          FROM (SELECT *, \(badLine) AS bad_line FROM keyed)
+          -- A successful output that names no model cannot be routed: its whole line is bad.
+          WHERE NOT bad_line
+        )
+        """
+    }
     return """
       -- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
       -- object contributes nothing (rulec run reports it as a bad line), nor does an object that
       -- is neither (it names no model, below).
-      documents AS MATERIALIZED (
-        SELECT line_number, line,
-          -- `"outputs"` in the text first: most lines are outputs, and the check parses the line again.
-          contains(line, '"outputs"') AND json_exists(line, '$.outputs') AS is_response
-        FROM lines
-        WHERE json_valid(line) AND starts_with(ltrim(line), '{')
-      ),
+      \(documents()),
       -- Each output parsed once into the fields rules read, both spellings side by side (a JSON
       -- path per field parsed the output again for each).
-      raw_outputs AS (
-        SELECT line_number, 0 AS output_index, json_transform(line, \(dialect.string(schema))) AS p
-        FROM documents
-        WHERE NOT is_response
-        UNION ALL
-        SELECT line_number, CAST(n - 1 AS INTEGER) AS output_index, json_transform(outputs[n], \(dialect.string(schema))) AS p
-        FROM (SELECT line_number, json_transform(line, '{"outputs": "JSON[]"}').outputs AS outputs FROM documents WHERE is_response),
-             range(1, len(outputs) + 1) AS numbers(n)
-      ),
+      \(rawOutputs(schema)),
       fields AS (
         SELECT line_number, output_index,
           COALESCE(\(field(["status", "code"])) IN ('10000', 'SUCCESS'), true) AS success,
@@ -180,25 +300,15 @@ public struct SQLCompiler {
           \(field(["id"])) AS output_id,
           \(field(["input", "id"])) AS input_id,
           NULLIF(\(field(["input", "data"])), 'null') AS input_data,
-          NULLIF(json_extract(\(field(["input", "data"])), '$.metadata'), 'null') AS metadata,
-          \(parsedConcepts(field(["data", "concepts"]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    epoch(TRY_CAST(\(field(["created_at"])) AS TIMESTAMPTZ)) AS created_at" : "")
+          \(metadata),
+          \(parsedConcepts(field(["data", "concepts"]))) AS concepts\(regionColumns(reads.regions, reads.frames))\(reads.time ? ",\n    \(eventTime) AS created_at" : "")
         FROM raw_outputs
       ),
       keyed AS (
-        SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
+        SELECT *, COALESCE(input_id, output_id, 'line' || CAST(line_number AS \(d.text)) || '-' || CAST(output_index AS \(d.text))) AS input_key
         FROM fields
       ),
-      readable_outputs AS (
-        SELECT *,
-          -- The key's UTF-8 bytes, for destination ids.
-          \(dialect.transform("range(octet_length(encode(input_key)))", "i", "CAST('0x' || substr(hex(encode(input_key)), 2 * i + 1, 2) AS INTEGER)")) AS input_key_bytes,
-          \(dialect.filter("COALESCE(json_keys(input_data), [])", "k", "k IN (\(mediaList)) AND json_type(input_data, '$.\"' || k || '\"') = 'OBJECT'"))[1] AS input_kind,
-          json_extract_string(input_data, '$.text.raw') AS input_text,
-          json_extract_string(input_data, '$."' || \(dialect.filter("COALESCE(json_keys(input_data), [])", "k", "k IN (\(mediaList)) AND json_type(input_data, '$.\"' || k || '\"') = 'OBJECT'"))[-1] || '".url') AS input_url
-        FROM keyed
-        -- A successful output that names no model cannot be routed: its whole line is bad.
-        QUALIFY NOT bool_or(success AND COALESCE(model_id, '') = '') OVER (PARTITION BY line_number)
-      ),
+      \(readableOutputs),
       outputs AS (
         SELECT *\(reads.time ? ",\n    -- Event time: created_at, else the latest one of a successful output before it, else 0.\n    COALESCE(created_at, max(CASE WHEN success THEN created_at END) OVER (ORDER BY line_number, output_index ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS event_time" : "")
         FROM readable_outputs
@@ -206,61 +316,82 @@ public struct SQLCompiler {
       """
   }
 
-  static let conceptList = #"[{"id": "VARCHAR", "name": "VARCHAR", "value": "DOUBLE"}]"#
+  /// The type of a field the query reads from an output.
+  indirect enum FieldType {
+    case text, number, json
+    /// A list of structures with these fields.
+    case list([([String], FieldType)])
+  }
 
-  /// A region's fields, as `json_transform` reads them.
-  static let regionFields: [([String], String)] = [
-    (["id"], "VARCHAR"), (["value"], "DOUBLE"), (["data", "concepts"], conceptList),
-    (["region_info", "bounding_box", "top_row"], "DOUBLE"), (["region_info", "bounding_box", "left_col"], "DOUBLE"),
-    (["region_info", "bounding_box", "bottom_row"], "DOUBLE"), (["region_info", "bounding_box", "right_col"], "DOUBLE"),
+  static let conceptList = FieldType.list([(["id"], .text), (["name"], .text), (["value"], .number)])
+
+  /// A region's fields.
+  static let regionFields: [([String], FieldType)] = [
+    (["id"], .text), (["value"], .number), (["data", "concepts"], conceptList),
+    (["region_info", "bounding_box", "top_row"], .number), (["region_info", "bounding_box", "left_col"], .number),
+    (["region_info", "bounding_box", "bottom_row"], .number), (["region_info", "bounding_box", "right_col"], .number),
   ]
 
-  /// The fields of an output the query reads, with their SQL types (regions and frames only when
-  /// the rules read them): both spellings of each name are in the structure `json_transform` fills.
-  static func fields(_ reads: Reads) -> [([String], String)] {
-    var fields: [([String], String)] = [
-      (["id"], "VARCHAR"), (["status", "code"], "VARCHAR"), (["created_at"], "VARCHAR"), (["caller_user_id"], "VARCHAR"),
-      (["model", "id"], "VARCHAR"), (["model", "user_id"], "VARCHAR"), (["model", "app_id"], "VARCHAR"), (["model", "model_version", "id"], "VARCHAR"),
-      (["input", "id"], "VARCHAR"), (["input", "data"], "JSON"), (["data", "concepts"], conceptList),
+  /// The fields of an output the query reads, with their types (regions and frames only when
+  /// the rules read them): both spellings of each name are in the structure the reader fills.
+  static func fields(_ reads: Reads) -> [([String], FieldType)] {
+    var fields: [([String], FieldType)] = [
+      (["id"], .text), (["status", "code"], .text), (["created_at"], .text), (["caller_user_id"], .text),
+      (["model", "id"], .text), (["model", "user_id"], .text), (["model", "app_id"], .text), (["model", "model_version", "id"], .text),
+      (["input", "id"], .text), (["input", "data"], .json), (["data", "concepts"], conceptList),
     ]
-    let regions = "[" + structure(regionFields) + "]"
-    if reads.regions { fields.append((["data", "regions"], regions)) }
+    if reads.regions { fields.append((["data", "regions"], .list(regionFields))) }
     if reads.frames {
-      let frame: [([String], String)] = [
-        (["id"], "VARCHAR"), (["frame_info", "index"], "DOUBLE"), (["frame_info", "time"], "DOUBLE"), (["data", "concepts"], conceptList),
-        (["data", "regions"], regions),
+      let frame: [([String], FieldType)] = [
+        (["id"], .text), (["frame_info", "index"], .number), (["frame_info", "time"], .number), (["data", "concepts"], conceptList),
+        (["data", "regions"], .list(regionFields)),
       ]
-      fields.append((["data", "frames"], "[" + structure(frame) + "]"))
+      fields.append((["data", "frames"], .list(frame)))
     }
     return fields
   }
 
-  /// A structure for `json_transform`, as JSON, with both spellings of every name.
-  static func structure(_ fields: [([String], String)]) -> String {
+  /// The structure the dialect's JSON reader fills, with both spellings of every name: for
+  /// DuckDB's `json_transform` as JSON, for Spark's `from_json` as a DDL type.
+  func structure(_ fields: [([String], FieldType)]) -> String {
     final class Node {
       var children: [(String, Node)] = []
-      var leaf: String?
+      var leaf: FieldType?
       func child(_ name: String) -> Node {
         if let found = children.first(where: { $0.0 == name }) { return found.1 }
         let node = Node()
         children.append((name, node))
         return node
       }
-      func render() -> String {
-        if let leaf { return leaf.hasPrefix("[") || leaf.hasPrefix("{") ? leaf : "\"\(leaf)\"" }
-        return "{" + children.map { "\"\($0.0)\": \($0.1.render())" }.joined(separator: ", ") + "}"
-      }
     }
     let root = Node()
     for (path, type) in fields {
       var level = [root]
       for segment in path {
-        let names = camel(segment) == segment ? [segment] : [segment, camel(segment)]
+        let names = Self.camel(segment) == segment ? [segment] : [segment, Self.camel(segment)]
         level = level.flatMap { node in names.map { node.child($0) } }
       }
       for node in level { node.leaf = type }
     }
-    return root.render()
+    let d = dialect
+    func render(_ node: Node) -> String {
+      if let leaf = node.leaf { return type(leaf) }
+      switch d {
+      case .duckdb: return "{" + node.children.map { "\"\($0.0)\": \(render($0.1))" }.joined(separator: ", ") + "}"
+      case .spark: return "STRUCT<" + node.children.map { "\(d.quote($0.0)): \(render($0.1))" }.joined(separator: ", ") + ">"
+      }
+    }
+    func type(_ t: FieldType) -> String {
+      switch (t, d) {
+      case (.text, .duckdb): "\"VARCHAR\""
+      case (.number, .duckdb): "\"DOUBLE\""
+      case (.json, .duckdb): "\"JSON\""
+      case (.text, .spark), (.json, .spark), (.number, .spark): "STRING"
+      case (.list(let fields), .duckdb): "[" + structure(fields) + "]"
+      case (.list(let fields), .spark): "ARRAY<" + structure(fields) + ">"
+      }
+    }
+    return render(root)
   }
 
   /// A parsed field in either spelling, of the output (`p`) or of a parsed element.
@@ -268,7 +399,7 @@ public struct SQLCompiler {
     var options = [""]
     for segment in path {
       let names = Self.camel(segment) == segment ? [segment] : [segment, Self.camel(segment)]
-      options = options.flatMap { prefix in names.map { prefix + ".\"\($0)\"" } }
+      options = options.flatMap { prefix in names.map { prefix + "." + dialect.quote($0) } }
     }
     let all = options.map { base + $0 }
     return all.count == 1 ? all[0] : "COALESCE(" + all.joined(separator: ", ") + ")"
@@ -276,15 +407,16 @@ public struct SQLCompiler {
 
   /// The regions and frames columns, read only when the rules look at them.
   func regionColumns(_ readsRegions: Bool, _ readsFrames: Bool) -> String {
+    let d = dialect
     var text = ""
-    if readsRegions { text += ",\n    " + dialect.transform("COALESCE(\(field(["data", "regions"])), [])", "r", region("r")) + " AS regions" }
+    if readsRegions { text += ",\n    " + d.transform("COALESCE(\(field(["data", "regions"])), \(d.array([])))", "r", region("r")) + " AS regions" }
     if readsFrames {
-      let frame = dialect.record([
-        ("id", "COALESCE(\(field(["id"], of: "f")), '')"), ("index", field(["frame_info", "index"], of: "f")),
-        ("time", field(["frame_info", "time"], of: "f")), ("concepts", parsedConcepts(field(["data", "concepts"], of: "f"))),
-        ("regions", dialect.transform("COALESCE(\(field(["data", "regions"], of: "f")), [])", "fr", region("fr"))),
+      let frame = d.record([
+        ("id", "COALESCE(\(field(["id"], of: "f")), '')"), ("index", number(field(["frame_info", "index"], of: "f"))),
+        ("time", number(field(["frame_info", "time"], of: "f"))), ("concepts", parsedConcepts(field(["data", "concepts"], of: "f"))),
+        ("regions", d.transform("COALESCE(\(field(["data", "regions"], of: "f")), \(d.array([])))", "fr", region("fr"))),
       ])
-      text += ",\n    " + dialect.transform("COALESCE(\(field(["data", "frames"])), [])", "f", frame) + " AS frames"
+      text += ",\n    " + d.transform("COALESCE(\(field(["data", "frames"])), \(d.array([])))", "f", frame) + " AS frames"
     }
     return text
   }
@@ -408,7 +540,7 @@ public struct SQLCompiler {
             FROM \(n)_candidates\(r)
           ),
           \(n)_round\(r + 1) AS (
-            SELECT * EXCLUDE (candidate, used, failed_at\(r > 0 ? ", failed_before" : "")), failed_at AS failed_before,
+            SELECT \(dialect.allBut(["candidate", "used", "failed_at"] + (r > 0 ? ["failed_before"] : []))), failed_at AS failed_before,
               greatest(failed_at, COALESCE(max(CASE WHEN \(sequence) = candidate AND used - 1 >= \(budget) THEN \(sequence) END) OVER (PARTITION BY input_key), -1)) AS failed_at
             FROM \(n)_used\(r)
           ),
@@ -429,7 +561,7 @@ public struct SQLCompiler {
       check = """
 
             AND CASE WHEN (SELECT outputs FROM \(n)_unresolved) > 0
-              THEN error(\(dialect.string("rulec: collector '\(c.id)': the inputs over its limit's budget that come again are not settled after \(limitRounds) rounds (\(limit.text)); compile with a larger --limit-rounds, or use rulec run")))
+              THEN \(dialect.error("rulec: collector '\(c.id)': the inputs over its limit's budget that come again are not settled after \(limitRounds) rounds (\(limit.text)); compile with a larger --limit-rounds, or use rulec run"))
               ELSE true END
         """
     }
@@ -485,7 +617,7 @@ public struct SQLCompiler {
     if rows.isEmpty {
       rows.append(
         "SELECT \(dialect.string(c.id)) AS collector, \(index) AS collector_index, events, duplicates, accepted, 0 AS statement, "
-          + "CAST(NULL AS VARCHAR) AS stage, CAST(NULL AS INTEGER) AS line, CAST(NULL AS VARCHAR) AS text, 0 AS passed, 0 AS dropped FROM \(n)_counts")
+          + "CAST(NULL AS \(dialect.text)) AS stage, CAST(NULL AS INTEGER) AS line, CAST(NULL AS \(dialect.text)) AS text, 0 AS passed, 0 AS dropped FROM \(n)_counts")
     }
     text += """
       \(n) AS (
@@ -493,6 +625,20 @@ public struct SQLCompiler {
       )
       """
     return text
+  }
+
+  /// What Spark needs set before the query. Its analyzer takes a few iterations of its
+  /// resolution batch for each nested window or lambda, and stops at 100 by default: rules with a
+  /// concept map, regions and a limit in 4 rounds needed between 100 and 150, a limit in 16
+  /// rounds alone more than 170. The bound only stops a runaway analysis, so it is set generously.
+  var sparkSettings: String {
+    """
+    -- Spark's analyzer resolves this query's nested windows and lambdas in more iterations than its
+    -- default bound (100): run this first (spark-sql -f runs the file as it is; in PySpark, set it with
+    -- spark.conf.set and run the query alone).
+    SET spark.sql.analyzer.maxIterations = \(100 * (limitRounds + 10));
+
+    """
   }
 
   /// How many rounds the query gives a limit's candidates to settle by default.
@@ -513,10 +659,10 @@ public struct SQLCompiler {
     guard let map else { return list }
     let d = dialect
     // The map as a map value: one lookup a concept (a CASE over every source was most of a query).
-    let lookup = "MAP {" + map.targetOf.keys.sorted().map { "\(d.string($0)): \(d.string(map.targetOf[$0]!))" }.joined(separator: ", ") + "}"
+    let lookup = d.map(map.targetOf.keys.sorted().map { ($0, map.targetOf[$0]!) })
     // Each concept with its target, the target looked up once.
     let target = map.targetOf.isEmpty
-      ? "CAST(NULL AS VARCHAR)" : "COALESCE(map_extract_value(\(lookup), c.name), map_extract_value(\(lookup), c.id))"
+      ? "CAST(NULL AS \(d.text))" : "COALESCE(\(d.lookup(lookup, "c.name")), \(d.lookup(lookup, "c.id")))"
     let targeted = d.transform(list, "c", d.record([("c", "c"), ("t", target)]))
     // An unmapped concept becomes NULL under `unmapped drop`, and NULLs are filtered out.
     let renamed = d.filter(
@@ -529,12 +675,12 @@ public struct SQLCompiler {
     let rn = "rn"
     let names = d.transform(rn, "c", "c.name")
     let merged = d.transform(
-      d.filter("range(1, \(d.length(rn)) + 1)", "i", "list_position(\(names), \(d.element(rn, "i")).name) = i"), "i",
+      d.filter(d.range("1", "\(d.length(rn)) + 1"), "i", "\(d.position(names, "\(d.element(rn, "i")).name")) = i"), "i",
       d.record([
         ("id", "\(d.element(rn, "i")).id"), ("name", "\(d.element(rn, "i")).name"),
         ("value", d.listMax(d.transform(d.filter(rn, "m", "m.name = \(d.element(rn, "i")).name"), "m", "m.value"))),
       ]))
-    return d.element(d.transform("[\(renamed)]", rn, merged), "1")
+    return d.element(d.transform(d.array([renamed]), rn, merged), "1")
   }
 
 
@@ -555,13 +701,13 @@ public struct SQLCompiler {
   /// FNV-1a 64 over a string's UTF-8 bytes from `start`, in 128-bit arithmetic (no function of
   /// the engine's own, no user-defined function).
   func fnv(_ string: String, from start: UInt64) -> String {
-    let bytes = dialect.transform(
-      "range(octet_length(encode(\(string))))", "i", "CAST('0x' || substr(hex(encode(\(string))), 2 * i + 1, 2) AS HUGEINT)")
+    let d = dialect
+    let bytes = d.transform(d.range("0", d.byteCount(string)), "i", d.byte(string, "i", as: d.wideInteger))
     return fnv(bytes: bytes, from: start)
   }
 
   func fnv(bytes: String, from start: UInt64) -> String {
-    dialect.fold(bytes, "CAST(\(start) AS HUGEINT)", "h", "b", "(xor(h, b) * 1099511628211) % 18446744073709551616")
+    dialect.fold(bytes, "CAST(\(start) AS \(dialect.wideInteger))", "h", "b", dialect.fnvStep("h", "b"))
   }
 
   /// `sample`: the bucket of `"<seed>:<key>"` below the rate's threshold. The hash of `"<seed>:"` is
@@ -579,9 +725,10 @@ public struct SQLCompiler {
       case .bool: asKey = "(CASE WHEN \(v.sql) THEN 'true' ELSE 'false' END)"
       case .json:
         let n = expressions.number(v)!
-        asKey = "(CASE WHEN json_type(\(v.sql)) = 'VARCHAR' THEN json_extract_string(\(v.sql), '$') "
-          + "WHEN json_type(\(v.sql)) = 'BOOLEAN' THEN CAST(CAST(\(v.sql) AS BOOLEAN) AS VARCHAR) "
-          + "WHEN json_type(\(v.sql)) IN \(SQLExpressions.numberTypes) THEN \(numberKey(n)) END)"
+        let d = dialect
+        asKey = "(CASE WHEN \(d.json(v.sql, is: .string)) THEN \(d.jsonString(v.sql)) "
+          + "WHEN \(d.json(v.sql, is: .bool)) THEN CAST(\(d.jsonBool(v.sql)) AS \(d.text)) "
+          + "WHEN \(d.json(v.sql, is: .number)) THEN \(numberKey(n)) END)"
       case .list: asKey = "NULL"
       }
       key = "COALESCE(\(asKey), input_id, '')"
@@ -592,7 +739,17 @@ public struct SQLCompiler {
   /// A number as a sampling key (`Value.samplingKey`): a whole number below 10^15 without a
   /// fraction, else its shortest round-trip form.
   func numberKey(_ n: String) -> String {
-    "(CASE WHEN \(n) = round(\(n)) AND abs(\(n)) < 1e15 THEN CAST(CAST(\(n) AS BIGINT) AS VARCHAR) ELSE CAST(\(n) AS VARCHAR) END)"
+    let whole = "CAST(CAST(\(n) AS BIGINT) AS \(dialect.text))"
+    switch dialect {
+    case .duckdb:
+      return "(CASE WHEN \(n) = round(\(n)) AND abs(\(n)) < 1e15 THEN \(whole) ELSE CAST(\(n) AS VARCHAR) END)"
+    case .spark:
+      // Java writes a double as Swift does only from 10^-3 up to 10^7 (outside, 1.0E-5 for 1e-05):
+      // another key would sample other inputs, so the query stops instead.
+      return "(CASE WHEN \(n) = round(\(n)) AND abs(\(n)) < 1e15 THEN \(whole) "
+        + "WHEN abs(\(n)) >= 0.001 AND abs(\(n)) < 10000000 THEN CAST(\(n) AS STRING) "
+        + "ELSE \(dialect.error("rulec: sample by a number below 0.001 or at 10^7 or more with a fraction: Spark writes it otherwise than rulec run; use rulec run or DuckDB")) END)"
+    }
   }
 
   /// What a destination id takes from the collector: its cleaned first 15 bytes and `-`, and the
@@ -617,7 +774,7 @@ public struct SQLCompiler {
     let cleaned = d.transform(
       d.slice("input_key_bytes", 15), "b",
       "CASE WHEN b BETWEEN 97 AND 122 OR b BETWEEN 48 AND 57 OR b IN (95, 45) THEN chr(b) WHEN b BETWEEN 65 AND 90 THEN chr(b + 32) ELSE '-' END")
-    let hash = "lpad(lower(hex(CAST(\(fnv(bytes: "input_key_bytes", from: prefix.hash)) AS UBIGINT))), 16, '0')"
-    return "\(d.string(prefix.text)) || array_to_string(\(cleaned), '') || '-' || \(hash)"
+    let hash = d.hex64(fnv(bytes: "input_key_bytes", from: prefix.hash))
+    return "\(d.string(prefix.text)) || \(d.joined(cleaned)) || '-' || \(hash)"
   }
 }

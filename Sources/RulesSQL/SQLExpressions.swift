@@ -68,12 +68,10 @@ struct SQLExpressions {
 
   // MARK: Typed views
 
-  static let numberTypes = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT', 'UHUGEINT')"
-
   func number(_ v: SQLValue) -> String? {
     switch v.type {
     case .number: v.sql
-    case .json: "(CASE WHEN json_type(\(v.sql)) IN \(Self.numberTypes) THEN CAST(\(v.sql) AS DOUBLE) END)"
+    case .json: "(CASE WHEN \(dialect.json(v.sql, is: .number)) THEN \(dialect.jsonDouble(v.sql)) END)"
     default: nil
     }
   }
@@ -81,7 +79,7 @@ struct SQLExpressions {
   func string(_ v: SQLValue) -> String? {
     switch v.type {
     case .string: v.sql
-    case .json: "(CASE WHEN json_type(\(v.sql)) = 'VARCHAR' THEN json_extract_string(\(v.sql), '$') END)"
+    case .json: "(CASE WHEN \(dialect.json(v.sql, is: .string)) THEN \(dialect.jsonString(v.sql)) END)"
     default: nil
     }
   }
@@ -89,7 +87,7 @@ struct SQLExpressions {
   func boolean(_ v: SQLValue) -> String? {
     switch v.type {
     case .bool: v.sql
-    case .json: "(CASE WHEN json_type(\(v.sql)) = 'BOOLEAN' THEN CAST(\(v.sql) AS BOOLEAN) END)"
+    case .json: "(CASE WHEN \(dialect.json(v.sql, is: .bool)) THEN \(dialect.jsonBool(v.sql)) END)"
     default: nil
     }
   }
@@ -97,7 +95,7 @@ struct SQLExpressions {
   /// `x` when it is a finite number, else NULL (the language's NaN and infinities are missing),
   /// with `x` written once.
   func finite(_ x: String) -> String {
-    dialect.element(dialect.transform("[\(x)]", "t", "CASE WHEN isfinite(t) THEN t END"), "1")
+    dialect.element(dialect.transform(dialect.array([x]), "t", "CASE WHEN \(dialect.isFinite("t")) THEN t END"), "1")
   }
 
   static func falseIfNull(_ x: String) -> String { "COALESCE(\(x), false)" }
@@ -175,8 +173,10 @@ struct SQLExpressions {
 
   mutating func path(_ words: [Word], _ range: SourceRange) throws(Unsupported) -> SQLValue {
     if let p = StatementWalker.metadataPath(words) {
-      let jsonPath = "$" + p.map { ".\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined()
-      return SQLValue(sql: "json_extract(\(metadata), \(dialect.string(jsonPath)))", type: .json)
+      guard let value = dialect.jsonPath(metadata, p) else {
+        throw Unsupported(message: "a metadata key holding a quote or a backslash has no path in \(dialect.displayName)", range: range)
+      }
+      return SQLValue(sql: value, type: .json)
     }
     guard words.count == 2 else { return SQLValue(sql: "NULL", type: .string) }
     switch (words[0].text, words[1].text) {
@@ -271,7 +271,7 @@ struct SQLExpressions {
     case "exists":
       let v = try compile(args[0])
       switch v.type {
-      case .json: return SQLValue(sql: "COALESCE(json_type(\(v.sql)) <> 'NULL', false)", type: .bool)
+      case .json: return SQLValue(sql: "COALESCE(\(dialect.json(v.sql, is: .present)), false)", type: .bool)
       case .bool: return SQLValue(sql: "true", type: .bool)
       default: return SQLValue(sql: "(\(v.sql) IS NOT NULL)", type: .bool)
       }
@@ -280,9 +280,9 @@ struct SQLExpressions {
       switch v.type {
       case .json:
         return SQLValue(
-          sql: "(CASE WHEN json_type(\(v.sql)) = 'VARCHAR' THEN 'string' WHEN json_type(\(v.sql)) IN \(Self.numberTypes) THEN 'number' "
-            + "WHEN json_type(\(v.sql)) = 'BOOLEAN' THEN 'bool' WHEN json_type(\(v.sql)) = 'ARRAY' THEN 'list' "
-            + "WHEN json_type(\(v.sql)) = 'OBJECT' THEN 'object' END)", type: .string)
+          sql: "(CASE WHEN \(dialect.json(v.sql, is: .string)) THEN 'string' WHEN \(dialect.json(v.sql, is: .number)) THEN 'number' "
+            + "WHEN \(dialect.json(v.sql, is: .bool)) THEN 'bool' WHEN \(dialect.json(v.sql, is: .array)) THEN 'list' "
+            + "WHEN \(dialect.json(v.sql, is: .object)) THEN 'object' END)", type: .string)
       case .string, .kind: return SQLValue(sql: "(CASE WHEN \(v.sql) IS NOT NULL THEN 'string' END)", type: .string)
       case .number: return SQLValue(sql: "(CASE WHEN \(v.sql) IS NOT NULL THEN 'number' END)", type: .string)
       case .bool: return SQLValue(sql: "'bool'", type: .string)
@@ -293,8 +293,8 @@ struct SQLExpressions {
       switch v.type {
       case .json:
         return SQLValue(
-          sql: "(CASE WHEN json_type(\(v.sql)) = 'VARCHAR' THEN CAST(length(json_extract_string(\(v.sql), '$')) AS DOUBLE) "
-            + "WHEN json_type(\(v.sql)) = 'ARRAY' THEN CAST(json_array_length(\(v.sql)) AS DOUBLE) END)", type: .number)
+          sql: "(CASE WHEN \(dialect.json(v.sql, is: .string)) THEN CAST(length(\(dialect.jsonString(v.sql))) AS DOUBLE) "
+            + "WHEN \(dialect.json(v.sql, is: .array)) THEN CAST(\(dialect.jsonArrayLength(v.sql)) AS DOUBLE) END)", type: .number)
       case .string: return SQLValue(sql: "CAST(length(\(v.sql)) AS DOUBLE)", type: .number)
       default: return SQLValue(sql: "NULL", type: .number)
       }
@@ -378,20 +378,20 @@ struct SQLExpressions {
         // A string holds a substring; a list holds an element equal to the right side (`Value.equal`).
         let element = SQLValue(sql: "m", type: .json)
         let equal = try sameType(element, b, range).map { "\($0.0) = \($0.1)" }.joined(separator: " OR ")
-        let inList = equal.isEmpty ? "false" : "\(dialect.length(dialect.filter("CAST(\(a.sql) AS JSON[])", "m", Self.falseIfNull(equal)))) > 0"
+        let inList = equal.isEmpty ? "false" : "\(dialect.length(dialect.filter(dialect.jsonElements(a.sql), "m", Self.falseIfNull(equal)))) > 0"
         let inString = string(b).map { "COALESCE(contains(\(string(a)!), \($0)), false)" } ?? "false"
-        return "(CASE WHEN json_type(\(a.sql)) = 'VARCHAR' THEN \(inString) WHEN json_type(\(a.sql)) = 'ARRAY' THEN \(inList) ELSE false END)"
+        return "(CASE WHEN \(dialect.json(a.sql, is: .string)) THEN \(inString) WHEN \(dialect.json(a.sql, is: .array)) THEN \(inList) ELSE false END)"
       default: return "false"
       }
     case .startsWith, .endsWith:
       guard let s = string(a), let t = string(b) else { return "false" }
-      return Self.falseIfNull(op == .startsWith ? "starts_with(\(s), \(t))" : "suffix(\(s), \(t))")
+      return Self.falseIfNull(op == .startsWith ? dialect.startsWith(s, t) : dialect.endsWith(s, t))
     case .matches:
       guard let s = string(a), let t = string(b) else { return "false" }
-      if case .string = b.type, let pattern = Self.literal(b.sql, dialect), let why = Self.regexDiffers(pattern) {
-        throw Unsupported(message: "the regular expression \(why); DuckDB's RE2 would read it differently from rulec", range: range, code: .sqlRegex)
+      if case .string = b.type, let pattern = Self.literal(b.sql, dialect), let why = Self.regexDiffers(pattern, in: dialect) {
+        throw Unsupported(message: "the regular expression \(why); \(dialect.regexFlavour) would read it differently from rulec", range: range, code: .sqlRegex)
       }
-      return Self.falseIfNull("regexp_matches(\(s), \(t))")
+      return Self.falseIfNull(dialect.matches(s, t))
     default:
       return "false"
     }
@@ -402,17 +402,40 @@ struct SQLExpressions {
   /// The text of a string literal this compiler wrote.
   static func literal(_ sql: String, _ dialect: SQLDialect) -> String? {
     guard sql.hasPrefix("'"), sql.hasSuffix("'"), sql.count >= 2 else { return nil }
-    return String(sql.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
+    let body = String(sql.dropFirst().dropLast())
+    switch dialect {
+    case .duckdb: return body.replacingOccurrences(of: "''", with: "'")
+    case .spark:
+      // `SQLDialect.string` escaped exactly the backslash and the quote.
+      var text = ""
+      var escaped = false
+      for c in body {
+        if escaped || c != "\\" {
+          text.append(c)
+          escaped = false
+        } else {
+          escaped = true
+        }
+      }
+      return text
+    }
   }
 
-  /// Why a pattern could match differently in RE2 (DuckDB) than in Swift's Regex, or nil. Both
+  /// Why a pattern could match differently in RE2 (DuckDB) or java.util.regex (Spark) than in
+  /// Swift's Regex, or nil. Java's syntax is a superset of RE2's, so what RE2 and Swift agree on
+  /// Java reads alike too, except `(?i)`, which is ASCII-only in Java: refused for Spark when the
+  /// pattern holds a letter beyond ASCII, and `&&` (an intersection inside a class in Java). Both
   /// agree on literals, `.`, bracket classes with explicit members and ranges, quantifiers (greedy
   /// and lazy), alternation, groups, `^`, `$` and `(?i)`. They differ on the shorthand classes and
   /// `\b` (Unicode in Swift, ASCII in RE2), and RE2 lacks lookaround, backreferences, atomic groups
   /// and possessive quantifiers. (On text with characters of several scalars, such as a letter with
   /// a combining accent, Swift's `.` takes the whole character and RE2's one scalar: Grammar §15.)
-  static func regexDiffers(_ pattern: String) -> String? {
+  static func regexDiffers(_ pattern: String, in dialect: SQLDialect = .duckdb) -> String? {
     let p = Array(pattern.unicodeScalars)
+    if dialect == .spark {
+      if pattern.contains("(?i"), p.contains(where: { !$0.isASCII }) { return "uses (?i) with characters beyond ASCII" }
+      if pattern.contains("&&") { return "uses &&" }
+    }
     var i = 0
     while i < p.count {
       let c = p[i]
@@ -448,7 +471,7 @@ struct SQLExpressions {
   /// Whether a value is present and a scalar `in` can test (a string, number, bool or kind).
   func present(_ a: SQLValue) -> String {
     switch a.type {
-    case .json: "COALESCE(json_type(\(a.sql)) IN ('VARCHAR', 'BOOLEAN', \(Self.numberTypes.dropFirst().dropLast())), false)"
+    case .json: "COALESCE(\(dialect.json(a.sql, is: .scalar)), false)"
     case .bool: "true"
     case .list: "false"
     default: "(\(a.sql) IS NOT NULL)"

@@ -13,12 +13,12 @@ import Testing
 /// suite writes when `RULEC_SQL_CASES` names a folder.
 @Suite struct SQLCompilerTests {
   /// The query and the compiler's diagnostics; nil and nothing when the rules have errors.
-  static func compile(_ text: String, path: String = "t.rule") -> (String?, [Diagnostic])? {
+  static func compile(_ text: String, path: String = "t.rule", dialect: SQLDialect = .duckdb) -> (String?, [Diagnostic])? {
     let checking = DiagnosticSink()
     let program = Checker(sink: checking).check([RuleLoader.parse(SourceFile(path: path, text: text), sink: checking)])
     guard !checking.hasErrors else { return nil }
     let sink = DiagnosticSink()
-    let query = SQLCompiler(dialect: .duckdb, sink: sink).compile(program, from: .file("outputs.jsonl"))
+    let query = SQLCompiler(dialect: dialect, sink: sink).compile(program, from: .file("outputs.jsonl"))
     return (query, sink.sorted)
   }
 
@@ -32,6 +32,34 @@ import Testing
     out = Capture()
     #expect(Compile.sql(rules: TestPaths.path("rules/uncertain.rule"), dialect: "duckdb", from: "warehouse.outputs", out: &out, err: &err) == 0)
     #expect(out.text.contains("FROM warehouse.outputs") && !out.text.contains("read_text"))
+  }
+
+  /// The Spark query: the same steps in Spark SQL 4, after the analyzer setting it needs.
+  @Test func theSparkQueryReadsAsWritten() {
+    var out = Capture()
+    var err = Capture()
+    #expect(Compile.sql(rules: TestPaths.path("rules/knowledge-graph-map.rule"), dialect: "spark", from: "recording.jsonl", out: &out, err: &err) == 0)
+    #expect(err.text.isEmpty)
+    assertGolden(out.text, "sql/knowledge-graph-map.spark.sql")
+    out = Capture()
+    #expect(Compile.sql(rules: TestPaths.path("rules/uncertain.rule"), dialect: "spark", from: "lake.outputs", out: &out, err: &err) == 0)
+    #expect(out.text.contains("FROM lake.outputs") && !out.text.contains("text.`"))
+    #expect(out.text.contains("SET spark.sql.analyzer.maxIterations = 1400;"))
+  }
+
+  /// What Spark cannot spell the way rulec means it is refused there, and only there.
+  @Test func sparkRefusesWhatItWouldReadOtherwise() {
+    let quoted = collector(pre: "require metadata.\"it's\" == 1")
+    #expect(Self.compile(quoted, dialect: .duckdb)!.0 != nil)
+    let (query, found) = Self.compile(quoted, dialect: .spark)!
+    #expect(query == nil && found.map(\.code.id) == ["RC6001"] && found[0].message.text.contains("quote or a backslash"))
+    for pattern in ["(?i)café", "[a-z&&[^b]]"] {
+      let rules = collector(post: "require input.text matches \"\(pattern)\"")
+      #expect(Self.compile(rules, dialect: .duckdb)!.0 != nil, "\(pattern)")
+      let (query, found) = Self.compile(rules, dialect: .spark)!
+      #expect(query == nil && found.map(\.code.id) == ["RC6002"] && found[0].message.text.contains("java.util.regex"), "\(pattern)")
+    }
+    #expect(Self.compile(collector(post: "require input.text matches \"(?i)cafe\""), dialect: .spark)!.0 != nil)
   }
 
   @Test func whatHasNoTranslationIsRefusedAtItsStatement() {
@@ -67,6 +95,12 @@ import Testing
         continue
       }
       compiled += 1
+      // Spark compiles the same programs, or refuses one only for what it cannot spell alike.
+      if let (spark, refusals) = Self.compile(rules, dialect: .spark), spark == nil {
+        for d in refusals {
+          #expect(d.message.text.contains("quote or a backslash") || d.message.text.contains("java.util.regex"), "\(rules): \(d.message.text)")
+        }
+      }
       if let folder {
         let events = (0..<120).map { random.event($0) }.joined(separator: "\n") + "\n"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -50,7 +50,7 @@ fields AS (
   FROM raw_outputs
 ),
 keyed AS (
-  SELECT *, COALESCE(input_id, output_id, 'line' || line_number || '-' || output_index) AS input_key
+  SELECT *, COALESCE(input_id, output_id, 'line' || CAST(line_number AS VARCHAR) || '-' || CAST(output_index AS VARCHAR)) AS input_key
   FROM fields
 ),
 readable_outputs AS (
