@@ -124,4 +124,18 @@ import Testing
     #expect(events.map(\.inputID) == ["given-1", "generated-2", "generated-3"])
     #expect(events.map(\.isSuccess) == [true, false, true])
   }
+  /// The answer's own status code read as `rulec run` reads one (Grammar.md §9 item 1): `"10000"`
+  /// is success as 10000 and `"SUCCESS"` are; `null` or no code is 0, a failure.
+  @Test func theAnswersCodeIsReadAsJsonFormatReadsIt() throws {
+    for (code, collected) in [
+      ("10000", true), (#""10000""#, true), (#""SUCCESS""#, true), (#""10010""#, true), ("10010.0", true), (#"" 10000""#, true),
+      (#""MIXED_STATUS""#, true), ("null", false), (#""10020""#, false), (#""1e4""#, false), ("true", false),
+    ] {
+      let answer = Self.response.replacingOccurrences(of: #"{"code": 10010, "description": "Mixed Success"}"#, with: #"{"code": \#(code)}"#)
+      #expect(answer != Self.response)
+      #expect(try Self.lines(call: PredictCall(model: "m"), caller: nil, response: answer).count == (collected ? 3 : 0), "\(code)")
+    }
+    let noCode = Self.response.replacingOccurrences(of: #"{"code": 10010, "description": "Mixed Success"}"#, with: #"{"description": "Ok"}"#)
+    #expect(try Self.lines(call: PredictCall(model: "m"), caller: nil, response: noCode).isEmpty)
+  }
 }
