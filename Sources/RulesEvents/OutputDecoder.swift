@@ -155,8 +155,7 @@ public struct OutputDecoder: Sendable {
         throw c.fail("\(what) is a number out of range")
       case .notANumber:
         c.i = start
-        throw c.fail(
-          "\(what) is a string that is not a number (proto3 JSON: a JSON number with nothing around it, \"NaN\", \"Infinity\" or \"-Infinity\")")
+        throw c.fail("\(what) must be a number, or a string holding exactly one (proto3 JSON: \"0.9\", \"1e-3\", \"NaN\", \"Infinity\", \"-Infinity\")")
       }
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
       return try c.number()
