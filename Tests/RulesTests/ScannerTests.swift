@@ -297,7 +297,7 @@ import Testing
       #expect(throws: DecodeError.self) { _ = try strict.decode(line: bytes, lineNumber: 1, into: &events) }
       // Not JSON is a bad line either way.
       let broken = Array(#"{"id":"o","data":{"regions":[1,}}"#.utf8)
-      broken.withUnsafeBufferPointer { b in
+      _ = broken.withUnsafeBufferPointer { b in
         #expect(throws: DecodeError.self) { _ = try lenient.decode(line: b, lineNumber: 1, into: &events) }
       }
     }
