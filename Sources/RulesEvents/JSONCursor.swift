@@ -126,6 +126,9 @@ struct JSONCursor {
     return escaped ? JSONCursor.unescape(bytes, range) : text(range)
   }
 
+  /// Why a number is refused that is valid JSON but not finite as a binary64.
+  static let outOfRange = "number out of range"
+
   /// Reads a number; it must be finite as a binary64.
   mutating func number() throws(DecodeError) -> Double {
     skipWhitespace()
@@ -169,7 +172,7 @@ struct JSONCursor {
     }
     guard let value = Double(text(start..<i)), value.isFinite else {
       i = start
-      throw fail("number out of range")
+      throw fail(Self.outOfRange)
     }
     return value
   }

@@ -138,26 +138,24 @@ public struct OutputDecoder: Sendable {
     return try c.string()
   }
 
-  func optionalNumber(_ c: inout JSONCursor, _ what: String, stringAllowed: Bool = false) throws(DecodeError) -> Double? {
+  /// A float or double field: a number, `null` (nil: the field left out), or a string holding a
+  /// number as the proto3 JSON mapping allows (`ProtoJSON.number(quoted:)`), read to the same value.
+  func optionalNumber(_ c: inout JSONCursor, _ what: String) throws(DecodeError) -> Double? {
     switch c.peek() ?? 0 {
     case UInt8(ascii: "n"):
       _ = try c.literal()
       return nil
     case UInt8(ascii: "\""):
-      // proto3 JSON writes 64-bit integers as strings, and the non-finite doubles as "NaN",
-      // "Infinity" and "-Infinity".
       let start = c.i
       let text = try c.string()
-      switch text {
-      case "NaN": return .nan
-      case "Infinity": return .infinity
-      case "-Infinity": return -.infinity
-      default:
-        guard stringAllowed, let v = Double(text), v.isFinite else {
-          c.i = start  // the error points at the value
-          throw c.fail("\(what) must be a number")
-        }
-        return v
+      switch Array(text.utf8).withUnsafeBufferPointer(ProtoJSON.number(quoted:)) {
+      case .value(let v): return v
+      case .outOfRange:
+        c.i = start  // the error points at the value
+        throw c.fail("\(what) is a number out of range")
+      case .notANumber:
+        c.i = start
+        throw c.fail("\(what) must be a number, or a string holding exactly one (proto3 JSON: \"0.9\", \"1e-3\", \"NaN\", \"Infinity\", \"-Infinity\")")
       }
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
       return try c.number()
@@ -175,21 +173,37 @@ public struct OutputDecoder: Sendable {
     return true
   }
 
+  /// `status.code`, an enum: a number, a string holding an integer or a name (`ProtoJSON.enumValue`),
+  /// or `null`. `null` and a status without `code` are the enum's default, 0, which is not success:
+  /// the output is skipped by its status, as `json_format` would read it (code 0, `ZERO`).
   func decodeStatus(_ c: inout JSONCursor, into e: inout Event) throws(DecodeError) {
     guard try requireObject(&c, "status") else { return }
     var seen: UInt32 = 0
     try c.object { (c, key) throws(DecodeError) in
       guard c.key(key, is: "code") else { return try c.skipValue() }
       try Self.once(&seen, 1, c, key)
-      if c.peek() == UInt8(ascii: "\"") {
-        e.statusName = try c.string()
-      } else {
+      switch c.peek() ?? 0 {
+      case UInt8(ascii: "\""):
+        let start = c.i
+        let text = try c.string()
+        switch Array(text.utf8).withUnsafeBufferPointer(ProtoJSON.enumValue(quoted:)) {
+        case .number(let code): e.statusCode = code
+        case .name: e.statusName = text
+        case .invalid:
+          c.i = start
+          throw c.fail("status code is a string that is neither an integer (\"10000\") nor an enum name (\"SUCCESS\")")
+        }
+      case UInt8(ascii: "n"):
+        _ = try c.literal()
+        e.statusCode = 0
+      default:
         guard let v = try optionalNumber(&c, "status code"), v == v.rounded(), abs(v) < 1e9 else {
           throw c.fail("status code must be an integer or a name")
         }
         e.statusCode = Int(v)
       }
     }
+    if seen == 0 { e.statusCode = 0 }
   }
 
   func decodeModel(_ c: inout JSONCursor, into e: inout Event) throws(DecodeError) {
@@ -446,9 +460,9 @@ public struct OutputDecoder: Sendable {
         guard try requireObject(&c, "frame_info") else { return }
         try c.object { (c, key) throws(DecodeError) in
           if c.key(key, is: "index") {
-            frame.index = try optionalNumber(&c, "frame index", stringAllowed: true)
+            frame.index = try optionalNumber(&c, "frame index")
           } else if c.key(key, is: "time") {
-            frame.time = try optionalNumber(&c, "frame time", stringAllowed: true)
+            frame.time = try optionalNumber(&c, "frame time")
           } else {
             try c.skipValue()
           }

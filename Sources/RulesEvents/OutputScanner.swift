@@ -326,25 +326,41 @@ public final class OutputScanner: Sendable {
     }
   }
 
+  /// As `OutputDecoder.decodeStatus`: `null` or no `code` is 0, a string an integer or a name; a
+  /// string that is neither (or holds escapes) goes to the decoder, which words the error.
   func statusFields(_ c: inout ByteCursor, _ e: inout Event) -> Bool {
     guard c.openObject() else { return false }
     if c.isNullObject { return true }
     var seen = false
-    return c.fields { (c, key) in
-      guard c.matches(key, "code") else { return c.skip(2) }
-      guard !seen else { return false }
-      seen = true
-      if c.peek() == UInt8(ascii: "\"") {
-        var s = ByteCursor.StringSpan()
-        guard c.string(&s) else { return false }
-        e.statusName = c.text(s)
-        return true
-      }
-      var v = 0.0
-      guard c.number(&v), v == v.rounded(), abs(v) < 1e9 else { return false }
-      e.statusCode = Int(v)
-      return true
-    }
+    guard
+      c.fields({ (c, key) in
+        guard c.matches(key, "code") else { return c.skip(2) }
+        guard !seen else { return false }
+        seen = true
+        switch c.peek() {
+        case UInt8(ascii: "\""):
+          var s = ByteCursor.StringSpan()
+          guard c.string(&s), !s.escaped else { return false }
+          switch ProtoJSON.enumValue(quoted: UnsafeBufferPointer(start: c.p + s.start, count: s.count)) {
+          case .number(let code): e.statusCode = code
+          case .name: e.statusName = c.text(s)
+          case .invalid: return false
+          }
+          return true
+        case UInt8(ascii: "n"):
+          guard c.null() else { return false }
+          e.statusCode = 0
+          return true
+        default:
+          var v = 0.0
+          guard c.number(&v), v == v.rounded(), abs(v) < 1e9 else { return false }
+          e.statusCode = Int(v)
+          return true
+        }
+      })
+    else { return false }
+    if !seen { e.statusCode = 0 }
+    return true
   }
 
   func model(_ c: inout ByteCursor, _ e: inout Event, _ fields: inout UInt32) -> Bool {

@@ -172,7 +172,7 @@ public enum PredictExchange {
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodeError) {
       var c = JSONCursor(bytes)
-      var statusCode: String?
+      var statusCode: ProtoJSON.StatusCode?
       try c.object { (c, key) throws(DecodeError) in
         if c.key(key, is: "status") {
           statusCode = try PredictExchange.statusCode(&c)
@@ -190,7 +190,11 @@ public enum PredictExchange {
       }
       guard c.peek() == nil else { throw c.fail("unexpected text after the answer") }
       // Success, or mixed success (each output then carries its own status).
-      succeeded = ["10000", "SUCCESS", "10010", "MIXED_STATUS"].contains(statusCode ?? "")
+      switch statusCode {
+      case .number(let code)?: succeeded = code == 10000 || code == 10010
+      case .name(let name)?: succeeded = name == "SUCCESS" || name == "MIXED_STATUS"
+      case nil: succeeded = false
+      }
     }
 
     static func output(_ c: inout JSONCursor) throws(DecodeError) -> Output {
@@ -295,21 +299,30 @@ public enum PredictExchange {
     return nil
   }
 
-  /// A status's code as text (a number or an enum name), or nil.
-  static func statusCode(_ c: inout JSONCursor) throws(DecodeError) -> String? {
+  /// A status's code read as `rulec run` reads it (`OutputDecoder.decodeStatus`): a number, a string
+  /// holding an integer or a name, `null` or no code (0); nil without a status or for a code that is
+  /// none of these (the answer is then not collected, as when it failed).
+  static func statusCode(_ c: inout JSONCursor) throws(DecodeError) -> ProtoJSON.StatusCode? {
     guard c.peek() == UInt8(ascii: "{") else {
       try c.skipValue()
       return nil
     }
-    var code: String?
+    var code: ProtoJSON.StatusCode? = .number(0)
     try c.object { (c, key) throws(DecodeError) in
       guard c.key(key, is: "code") else { return try c.skipValue() }
-      if c.peek() == UInt8(ascii: "\"") {
-        code = try c.string()
-      } else {
-        let start = c.i
-        try c.skipValue()
-        code = c.text(start..<c.i)
+      switch c.peek() ?? 0 {
+      case UInt8(ascii: "\""):
+        let text = try c.string()
+        switch Array(text.utf8).withUnsafeBufferPointer(ProtoJSON.enumValue(quoted:)) {
+        case .number(let n): code = .number(n)
+        case .name: code = .name(text)
+        case .invalid: code = nil
+        }
+      case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        let v = try c.number()
+        code = v == v.rounded() && abs(v) < 1e9 ? .number(Int(v)) : nil
+      default:
+        code = try c.literal() == nil ? .number(0) : nil
       }
     }
     return code

@@ -291,7 +291,9 @@ public struct SQLCompiler {
       \(rawOutputs(schema)),
       fields AS (
         SELECT line_number, output_index,
-          COALESCE(\(field(["status", "code"])) IN ('10000', 'SUCCESS'), true) AS success,
+          -- No status is success; a status whose code is null or left out is code 0 (Grammar.md §9).
+          -- The code is a number, a string of an integer (spaces around it allowed) or a name.
+          p."status" IS NULL OR COALESCE(\(field(["status", "code"])) = 'SUCCESS' OR TRY_CAST(trim(\(field(["status", "code"]))) AS DOUBLE) = 10000, false) AS success,
           \(field(["model", "id"])) AS model_id,
           \(field(["model", "user_id"])) AS model_user,
           \(field(["model", "app_id"])) AS model_app,

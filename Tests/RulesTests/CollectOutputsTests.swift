@@ -267,4 +267,26 @@ import Testing
       #expect(try store.deadLetters(limit: 10).isEmpty)
     }
   }
+  /// An annotation batch answered 401 or 403 (the key can no longer post) pauses its collector as an
+  /// input batch does: the annotation is kept, not dead-lettered, and goes once the key is fixed.
+  @Test(arguments: [(401, 11009), (403, 11007)]) func anAnnotationRefusedForItsKeyPausesTheCollector(http: Int, code: Int) async throws {
+    let items = try Self.queued(Self.rules("collect_outputs [regions]"))
+    try await ForwarderTests.withForwarder(keys: ["detect": "good"]) { store, server, forwarder in
+      try store.enqueue([items[0]], now: 0)
+      _ = try await forwarder.pass()  // the input
+      #expect(server.received.count == 1 && forwarder.stats.paused.isEmpty)
+      server.queue(.status(http, code: code, retryAfter: nil))
+      _ = try await forwarder.pass()  // the annotation
+      #expect(server.paths.last?.hasSuffix("/annotations") == true, "\(server.paths)")
+      #expect(forwarder.stats.paused["detect"] == "\(code) injected")
+      #expect(server.annotations.isEmpty)
+      #expect(try store.depth() == 1)
+      #expect(try store.deadLetters(limit: 10).isEmpty)
+      // The key is fixed (a reload): the annotation goes.
+      forwarder.requestKeys(["detect": "good"])
+      try await forwarder.drain(deadline: Date().timeIntervalSince1970 + 30)
+      #expect(server.annotations.count == 1 && forwarder.stats.annotationsDelivered == 1)
+      #expect(try store.depth() == 0)
+    }
+  }
 }

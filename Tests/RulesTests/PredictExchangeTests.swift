@@ -1,5 +1,10 @@
 import Foundation
+import RulesDiagnostics
 import RulesEvents
+import RulesRunner
+import RulesSema
+import RulesSource
+import RulesSyntax
 import Testing
 
 /// What `rulec proxy` makes of one PostModelOutputs exchange: the call from its path, and each output
@@ -123,5 +128,73 @@ import Testing
     #expect(events[0].inputURL == "https://caller.example/1.jpg")
     #expect(events.map(\.inputID) == ["given-1", "generated-2", "generated-3"])
     #expect(events.map(\.isSuccess) == [true, false, true])
+  }
+  /// The answer's own status code read as `rulec run` reads one (Grammar.md §9 item 1): `"10000"`
+  /// is success as 10000 and `"SUCCESS"` are; `null` or no code is 0, a failure.
+  @Test func theAnswersCodeIsReadAsJsonFormatReadsIt() throws {
+    for (code, collected) in [
+      ("10000", true), (#""10000""#, true), (#""SUCCESS""#, true), (#""10010""#, true), ("10010.0", true), (#"" 10000""#, true),
+      (#""MIXED_STATUS""#, true), ("null", false), (#""10020""#, false), (#""1e4""#, false), ("true", false),
+    ] {
+      let answer = Self.response.replacingOccurrences(of: #"{"code": 10010, "description": "Mixed Success"}"#, with: #"{"code": \#(code)}"#)
+      #expect(answer != Self.response)
+      #expect(try Self.lines(call: PredictCall(model: "m"), caller: nil, response: answer).count == (collected ? 3 : 0), "\(code)")
+    }
+    let noCode = Self.response.replacingOccurrences(of: #"{"code": 10010, "description": "Mixed Success"}"#, with: #"{"description": "Ok"}"#)
+    #expect(try Self.lines(call: PredictCall(model: "m"), caller: nil, response: noCode).isEmpty)
+  }
+
+  static let sourceRules = """
+    collector by-body {
+      source acme/vision/detector version *
+      destination acme/review
+      key env RULEC_TEST_KEY
+      pre_queue { sample 100% }
+    }
+    collector by-answer {
+      source clarifai/main/*
+      destination acme/review
+      key env RULEC_TEST_KEY
+      pre_queue { sample 100% }
+    }
+
+    """
+
+  /// `POST /v2/models/{m}/outputs` and `…/versions/{v}/outputs` name no user or app: they come from
+  /// the body's `user_app_id` (in either spelling), not from the answer's model, and the outputs are
+  /// collected under that source: the model from the path, the version from the path or else the
+  /// one the answer says ran (Grammar.md §11 item 3).
+  @Test(arguments: [false, true]) func aPathWithoutUserAndAppTakesThemFromTheBody(camel: Bool) throws {
+    let request =
+      camel
+      ? #"{"userAppId": {"userId": "acme", "appId": "vision"}, "inputs": [{"id": "in-1", "data": {"image": {"url": "https://x/1.jpg"}}}]}"#
+      : #"{"user_app_id": {"user_id": "acme", "app_id": "vision"}, "inputs": [{"id": "in-1", "data": {"image": {"url": "https://x/1.jpg"}}}]}"#
+    let response = #"""
+      {"status": {"code": 10000}, "outputs": [{"id": "o1", "status": {"code": 10000},
+       "model": {"id": "detector", "user_id": "clarifai", "app_id": "main", "model_version": {"id": "ran"}},
+       "input": {"id": "in-1"}, "data": {"concepts": [{"id": "dog", "name": "dog", "value": 0.4}]}}]}
+      """#
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "test.rule", text: Self.sourceRules), sink: sink)])
+    #expect(!sink.hasErrors)
+    for (path, version) in [("/v2/models/detector/outputs", "ran"), ("/v2/models/detector/versions/v7/outputs?x=1", "v7")] {
+      let call = try #require(PredictCall.recognise(method: "POST", path: path))
+      #expect(call.user == nil && call.app == nil)
+      let q = Array(request.utf8)
+      let r = Array(response.utf8)
+      let lines = try q.withUnsafeBufferPointer { q in
+        try r.withUnsafeBufferPointer { r in try PredictExchange.outputLines(call: call, request: q, response: r, caller: "alice") }
+      }
+      let decoder = OutputDecoder(projection: MetadataProjection())
+      let events = try lines.flatMap { line in
+        try line.withUnsafeBufferPointer { try decoder.decode(line: UnsafeBufferPointer(rebasing: $0.dropLast()), lineNumber: 1) }
+      }
+      #expect(events.map { [$0.modelUser, $0.modelApp, $0.modelID, $0.modelVersion] } == [["acme", "vision", "detector", version]], "\(path)")
+      #expect(events.map(\.inputURL) == ["https://x/1.jpg"])
+      // The collector of that source takes it; the one of the answer's model does not.
+      let runner = try Runner(program: program)
+      #expect(try runner.run(document: lines.flatMap { $0 }) { _ in })
+      #expect(runner.report.collectors.map(\.events) == [1, 0], "\(runner.report.human)")
+    }
   }
 }

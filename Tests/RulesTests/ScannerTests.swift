@@ -123,7 +123,39 @@ import Testing
     "\\u00e9", "\\x", "\"id\":\"dup\",", "\"value\":1e999,", "\"name\":null,", "\"rulec\":1,", "\"outputs\":[{}],",
     "\"status\":{\"code\":\"FAILURE\"},", "\"regions\":[{\"id\":3}],", "\u{FF}", "12345678901234567",
     "\\ud83d\\ude00", "\\ud800", "\\udc00", "\\ud800\\u0041",
+    // proto3 JSON's other forms: a null or quoted code, quoted numbers, a status without a code.
+    "\"status\":{\"code\":null},", "\"status\":{\"code\":\"10000\"},", "\"status\":{},", "\"value\":\"0.9\",",
+    "\"value\":\"0.9 \",", "\"value\":null,",
   ]
+
+  /// The proto3 JSON forms (`null` as the default, numbers and enum numbers as strings): the
+  /// scanner reads what the decoder reads, or hands the line over and gets the decoder's error.
+  @Test func proto3FormsReadTheSame() {
+    let statuses = [
+      #"{"code":null}"#, #"{"code":"10000"}"#, #"{"code":" 10000"}"#, #"{"code":"+10000"}"#, #"{"code":"SUCCESS"}"#, #"{"code":10000}"#,
+      #"{"description":"Ok"}"#, "{}", "null", #"{"code":"1e4"}"#, #"{"code":""}"#, #"{"code":"\u0031\u0030000"}"#, #"{"code":"9999999999"}"#,
+    ]
+    let values = [#""0.9""#, #""1e-3""#, #""NaN""#, #""-Infinity""#, "null", #""0.9 ""#, #""""#, #""abc""#, #""1e999""#, "0.9"]
+    let scanner = OutputScanner(projection: Self.projection, conceptKeys: Self.keys, requiresModel: false)
+    for status in statuses {
+      for value in values {
+        let line = #"{"id":"o","status":\#(status),"model":{"id":"m"},"input":{"id":"i"},"data":{"concepts":[{"id":"dog","name":"dog","value":\#(value)},{"value":\#(value),"name":"cat"}],"regions":[{"value":\#(value)}]}}"#
+        for needs in [DecodeNeeds.everything, DecodeNeeds()] {
+          let (d, s, k) = Self.both(Array(line.utf8), needs: needs)
+          #expect(d == s, "\(line)")
+          #expect(k == "same")
+          // A scanner that has read other statuses (it remembers status objects byte for byte).
+          let (_, remembered, _) = Self.both(Array(line.utf8), needs: needs, scanner: scanner)
+          #expect(d == remembered, "\(line)")
+        }
+      }
+    }
+    // What the forms read to, so that agreeing on an error everywhere would not pass.
+    let (read, _, _) = Self.both(Array(#"{"status":{"code":null},"data":{"concepts":[{"id":"dog","value":"0.9"}]}}"#.utf8), needs: .everything)
+    #expect(read.contains("status=0 ") && read.contains("dog||\(0.9.bitPattern)"), "\(read)")
+    let (quoted, _, _) = Self.both(Array(#"{"status":{"code":"10000"}}"#.utf8), needs: .everything)
+    #expect(quoted.contains("status=10000 statusName=nil"), "\(quoted)")
+  }
 
   /// Half a UTF-16 surrogate pair in an escape is a bad line wherever it is (a field no rule reads
   /// too: it would be copied into items that strict JSON parsers refuse); a whole pair is a character.
@@ -265,7 +297,7 @@ import Testing
       #expect(throws: DecodeError.self) { _ = try strict.decode(line: bytes, lineNumber: 1, into: &events) }
       // Not JSON is a bad line either way.
       let broken = Array(#"{"id":"o","data":{"regions":[1,}}"#.utf8)
-      broken.withUnsafeBufferPointer { b in
+      _ = broken.withUnsafeBufferPointer { b in
         #expect(throws: DecodeError.self) { _ = try lenient.decode(line: b, lineNumber: 1, into: &events) }
       }
     }

@@ -162,4 +162,119 @@ import Testing
     let (_, report) = try Self.run(lines)
     #expect(report.contains("0 bad lines"), "\(report)")
   }
+  /// One output line with `fields` spliced in (a model, an input, and whatever `fields` adds).
+  static func line(_ fields: String) -> String {
+    #"{"id":"o","model":{"id":"detector","user_id":"acme","app_id":"vision"},"input":{"id":"i"},"# + fields + "}"
+  }
+
+  /// The one event of a line, as the decoder reads it, or its error's reason.
+  static func decoded(_ line: String) -> Result<Event, DecodeError> {
+    let decoder = OutputDecoder(projection: MetadataProjection(), requiresModel: false)
+    return Array(line.utf8).withUnsafeBufferPointer { bytes in
+      do throws(DecodeError) {
+        let events = try decoder.decode(line: bytes, lineNumber: 1)
+        return events.count == 1 ? .success(events[0]) : .failure(DecodeError("\(events.count) events", at: 0))
+      } catch {
+        return .failure(error)
+      }
+    }
+  }
+
+  /// `status.code` as `json_format` reads an enum: a number, a string holding an integer (with
+  /// `int()`'s spaces, sign and leading zeros), or a name; `null` and no code are 0 (`ZERO`, not
+  /// success). Checked against protobuf 7.36's `json_format.Parse` into `status_pb2.Status`.
+  @Test func statusCodesAsJsonFormatReadsThem() throws {
+    for (status, code, name, success) in [
+      (#""status":{"code":10000}"#, 10000, nil, true),
+      (#""status":{"code":"10000"}"#, 10000, nil, true),
+      (#""status":{"code":"SUCCESS"}"#, nil, "SUCCESS", true),
+      (#""status":{"code":10000.0}"#, 10000, nil, true),
+      (#""status":{"code":" 10000 "}"#, 10000, nil, true),
+      (#""status":{"code":"+10000"}"#, 10000, nil, true),
+      (#""status":{"code":"010000"}"#, 10000, nil, true),
+      (#""status":{"code":"30002","description":"Download failed"}"#, 30002, nil, false),
+      (#""status":{"code":"CONN_THROTTLED"}"#, nil, "CONN_THROTTLED", false),
+      (#""status":{"code":null}"#, 0, nil, false),
+      (#""status":{"description":"Ok"}"#, 0, nil, false),
+      (#""status":{}"#, 0, nil, false),
+      (#""status":null"#, nil, nil, true),
+    ] as [(String, Int?, String?, Bool)] {
+      let e = try Self.decoded(Self.line(status)).get()
+      #expect(e.statusCode == code && e.statusName == name && e.isSuccess == success, "\(status)")
+    }
+    // What `json_format` refuses ("Invalid enum value") is a bad line.
+    for code in [#""""#, #""1e4""#, #""10000.0""#, #"" SUCCESS""#, #""1_0000""#, #""0x2710""#, #""9999999999""#] {
+      guard case .failure(let error) = Self.decoded(Self.line(#""status":{"code":\#(code)}"#)) else {
+        Issue.record("\(code) was read")
+        continue
+      }
+      #expect(error.reason.contains("neither an integer"), "\(code): \(error)")
+    }
+  }
+
+  /// A float field may be a string holding a JSON number, read to the same bits as the number;
+  /// a string that holds anything else is a bad line that says which field.
+  @Test func numbersAsStringsReadAsTheNumbers() throws {
+    let regions = #"{"id":"r","value":V,"region_info":{"bounding_box":{"top_row":V,"left_col":V,"bottom_row":V,"right_col":V}}}"#
+    let frames = #"{"id":"f","frame_info":{"index":V,"time":V}}"#
+    func fields(_ v: String) -> String {
+      #""data":{"concepts":[{"id":"c","name":"c","value":\#(v)}],"regions":[\#(regions.replacingOccurrences(of: "V", with: v))],"frames":[\#(frames.replacingOccurrences(of: "V", with: v))]}"#
+    }
+    func values(_ e: Event) -> [UInt64] {
+      let r = e.regions[0]
+      return [e.concepts[0].value, r.value!, r.box!.top, r.box!.left, r.box!.bottom, r.box!.right, e.frames[0].index!, e.frames[0].time!]
+        .map(\.bitPattern)
+    }
+    for number in ["0.9", "0.9841", "1e-3", "1E3", "-0", "0", "1000", "0.30000000000000004", "12345678901234567890"] {
+      let plain = try Self.decoded(Self.line(fields(number))).get()
+      let quoted = try Self.decoded(Self.line(fields("\"\(number)\""))).get()
+      #expect(values(quoted) == values(plain), "\(number)")
+    }
+    #expect(try Self.decoded(Self.line(fields(#""0.9""#))).get().concepts[0].value == 0.9)
+    #expect(try Self.decoded(Self.line(fields(#""-Infinity""#))).get().regions[0].value == -.infinity)
+    for bad in ["0.9 ", " 0.9", "", "abc", ".5", "5.", "+1", "0x1", "inf", "nan", "1_0", "1e", "0.9\\u0000"] {
+      guard case .failure(let error) = Self.decoded(Self.line(fields("\"\(bad)\""))) else {
+        Issue.record("\(bad) was read")
+        continue
+      }
+      #expect(error.reason == #"concept value must be a number, or a string holding exactly one (proto3 JSON: "0.9", "1e-3", "NaN", "Infinity", "-Infinity")"#, "\(bad): \(error)")
+    }
+    guard case .failure(let error) = Self.decoded(Self.line(fields(#""1e999""#))) else {
+      Issue.record("1e999 was read")
+      return
+    }
+    #expect(error.reason == "concept value is a number out of range")
+    // Each field names itself.
+    let box = Self.line(#""data":{"regions":[{"region_info":{"bounding_box":{"top_row":"0.1","left_col":"x"}}}]}"#)
+    guard case .failure(let boxError) = Self.decoded(box) else {
+      Issue.record("the box was read")
+      return
+    }
+    #expect(boxError.reason.hasPrefix("left_col must be a number, or a string"), "\(boxError)")
+    // `null` is the field left out: 0 for a concept value and a box edge, missing for a region value.
+    let nulls = try Self.decoded(Self.line(fields("null"))).get()
+    #expect(nulls.concepts[0].value == 0 && nulls.regions[0].value == nil && nulls.regions[0].box?.top == 0 && nulls.frames[0].time == nil)
+  }
+
+  /// Through `rulec run` (the scanner and the decoder): a `null` code is skipped by its status, a
+  /// quoted code and a quoted value are read, a value that is not a number is a bad line with the reason.
+  @Test func aRunSkipsNullCodesAndReadsQuotedNumbers() throws {
+    let lines = [
+      Self.line(#""status":{"code":null},"data":{"concepts":[{"id":"c","name":"forklift","value":0.9}]}"#),
+      Self.line(#""status":{"code":"10000"},"data":{"concepts":[{"id":"c","name":"forklift","value":"0.9"}],"regions":[{"value":"0.8","region_info":{"bounding_box":{"top_row":"0.1","left_col":"0.1","bottom_row":"0.9","right_col":"0.9"}},"data":{"concepts":[{"id":"f","name":"forklift","value":"0.7"}]}}]}"#),
+      Self.line(#""status":{"code":10000},"data":{"concepts":[{"id":"c","name":"forklift","value":"0.9 "}]}"#),
+    ]
+    let sink = DiagnosticSink()
+    let program = Checker(sink: sink).check([Parser.parse(SourceFile(path: "test.rule", text: Self.rules), sink: sink)])
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-proto3-\(UUID().uuidString).jsonl")
+    try Data(lines.joined(separator: "\n").utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let runner = try Runner(program: program)
+    try runner.run(ChunkReader(handle: try FileHandle(forReadingFrom: file))) { _ in }
+    let report = runner.report
+    #expect(report.skippedStatus == 1, "\(report.human)")
+    #expect(report.collectors[0].accepted == 1, "\(report.human)")
+    #expect(report.badLines.map(\.line) == [3])
+    #expect(report.badLines.first?.reason.hasPrefix("concept value must be a number, or a string") == true, "\(report.badLines)")
+  }
 }

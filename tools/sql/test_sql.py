@@ -162,6 +162,32 @@ def test_bad_lines_contribute_nothing(engine, tmp_path):
         same(engine, ROOT / "rules" / rules, recording, tmp_path)
 
 
+def test_proto3_forms_read_as_rulec_run_reads_them(tmp_path):
+    # Grammar.md §9 item 1: a status object whose code is null or left out is code 0 (skipped), no
+    # status is success, a code may be "10000" (with int()'s spaces) or a name, and a float may be a
+    # string holding a number.
+    good = json.loads(RECORDING.read_text().split("\n")[0])
+    statuses = [{"code": None}, {}, {"description": "Ok"}, None, "absent", {"code": "10000"}, {"code": " 10000"},
+                {"code": "SUCCESS"}, {"code": 10000}, {"code": "30002"}]
+    lines = []
+    for k, status in enumerate(statuses):
+        for quoted in (False, True):
+            output = json.loads(json.dumps(good))
+            output["id"] = f"o-{k}-{quoted}"
+            output["input"]["id"] = f"in-{k}-{quoted}"
+            if status == "absent":
+                del output["status"]
+            else:
+                output["status"] = status
+            output["data"]["concepts"] = [{"id": "a", "name": "a", "value": "0.3" if quoted else 0.3},
+                                          {"id": "b", "name": "b", "value": "0.45" if quoted else 0.45}]
+            lines.append(json.dumps(output))
+    recording = tmp_path / "proto3.jsonl"
+    recording.write_text("\n".join(lines) + "\n")
+    # No status, a null one, "10000", " 10000", "SUCCESS" and 10000, each with both concept spellings.
+    assert same(ROOT / "rules" / "uncertain.rule", recording, tmp_path) == 12
+
+
 CASE_FILES = sorted(pathlib.Path(CASES).glob("case-*.rule")) if CASES else []
 UNDECIDED = "not settled after"
 outcomes = {name: {"same": 0, "undecided": 0} for name in ENGINES}

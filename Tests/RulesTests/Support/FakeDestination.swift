@@ -3,7 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A stand-in for Clarifai's `POST /v2/users/{user}/apps/{app}/inputs` on 127.0.0.1, for tests: it
+/// A stand-in for Clarifai's `POST /v2/users/{user}/apps/{app}/inputs` (and `…/annotations`, and
+/// "get user me" for the proxy's callers) on 127.0.0.1, for tests: it
 /// checks the `Key` header (keys with and without the PostInputs scope), rejects batches over 128 and
 /// ids outside `[a-z0-9_-]{1,48}`, answers ids it already has as duplicates (40010), returns mixed
 /// statuses, and plays queued faults (a status with `Retry-After`, a dropped connection, a slow reply).
@@ -43,6 +44,13 @@ final class FakeDestination: @unchecked Sendable {
   }
   private var _hidden: Set<String> = []
   var requests: [(app: String, count: Int)] { lock.withLock { _requests } }
+  /// Key → the user it belongs to, for "get user me" (`GET /v2/users/me`, which `rulec proxy` asks
+  /// to learn a call's caller); a key not here gets 401.
+  var users: [String: String] {
+    get { lock.withLock { _users } }
+    set { lock.withLock { _users = newValue } }
+  }
+  private var _users: [String: String] = [:]
   func queue(_ fault: Fault) { lock.withLock { faults.append(fault) } }
   /// Inputs the destination has already (posted by someone else, or an attempt whose answer was lost).
   func preload(_ ids: [String]) { lock.withLock { for id in ids { _received[id] = "" } } }
@@ -80,6 +88,12 @@ final class FakeDestination: @unchecked Sendable {
     case .status(let http, let code, let retryAfter)?:
       return (http, retryAfter.map { [("Retry-After", $0)] } ?? [], #"{"status":{"code":\#(code),"description":"injected"}}"#)
     case nil: break
+    }
+    if path == "/v2/users/me" {
+      guard let auth = authorization, auth.hasPrefix("Key "), let user = users[String(auth.dropFirst(4))] else {
+        return (401, [], #"{"status":{"code":11009,"description":"API key not found"}}"#)
+      }
+      return (200, [], #"{"status":{"code":10000,"description":"Ok"},"user":{"id":"\#(user)"}}"#)
     }
     let parts = path.split(separator: "/")
     if parts.count == 6, parts[0] == "v2", parts[1] == "users", parts[3] == "apps", parts[5] == "annotations" {
