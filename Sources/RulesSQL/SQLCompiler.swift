@@ -293,7 +293,7 @@ public struct SQLCompiler {
         SELECT line_number, output_index,
           -- No status is success; a status whose code is null or left out is code 0 (Grammar.md §9).
           -- The code is a number, a string of an integer (spaces around it allowed) or a name.
-          p."status" IS NULL OR COALESCE(\(field(["status", "code"])) = 'SUCCESS' OR TRY_CAST(trim(\(field(["status", "code"]))) AS DOUBLE) = 10000, false) AS success,
+          \(field(["status"])) IS NULL OR COALESCE(\(field(["status", "code"])) = 'SUCCESS' OR TRY_CAST(trim(\(field(["status", "code"]))) AS DOUBLE) = 10000, false) AS success,
           \(field(["model", "id"])) AS model_id,
           \(field(["model", "user_id"])) AS model_user,
           \(field(["model", "app_id"])) AS model_app,

@@ -37,7 +37,9 @@ raw_outputs AS (
 ),
 fields AS (
   SELECT line_number, output_index,
-    COALESCE(p.`status`.`code` IN ('10000', 'SUCCESS'), true) AS success,
+    -- No status is success; a status whose code is null or left out is code 0 (Grammar.md §9).
+    -- The code is a number, a string of an integer (spaces around it allowed) or a name.
+    p.`status` IS NULL OR COALESCE(p.`status`.`code` = 'SUCCESS' OR TRY_CAST(trim(p.`status`.`code`) AS DOUBLE) = 10000, false) AS success,
     p.`model`.`id` AS model_id,
     COALESCE(p.`model`.`user_id`, p.`model`.`userId`) AS model_user,
     COALESCE(p.`model`.`app_id`, p.`model`.`appId`) AS model_app,
