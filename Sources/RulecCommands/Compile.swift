@@ -16,8 +16,8 @@ public struct Compile: ParsableCommand {
     discussion: """
       --target sql --dialect duckdb|spark writes a query computing, over Clarifai outputs, the items \
       rulec run accepts: item_id, collector, source_input_id and inclusion_probability, in rulec's \
-      order. --from names what it reads: a .jsonl/.json file (read with the dialect's own reader), or a \
-      table, view or subquery with the columns line_number and line. Constructs without a translation \
+      order. --from names what it reads: a .jsonl/.json file (read with the dialect's own reader), a \
+      .parquet file, or a table, view or subquery, with the columns line_number and line. Constructs without a translation \
       (a second limit in a collector, a regular expression the engine would read differently) are \
       errors (RC6001, RC6002), never a query that means something else.
       """)
@@ -38,7 +38,7 @@ public struct Compile: ParsableCommand {
 
   @Option(help: "bytecode (the default) or sql.") var target: Target = .bytecode
   @Option(help: "The SQL dialect: duckdb or spark.") var dialect: String = "duckdb"
-  @Option(name: .customLong("from"), help: "What the query reads: a .jsonl or .json file, or a relation with line_number and line.")
+  @Option(name: .customLong("from"), help: "What the query reads: a .jsonl or .json file, or a .parquet file or a relation with line_number and line.")
   var from: String?
 
   @Flag(help: "With --target sql: the funnel query (per collector and statement, the counts of rulec run --report) instead of the items.")
@@ -113,7 +113,8 @@ public struct Compile: ParsableCommand {
     let lower = from.lowercased()
     let isFile = [".jsonl", ".json", ".ndjson"].contains { lower.hasSuffix($0) }
     let sink = DiagnosticSink()
-    guard let query = SQLCompiler(dialect: dialect, sink: sink, limitRounds: limitRounds).compile(program, from: isFile ? .file(from) : .relation(from), report: report) else {
+    let source: SQLSource = isFile ? .file(from) : lower.hasSuffix(".parquet") ? .parquet(from) : .relation(from)
+    guard let query = SQLCompiler(dialect: dialect, sink: sink, limitRounds: limitRounds).compile(program, from: source, report: report) else {
       let renderer = DiagnosticRenderer(colored: colored)
       for d in sink.sorted { err.write(renderer.render(d)) }
       err.write("rulec: no query written: \(sink.errorCount) construct\(sink.errorCount == 1 ? "" : "s") without a SQL translation\n")

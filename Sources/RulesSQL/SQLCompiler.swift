@@ -17,6 +17,9 @@ public enum SQLSource: Sendable {
   /// A JSON Lines file (one output or response per line; not gzip, not one indented document),
   /// read by the dialect's own reader, with its line numbers.
   case file(String)
+  /// A Parquet file (or a folder or glob of them, as the dialect's reader takes) with the columns
+  /// `line_number` and `line`, as a table of lines is exported from a lake.
+  case parquet(String)
   /// A table, view or subquery with the columns `line_number` (from 1, in file order) and `line`
   /// (the text of one output or PostModelOutputs response).
   case relation(String)
@@ -123,6 +126,14 @@ public struct SQLCompiler {
       return """
         lines AS (
           SELECT CAST(line_number AS BIGINT) AS line_number, CAST(line AS \(dialect.text)) AS line FROM \(relation)
+        )
+        """
+    case (.parquet(let path), _):
+      let reader = dialect == .duckdb ? "read_parquet(\(dialect.string(path)))" : "parquet.\(dialect.quote(path))"
+      return """
+        -- A Parquet file of lines: line_number and line (the JSON text of an output or a response).
+        lines AS (
+          SELECT CAST(line_number AS BIGINT) AS line_number, CAST(line AS \(dialect.text)) AS line FROM \(reader)
         )
         """
     }

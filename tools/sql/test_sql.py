@@ -13,6 +13,7 @@ import os
 import pathlib
 import subprocess
 
+import duckdb
 import pytest
 
 from engines import ENGINES, engine_named
@@ -148,6 +149,20 @@ def test_a_table_of_lines_reads_as_the_file(engine, tmp_path):
     assert compiled.returncode == 0 and "read_text" not in compiled.stdout and "text.`" not in compiled.stdout
     table = [(k + 1, l) for k, l in enumerate(lines)]
     assert query_items(engine, compiled.stdout, {"recorded": table}) == run_items(rules, RECORDING, tmp_path)
+
+
+def test_a_parquet_file_of_lines_reads_as_the_file(engine, tmp_path):
+    # A table of lines exported from a lake as Parquet (written here by DuckDB), read by each
+    # engine's own Parquet reader.
+    rules = ROOT / "rules" / "knowledge-graph-map.rule"
+    parquet = tmp_path / "lines.parquet"
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE recorded (line_number BIGINT, line VARCHAR)")
+    connection.executemany("INSERT INTO recorded VALUES (?, ?)", [(k + 1, l) for k, l in enumerate(RECORDING.read_text().split("\n"))])
+    connection.execute(f"COPY recorded TO '{parquet}' (FORMAT parquet)")
+    compiled = compile_sql(rules, parquet, dialect=engine.name)
+    assert compiled.returncode == 0 and ("read_parquet" in compiled.stdout or "parquet.`" in compiled.stdout), compiled.stderr
+    assert query_items(engine, compiled.stdout) == run_items(rules, RECORDING, tmp_path)
 
 
 def test_bad_lines_contribute_nothing(engine, tmp_path):
