@@ -173,6 +173,15 @@ public enum SQLDialect: String, Sendable, CaseIterable {
     }
   }
 
+  /// `a / b`; NULL or not finite when `b` is 0 (the language's missing, through `finite`). Spark
+  /// in ANSI mode, its default since 4.0, raises an error on a zero divisor, even a double one.
+  func divide(_ a: String, _ b: String) -> String {
+    switch self {
+    case .duckdb: "\(a) / \(b)"
+    case .spark: "try_divide(\(a), \(b))"
+    }
+  }
+
   /// A double that is neither NaN nor infinite.
   func isFinite(_ x: String) -> String {
     switch self {

@@ -322,7 +322,8 @@ struct SQLExpressions {
       return "(CASE WHEN \(d.length(list)) >= 2 THEN \(finite("\(d.element(sorted, "1")) - \(d.element(sorted, "2"))")) END)"
     case .entropy:
       let sum = d.fold(list, "CAST(0 AS DOUBLE)", "s", "x", "s + x")
-      let h = d.fold(list, "CAST(0 AS DOUBLE)", "h", "x", "CASE WHEN x / (\(sum)) <> 0 THEN h - (x / (\(sum))) * ln(x / (\(sum))) ELSE h END")
+      let p = d.divide("x", "(\(sum))")
+      let h = d.fold(list, "CAST(0 AS DOUBLE)", "h", "x", "CASE WHEN \(p) <> 0 THEN h - (\(p)) * ln(\(p)) ELSE h END")
       return "(CASE WHEN \(d.length(list)) > 0 AND (\(sum)) <> 0 THEN \(finite(h)) END)"
     }
   }
@@ -342,8 +343,8 @@ struct SQLExpressions {
       guard var value = number(try compile(head)) else { return SQLValue(sql: "NULL", type: .number) }
       for (o, operand) in steps {
         guard let b = number(try compile(operand)) else { return SQLValue(sql: "NULL", type: .number) }
-        let symbol = o == .add ? "+" : o == .subtract ? "-" : o == .multiply ? "*" : "/"
-        value = finite("(\(value) \(symbol) \(b))")
+        let symbol = o == .add ? "+" : o == .subtract ? "-" : "*"
+        value = finite(o == .divide ? "(\(dialect.divide(value, b)))" : "(\(value) \(symbol) \(b))")
       }
       return SQLValue(sql: value, type: .number)
     default:

@@ -177,7 +177,7 @@ def test_bad_lines_contribute_nothing(engine, tmp_path):
         same(engine, ROOT / "rules" / rules, recording, tmp_path)
 
 
-def test_proto3_forms_read_as_rulec_run_reads_them(tmp_path):
+def test_proto3_forms_read_as_rulec_run_reads_them(engine, tmp_path):
     # Grammar.md §9 item 1: a status object whose code is null or left out is code 0 (skipped), no
     # status is success, a code may be "10000" (with int()'s spaces) or a name, and a float may be a
     # string holding a number.
@@ -200,7 +200,7 @@ def test_proto3_forms_read_as_rulec_run_reads_them(tmp_path):
     recording = tmp_path / "proto3.jsonl"
     recording.write_text("\n".join(lines) + "\n")
     # No status, a null one, "10000", " 10000", "SUCCESS" and 10000, each with both concept spellings.
-    assert same(ROOT / "rules" / "uncertain.rule", recording, tmp_path) == 12
+    assert same(engine, ROOT / "rules" / "uncertain.rule", recording, tmp_path) == 12
 
 
 CASE_FILES = sorted(pathlib.Path(CASES).glob("case-*.rule")) if CASES else []
