@@ -114,11 +114,12 @@ public struct SQLCompiler {
         """
     case (.file(let path), .spark):
       // One file's splits are read in order, and monotonically_increasing_id grows along them
-      // (partition index in its high bits), so its order is the file's.
+      // (partition index in its high bits), so its order is the file's. row_number() is an INT,
+      // and the event order `line_number * 100000 + output_index` overflowed it past line 21,474.
       return """
         -- Each line of the file, numbered from 1 (Spark's text reader, in file order).
         lines AS (
-          SELECT row_number() OVER (ORDER BY monotonically_increasing_id()) AS line_number, value AS line
+          SELECT CAST(row_number() OVER (ORDER BY monotonically_increasing_id()) AS BIGINT) AS line_number, value AS line
           FROM text.\(dialect.quote(path))
         )
         """

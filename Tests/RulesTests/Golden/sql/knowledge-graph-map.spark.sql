@@ -11,7 +11,7 @@ SET spark.sql.analyzer.maxIterations = 1400;
 WITH
 -- Each line of the file, numbered from 1 (Spark's text reader, in file order).
 lines AS (
-  SELECT row_number() OVER (ORDER BY monotonically_increasing_id()) AS line_number, value AS line
+  SELECT CAST(row_number() OVER (ORDER BY monotonically_increasing_id()) AS BIGINT) AS line_number, value AS line
   FROM text.`recording.jsonl`
 ),
 -- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
