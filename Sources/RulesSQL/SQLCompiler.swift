@@ -113,14 +113,23 @@ public struct SQLCompiler {
         )
         """
     case (.file(let path), .spark):
-      // One file's splits are read in order, and monotonically_increasing_id grows along them
-      // (partition index in its high bits), so its order is the file's. row_number() is an INT,
-      // and the event order `line_number * 100000 + output_index` overflowed it past line 21,474.
+      // The file's splits are read in order, and monotonically_increasing_id is the split's index
+      // times 2^33 plus the row's place in it: a line's number is the rows of the splits before it
+      // plus its place. (row_number() over the whole file numbered it too, but as one window over
+      // every line: the rest of the query then ran on one thread, 2 threads no faster than 1.)
       return """
-        -- Each line of the file, numbered from 1 (Spark's text reader, in file order).
+        -- Each line of the file, numbered from 1 in file order: Spark's text reader, each split's
+        -- lines counted and the counts of the splits before added.
+        raw_lines AS (
+          SELECT monotonically_increasing_id() AS row_id, value AS line FROM text.\(dialect.quote(path))
+        ),
+        splits AS (
+          SELECT split, COALESCE(sum(lines) OVER (ORDER BY split ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS lines_before
+          FROM (SELECT shiftright(row_id, 33) AS split, count(*) AS lines FROM raw_lines GROUP BY 1)
+        ),
         lines AS (
-          SELECT CAST(row_number() OVER (ORDER BY monotonically_increasing_id()) AS BIGINT) AS line_number, value AS line
-          FROM text.\(dialect.quote(path))
+          SELECT CAST(splits.lines_before + (raw_lines.row_id & 8589934591) + 1 AS BIGINT) AS line_number, raw_lines.line
+          FROM raw_lines JOIN splits ON shiftright(raw_lines.row_id, 33) = splits.split
         )
         """
     case (.relation(let relation), _):

@@ -35,6 +35,9 @@ class Spark:
             from pyspark.sql import SparkSession
             Spark.session = (SparkSession.builder.master("local[2]").appName("rulec-sql-tests")
                              .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                             # Splits of 64 KiB: even the small recordings of the tests are read in many
+                             # splits, so the query's line numbering across splits is tested.
+                             .config("spark.sql.files.maxPartitionBytes", "65536")
                              .config("spark.driver.memory", "1g").getOrCreate())
             Spark.session.sparkContext.setLogLevel("ERROR")
 

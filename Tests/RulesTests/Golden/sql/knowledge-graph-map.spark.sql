@@ -9,10 +9,18 @@
 SET spark.sql.analyzer.maxIterations = 1400;
 
 WITH
--- Each line of the file, numbered from 1 (Spark's text reader, in file order).
+-- Each line of the file, numbered from 1 in file order: Spark's text reader, each split's
+-- lines counted and the counts of the splits before added.
+raw_lines AS (
+  SELECT monotonically_increasing_id() AS row_id, value AS line FROM text.`recording.jsonl`
+),
+splits AS (
+  SELECT split, COALESCE(sum(lines) OVER (ORDER BY split ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS lines_before
+  FROM (SELECT shiftright(row_id, 33) AS split, count(*) AS lines FROM raw_lines GROUP BY 1)
+),
 lines AS (
-  SELECT CAST(row_number() OVER (ORDER BY monotonically_increasing_id()) AS BIGINT) AS line_number, value AS line
-  FROM text.`recording.jsonl`
+  SELECT CAST(splits.lines_before + (raw_lines.row_id & 8589934591) + 1 AS BIGINT) AS line_number, raw_lines.line
+  FROM raw_lines JOIN splits ON shiftright(raw_lines.row_id, 33) = splits.split
 ),
 -- A line is one output, or a response whose `outputs` holds several; a line that is not a JSON
 -- object contributes nothing (rulec run reports it as a bad line), nor does an object that
