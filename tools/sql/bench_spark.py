@@ -40,6 +40,7 @@ def main():
     parser.add_argument("rules", nargs="+")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--split-mb", type=int, default=32, help="spark.sql.files.maxPartitionBytes, in MiB (Spark's default is 128)")
     args = parser.parse_args()
     from pyspark.sql import SparkSession
     outputs = sum(1 for _ in open(args.recording))
@@ -48,7 +49,8 @@ def main():
     for threads in [int(t) for t in args.threads.split(",")]:
         session = (SparkSession.builder.master(f"local[{threads}]").appName(f"bench-{threads}")
                    .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", str(threads))
-                   .config("spark.driver.memory", "4g").getOrCreate())
+                   .config("spark.driver.memory", "4g").config("spark.sql.files.maxPartitionBytes", str(args.split_mb << 20))
+                   .getOrCreate())
         session.sparkContext.setLogLevel("ERROR")
         for rules in args.rules:
             sql = subprocess.run([args.rulec, "compile", rules, "--target", "sql", "--dialect", "spark", "--from", args.recording],
