@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+from engines import split_settings
+
 
 def items_of_run(rulec, rules, recording):
     with tempfile.NamedTemporaryFile(suffix=".jsonl") as out:
@@ -24,13 +26,10 @@ def items_of_run(rulec, rules, recording):
 
 
 def run_query(session, sql):
-    query = []
-    for line in sql.split("\n"):
-        if line.startswith("SET ") and line.rstrip().endswith(";"):
-            session.sql(line.rstrip().rstrip(";"))
-        else:
-            query.append(line)
-    return session.sql("\n".join(query).rstrip().rstrip(";")).collect()
+    settings, query = split_settings(sql)
+    for setting in settings:
+        session.sql(setting)
+    return session.sql(query).collect()
 
 
 def main():

@@ -44,14 +44,21 @@ class Spark:
     def rows(self, sql, tables=None):
         for table, rows in (tables or {}).items():
             self.session.createDataFrame(rows, "line_number BIGINT, line STRING").createOrReplaceTempView(table)
-        # The file holds `SET` statements (each a line of its own, ending in `;`) before the query.
-        query = []
-        for line in sql.split("\n"):
-            if line.startswith("SET ") and line.rstrip().endswith(";"):
-                self.session.sql(line.rstrip().rstrip(";"))
-            else:
-                query.append(line)
-        return [tuple(r) for r in self.session.sql("\n".join(query).rstrip().rstrip(";")).collect()]
+        settings, query = split_settings(sql)
+        for setting in settings:
+            self.session.sql(setting)
+        return [tuple(r) for r in self.session.sql(query).collect()]
+
+
+def split_settings(sql):
+    """A Spark file's `SET` statements (each a line of its own, ending in `;`) and its query."""
+    settings, query = [], []
+    for line in sql.split("\n"):
+        if line.startswith("SET ") and line.rstrip().endswith(";"):
+            settings.append(line.rstrip().rstrip(";"))
+        else:
+            query.append(line)
+    return settings, "\n".join(query).rstrip().rstrip(";")
 
 
 def _available():
