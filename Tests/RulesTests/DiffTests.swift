@@ -110,15 +110,17 @@ import Testing
     try git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", "old.rule", "maps")
     try git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "old")
     try Self.changed.write(toFile: folder + "/old.rule", atomically: true, encoding: .utf8)
-    let here = FileManager.default.currentDirectoryPath
-    _ = FileManager.default.changeCurrentDirectoryPath(folder)
-    defer { _ = FileManager.default.changeCurrentDirectoryPath(here) }
+    // The repository is named by GIT_DIR, not by changing the working directory: tests run in
+    // parallel in one process, and a changed directory made another test's relative paths fail.
+    // Only git reads GIT_DIR, and no other test runs git.
+    setenv("GIT_DIR", folder + "/.git", 1)
+    defer { unsetenv("GIT_DIR") }
     var out = Capture()
     var err = Capture()
-    #expect(Diff.execute(old: "HEAD:old.rule", new: "old.rule", events: [], format: .human, out: &out, err: &err) == 0, "\(err.text)")
+    #expect(Diff.execute(old: "HEAD:old.rule", new: folder + "/old.rule", events: [], format: .human, out: &out, err: &err) == 0, "\(err.text)")
     #expect(out.text.contains("(0.6 → 0.5, 0.1 → 0.2)"))
     #expect(out.text.contains("(no --events"))
-    #expect(Diff.execute(old: "nope:old.rule", new: "old.rule", events: [], format: .human, out: &out, err: &err) == 2)
+    #expect(Diff.execute(old: "nope:old.rule", new: folder + "/old.rule", events: [], format: .human, out: &out, err: &err) == 2)
     #expect(err.text.contains("at git revision nope"))
   }
 }
