@@ -35,6 +35,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
   ],
   targets: [
     .target(name: "RulesSource"),
@@ -79,7 +80,13 @@ let package = Package(
     .target(name: "RulesSQL", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesMath"]),
     // Editors: `rulec lsp` (the Language Server Protocol over stdio).
     .target(name: "RulesEditor", dependencies: ["RulesSource", "RulesDiagnostics", "RulesSyntax", "RulesSema", "RulesLoader", "RulesMath", "RulesTesting"]),
-    .target(name: "RulesQueue", dependencies: ["RulesSource", .product(name: "GRDB", package: "GRDB.swift")]),
+    // The durable queue: SQLite in the state folder (GRDB), or PostgreSQL shared by several processes.
+    .target(
+      name: "RulesQueue",
+      dependencies: [
+        "RulesSource", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+      ]),
     .target(
       name: "RulesForward",
       dependencies: [
@@ -121,6 +128,7 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
       ],
       exclude: ["Golden"]),
   ],

@@ -6,7 +6,7 @@ import RulesQueue
 /// `rulec dlq`: the inputs a destination rejected for good, kept with the reply's reason.
 public struct Dlq: ParsableCommand {
   public static let configuration = CommandConfiguration(
-    commandName: "dlq", abstract: "List, retry or drop dead letters in a collector's state folder.",
+    commandName: "dlq", abstract: "List, retry or drop dead letters in a collector's state folder or PostgreSQL queue.",
     subcommands: [List.self, Retry.self, Drop.self])
 
   public init() {}
@@ -16,32 +16,48 @@ public struct Dlq: ParsableCommand {
     @Option(help: "The state folder of `rulec serve`.")
     var state = "./rulec-state"
 
+    @Option(help: ArgumentHelp("The PostgreSQL queue of `rulec serve --queue` instead (the password from PGPASSWORD).", valueName: "postgres-url"))
+    var queue: String?
+
     public init() {}
 
-    func open() throws -> SQLiteQueueStore {
+    /// Runs `body` on the queue, and closes it.
+    func with<T>(_ body: (any QueueStore) async throws -> T) async throws -> T {
+      if let queue {
+        let store = try await PostgresQueueStore(settings: PostgresQueueStore.Settings(url: queue))
+        do {
+          let value = try await body(store)
+          await store.close()
+          return value
+        } catch {
+          await store.close()
+          throw error
+        }
+      }
       guard FileManager.default.fileExists(atPath: (state as NSString).appendingPathComponent("queue.sqlite")) else {
         throw ValidationError("no queue in \(state)")
       }
-      return try SQLiteQueueStore(directory: state)
+      return try await body(try SQLiteQueueStore(directory: state))
     }
   }
 
   /// `rulec dlq list`.
-  public struct List: ParsableCommand {
+  public struct List: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(abstract: "List dead letters, oldest first.")
     @OptionGroup var options: StateOptions
     @Option(help: "Output format: human or json.") var format: OutputFormat = .human
     @Option(help: "At most this many.") var limit = 1000
     public init() {}
 
-    public func run() throws {
+    public func run() async throws {
       var out = StandardOutput()
-      out.write(Dlq.render(try options.open().deadLetters(limit: limit), json: format == .json))
+      let letters = try await options.with { try await $0.deadLetters(limit: limit) }
+      out.write(Dlq.render(letters, json: format == .json))
     }
   }
 
   /// `rulec dlq retry`.
-  public struct Retry: ParsableCommand {
+  public struct Retry: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(abstract: "Put dead letters back in the queue.")
     @OptionGroup var options: StateOptions
     @Flag(help: "Every dead letter.") var all = false
@@ -52,15 +68,15 @@ public struct Dlq: ParsableCommand {
       if all == !ids.isEmpty { throw ValidationError("name the ids to retry, or --all") }
     }
 
-    public func run() throws {
-      let n = try options.open().retryDeadLetters(all ? nil : ids, now: Date().timeIntervalSince1970)
+    public func run() async throws {
+      let n = try await options.with { try await $0.retryDeadLetters(all ? nil : ids, now: Date().timeIntervalSince1970) }
       var out = StandardOutput()
       out.write("\(n) dead letter\(n == 1 ? "" : "s") queued again\n")
     }
   }
 
   /// `rulec dlq drop`.
-  public struct Drop: ParsableCommand {
+  public struct Drop: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(abstract: "Delete dead letters for good.")
     @OptionGroup var options: StateOptions
     @Flag(help: "Every dead letter.") var all = false
@@ -71,8 +87,8 @@ public struct Dlq: ParsableCommand {
       if all == !ids.isEmpty { throw ValidationError("name the ids to drop, or --all") }
     }
 
-    public func run() throws {
-      let n = try options.open().dropDeadLetters(all ? nil : ids)
+    public func run() async throws {
+      let n = try await options.with { try await $0.dropDeadLetters(all ? nil : ids) }
       var out = StandardOutput()
       out.write("\(n) dead letter\(n == 1 ? "" : "s") dropped\n")
     }

@@ -85,7 +85,7 @@ public struct Proxy: AsyncParsableCommand {
       configuration.record = options
     }
     connections.apply(to: &configuration)
-    let server = try openCollectorServer(configuration, rules: rules, program: program, err: &err)
+    let server = try await openCollectorServer(configuration, rules: rules, program: program, err: &err)
     let host = configuration.host
     try await server.run { port in
       writeText(STDERR_FILENO, "rulec: proxying \(base) on \(host):\(port)\n")

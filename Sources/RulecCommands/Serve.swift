@@ -2,6 +2,7 @@ import RulesLoader
 import ArgumentParser
 import Foundation
 import RulesSema
+import RulesQueue
 import RulesServe
 
 /// `rulec serve`: the live collector.
@@ -25,6 +26,16 @@ public struct Serve: AsyncParsableCommand {
 
   @Option(help: "The state folder: the queue and the dead letters.")
   var state = "./rulec-state"
+
+  @Option(
+    help: ArgumentHelp(
+      "A PostgreSQL queue shared by several serve processes, instead of the state folder's SQLite file.",
+      discussion: "postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]; the password comes from PGPASSWORD.",
+      valueName: "postgres-url"))
+  var queue: String?
+
+  @Option(help: "Seconds a leased item belongs to this process before another may send it (a killed process's items wait this long).")
+  var lease: Double = 60
 
   @Option(help: "Clarifai's API base URL.")
   var apiBase = "https://api.clarifai.com"
@@ -58,6 +69,16 @@ public struct Serve: AsyncParsableCommand {
     configuration.host = String(parts[0])
     configuration.port = port
     configuration.state = state
+    guard lease >= 1, lease <= 86400 else { throw ValidationError("--lease takes 1 to 86400 seconds") }
+    configuration.lease = lease
+    if let queue {
+      do {
+        configuration.queue = try PostgresQueueStore.Settings(url: queue)
+      } catch {
+        err.write("rulec: \(error)\n")
+        throw ExitCode(2)
+      }
+    }
     configuration.apiBase = apiBase
     configuration.maxBody = maxBody
     if let name = ingestTokenEnv {
@@ -68,7 +89,7 @@ public struct Serve: AsyncParsableCommand {
       configuration.ingestToken = token
     }
     connections.apply(to: &configuration)
-    let server = try openCollectorServer(configuration, rules: rules, program: program, err: &err)
+    let server = try await openCollectorServer(configuration, rules: rules, program: program, err: &err)
     let host = configuration.host
     if let events {
       guard events == "-" else { throw ValidationError("--events takes '-' (standard input)") }

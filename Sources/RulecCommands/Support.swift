@@ -27,10 +27,10 @@ func writeText(_ fd: Int32, _ string: String) {
 /// locked); a key that cannot be read or a folder that cannot be had stops the command (exit 2).
 func openCollectorServer(
   _ configuration: CollectorServer.Configuration, rules: String, program: CheckedProgram, err: inout some TextOutputStream
-) throws -> CollectorServer {
+) async throws -> CollectorServer {
   do {
     let keys = try Backfill.readKeys(program)
-    return try CollectorServer(configuration: configuration, rulesPath: rules, program: program, keys: keys)
+    return try await CollectorServer.open(configuration: configuration, rulesPath: rules, program: program, keys: keys)
   } catch {
     err.write("rulec: \(error)\n")
     throw ExitCode(2)

@@ -45,7 +45,7 @@ public final class Forwarder: @unchecked Sendable {
   public var timeout: TimeAmount = .seconds(30)
   /// Decides, just before sending, whether a leased item still goes (the post-queue stage of
   /// `rulec serve`); nil sends everything.
-  public var admit: (@Sendable (QueuedItem) -> Admission)?
+  public var admit: (@Sendable (QueuedItem) async -> Admission)?
   /// Told how long each PostInputs request took, in nanoseconds (the serve metrics' latency histogram).
   public var onRequest: (@Sendable (Int64) -> Void)?
   /// Items the post-queue stage dropped.
@@ -114,26 +114,27 @@ public final class Forwarder: @unchecked Sendable {
       // `Retry-After` (resuming everything made each reload hammer a throttling destination).
       let paused = Set(stats.paused.keys)
       stats.paused = [:]
-      try store.resume(collectors: paused)
+      try await store.resume(collectors: paused)
     }
     let now = Self.now()
-    let items = try store.lease(limit: 512, now: now, lease: lease)
+    let items = try await store.lease(limit: 512, now: now, lease: lease)
     var groups: [String: [QueuedItem]] = [:]
     var order: [String] = []
     for item in items {
-      switch admit?(item) ?? .send {
+      let admission: Admission = if let admit { await admit(item) } else { .send }
+      switch admission {
       case .send: break
       case .drop:
         droppedAtDequeue += 1
-        try store.discard([item.id])
+        try await store.discard([item.id])
         continue
       case .deadLetter(let reason):
         stats.deadLettered += 1
-        try store.deadLetter(item.id, reason: reason, now: now)
+        try await store.deadLetter(item.id, reason: reason, now: now)
         continue
       }
       if let reason = stats.paused[item.collector] {
-        try store.reschedule(item.id, notBefore: now + 3600, error: "collector paused: \(reason)")
+        try await store.reschedule(item.id, notBefore: now + 3600, error: "collector paused: \(reason)")
         continue
       }
       let key = (item.isAnnotations ? "a\u{0}" : "i\u{0}") + item.collector + "\u{0}" + item.destinationUser + "/" + item.destinationApp
@@ -164,8 +165,8 @@ public final class Forwarder: @unchecked Sendable {
     while Self.now() < deadline {
       let leased = try await pass()
       if leased > 0 { continue }
-      let pending = try store.depth()
-      let pausedOnly = try pendingBelongOnlyToPaused()
+      let pending = try await store.depth()
+      let pausedOnly = try await pendingBelongOnlyToPaused()
       if pending == 0 || pausedOnly { return }
       try await Task.sleep(nanoseconds: 200_000_000)
     }
@@ -173,9 +174,9 @@ public final class Forwarder: @unchecked Sendable {
 
   /// Whether every pending item belongs to a paused collector: decided over all of them, without
   /// leasing any (a peek by lease held an item back an hour).
-  func pendingBelongOnlyToPaused() throws -> Bool {
+  func pendingBelongOnlyToPaused() async throws -> Bool {
     guard !stats.paused.isEmpty else { return false }
-    return try store.pendingCollectors().allSatisfy { stats.paused[$0] != nil }
+    return try await store.pendingCollectors().allSatisfy { stats.paused[$0] != nil }
   }
 
   /// Sends one batch and applies each input's outcome.
@@ -183,13 +184,21 @@ public final class Forwarder: @unchecked Sendable {
     guard let first = batch.first else { return }
     guard let key = keys[first.collector] else {
       stats.paused[first.collector] = "no PostInputs key for collector '\(first.collector)'"
-      for item in batch { try store.reschedule(item.id, notBefore: Self.now() + 3600, error: "no key") }
+      for item in batch { try await store.reschedule(item.id, notBefore: Self.now() + 3600, error: "no key") }
       return
     }
     let destination = first.destinationUser + "/" + first.destinationApp
-    let wait = (nextRequest[destination] ?? 0) - Self.now()
+    // The rate limit holds over every process of a shared queue (the store reserves the slot), else
+    // over this forwarder.
+    let start: Double
+    if let shared = try await store.reserveRequest(destination: destination, now: Self.now(), interval: 1 / requestsPerSecond) {
+      start = shared
+    } else {
+      start = nextRequest[destination] ?? 0
+      nextRequest[destination] = max(Self.now(), start) + 1 / requestsPerSecond
+    }
+    let wait = start - Self.now()
     if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
-    nextRequest[destination] = max(Self.now(), nextRequest[destination] ?? 0) + 1 / requestsPerSecond
 
     // Inputs go to PostInputs; the annotations of collected regions, once their inputs exist, to
     // PostAnnotations, with the same key (the PostInputs scope includes Annotations_Add).
@@ -231,7 +240,7 @@ public final class Forwarder: @unchecked Sendable {
     if failed {
       failing.insert(destination)
     } else if outcomes.contains(.delivered), failing.remove(destination) != nil {
-      try store.resume(destinationUser: first.destinationUser, destinationApp: first.destinationApp, now: Self.now())
+      try await store.resume(destinationUser: first.destinationUser, destinationApp: first.destinationApp, now: Self.now())
     }
     try await apply(outcomes, to: batch)
   }
@@ -269,18 +278,18 @@ public final class Forwarder: @unchecked Sendable {
       case .retry(let reason, let after):
         stats.retried += 1
         let delay = DeliveryPolicy.backoff(attempts: item.attempts, retryAfter: after, random: random())
-        try store.reschedule(item.id, notBefore: Self.now() + delay, error: reason)
+        try await store.reschedule(item.id, notBefore: Self.now() + delay, error: reason)
       case .pause(let reason):
         stats.paused[item.collector] = reason
-        try store.reschedule(item.id, notBefore: Self.now() + 3600, error: "collector paused: \(reason)")
+        try await store.reschedule(item.id, notBefore: Self.now() + 3600, error: "collector paused: \(reason)")
       case .deadLetter(let reason):
         stats.deadLettered += 1
-        try store.deadLetter(item.id, reason: reason, now: Self.now())
+        try await store.deadLetter(item.id, reason: reason, now: Self.now())
       case .split:
         split.append(item)
       }
     }
-    try store.acknowledge(delivered, followedBy: followers, now: Self.now())
+    try await store.acknowledge(delivered, followedBy: followers, now: Self.now())
     if batch.first?.isAnnotations == false { stats.delivered += delivered.count }
     // A batch refused as a whole: send its inputs one by one to find the one at fault.
     for item in split { try await send([item]) }

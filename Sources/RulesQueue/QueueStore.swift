@@ -52,54 +52,72 @@ public struct DeadLetter: Sendable, Equatable {
   public var failedAt: Double
 }
 
-/// The durable queue between ingest and the forwarder, kept behind this small protocol so that a
-/// second implementation (PostgreSQL, shared by several `rulec serve` processes) fits beside SQLite.
+/// The durable queue between ingest and the forwarder: one SQLite file under the state folder
+/// (`SQLiteQueueStore`, one process), or tables in PostgreSQL shared by any number of `rulec serve`
+/// processes (`PostgresQueueStore`).
+///
+/// The requirements are `async` so that a store on the network waits without holding a thread;
+/// SQLite's synchronous methods satisfy them as they are.
 ///
 /// Items are leased, not popped: a leased item that is neither acknowledged nor rescheduled before
 /// its lease ends is handed out again, so a process killed mid-delivery loses nothing, and the
 /// destination id makes the repeat delivery idempotent.
 public protocol QueueStore: Sendable {
+  /// Where the queue lives, for logs (never with a password).
+  var location: String { get }
+  /// Whether other processes use the queue at the same time: then the leases found at start belong
+  /// to them (not released), and rate limits are reserved through the store.
+  var isShared: Bool { get }
+  /// The start of the next request to a destination (`user/app`) at most one per `interval` seconds
+  /// over every process sharing the store, reserved now; nil when the store is not shared (the
+  /// forwarder keeps its own schedule).
+  func reserveRequest(destination: String, now: Double, interval: Double) async throws -> Double?
   /// Records the text of a rule set and returns its version; the same text gets the same version.
-  func recordRuleSet(_ source: String) throws -> Int64
+  func recordRuleSet(_ source: String) async throws -> Int64
   /// The text of a recorded rule set.
-  func ruleSet(_ version: Int64) throws -> String?
+  func ruleSet(_ version: Int64) async throws -> String?
   /// Adds items; an id already queued, leased, dead-lettered or delivered is not added again. Returns
   /// how many were added.
-  @discardableResult func enqueue(_ items: [QueuedItem], now: Double) throws -> Int
+  @discardableResult func enqueue(_ items: [QueuedItem], now: Double) async throws -> Int
   /// `enqueue`, saying for each item whether it was added.
-  func enqueueEach(_ items: [QueuedItem], now: Double) throws -> [Bool]
+  func enqueueEach(_ items: [QueuedItem], now: Double) async throws -> [Bool]
   /// Hands out up to `limit` items that are due, leasing them until `now + lease`.
-  func lease(limit: Int, now: Double, lease: Double) throws -> [QueuedItem]
+  func lease(limit: Int, now: Double, lease: Double) async throws -> [QueuedItem]
   /// Removes delivered items, and remembers their ids (`SQLiteQueueStore.deliveredRetention`): an
   /// id delivered is not queued again.
-  func acknowledge(_ ids: [String]) throws
+  func acknowledge(_ ids: [String]) async throws
   /// Removes items that are not to be sent (the post-queue stage dropped them); not remembered.
-  func discard(_ ids: [String]) throws
+  func discard(_ ids: [String]) async throws
   /// Removes delivered items and, in the same transaction, queues what must follow them (the
   /// annotations of inputs that now exist), so that a crash in between loses neither.
-  func acknowledge(_ ids: [String], followedBy items: [QueuedItem], now: Double) throws
+  func acknowledge(_ ids: [String], followedBy items: [QueuedItem], now: Double) async throws
   /// Gives a leased item back, due again at `notBefore`, counting the attempt.
-  func reschedule(_ id: String, notBefore: Double, error: String) throws
+  func reschedule(_ id: String, notBefore: Double, error: String) async throws
   /// Moves an item to the dead letters with the reason.
-  func deadLetter(_ id: String, reason: String, now: Double) throws
+  func deadLetter(_ id: String, reason: String, now: Double) async throws
   /// Ends every lease at once: a store used by one process calls it at start, since leases held by a
   /// process that died are not coming back.
-  func releaseLeases() throws
+  func releaseLeases() async throws
   /// Makes every queued item due now.
-  func resumeAll() throws
+  func resumeAll() async throws
   /// Makes the items of these collectors due now (after a reload, the items held back for a paused
   /// collector go); the others keep their backoff.
-  func resume(collectors: Set<String>) throws
+  func resume(collectors: Set<String>) async throws
   /// Makes the items waiting to retry a delivery to this destination due now (it answered again);
   /// items of a paused collector stay held.
-  func resume(destinationUser: String, destinationApp: String, now: Double) throws
+  func resume(destinationUser: String, destinationApp: String, now: Double) async throws
   /// The collectors that have items queued or leased.
-  func pendingCollectors() throws -> Set<String>
+  func pendingCollectors() async throws -> Set<String>
   /// Items queued or leased.
-  func depth() throws -> Int
-  func deadLetters(limit: Int) throws -> [DeadLetter]
+  func depth() async throws -> Int
+  func deadLetters(limit: Int) async throws -> [DeadLetter]
   /// Puts dead letters (the given ids, or all when nil) back in the queue; returns how many.
-  @discardableResult func retryDeadLetters(_ ids: [String]?, now: Double) throws -> Int
+  @discardableResult func retryDeadLetters(_ ids: [String]?, now: Double) async throws -> Int
   /// Deletes dead letters (the given ids, or all when nil); returns how many.
-  @discardableResult func dropDeadLetters(_ ids: [String]?) throws -> Int
+  @discardableResult func dropDeadLetters(_ ids: [String]?) async throws -> Int
+}
+
+extension QueueStore {
+  public var isShared: Bool { false }
+  public func reserveRequest(destination: String, now: Double, interval: Double) async throws -> Double? { nil }
 }

@@ -6,6 +6,7 @@ import RulesSource
 /// item written before the ingest request is answered survives a killed process or a power loss.
 public final class SQLiteQueueStore: QueueStore {
   let pool: DatabasePool
+  public let location: String
   /// Held by a store that forwards (`exclusive`), for as long as it is open.
   let lock: StateLock?
 
@@ -15,6 +16,7 @@ public final class SQLiteQueueStore: QueueStore {
   public init(directory: String, exclusive: Bool = false) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     lock = exclusive ? try StateLock(directory: directory) : nil
+    location = (directory as NSString).appendingPathComponent("queue.sqlite")
     var configuration = Configuration()
     configuration.busyMode = .timeout(10)
     configuration.prepareDatabase { db in

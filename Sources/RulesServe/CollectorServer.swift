@@ -29,6 +29,11 @@ public final class CollectorServer: @unchecked Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var state = "./rulec-state"
+    /// A PostgreSQL queue shared with other processes (`--queue postgres://…`), instead of the SQLite
+    /// file in `state`.
+    public var queue: PostgresQueueStore.Settings?
+    /// Seconds a leased item belongs to this process's forwarder before another may take it.
+    public var lease: Double = 60
     public var apiBase = "https://api.clarifai.com"
     /// Bearer token ingest requests must carry, if set.
     public var ingestToken: String?
@@ -62,7 +67,7 @@ public final class CollectorServer: @unchecked Sendable {
   let gates: GateSet
   let forwarder: Forwarder
   let client: HTTPClient
-  let store: SQLiteQueueStore
+  let store: any QueueStore
   let metrics: ServeMetrics
   let logger: Logger
   /// The proxy's parts, when it is one.
@@ -71,7 +76,32 @@ public final class CollectorServer: @unchecked Sendable {
   /// Request bodies in memory at once (ingest and proxy).
   let budget: BodyBudget
 
-  public init(configuration: Configuration, rulesPath: String, program: CheckedProgram, keys: [String: String]) throws {
+  /// Opens the queue (the state folder's SQLite file, locked for this process, or the shared
+  /// PostgreSQL queue) and records the rules' snapshot in it.
+  public static func open(configuration: Configuration, rulesPath: String, program: CheckedProgram, keys: [String: String]) async throws
+    -> CollectorServer
+  {
+    let store: any QueueStore
+    if let settings = configuration.queue {
+      // Leases found in a shared queue belong to live processes: they end by themselves.
+      store = try await PostgresQueueStore(settings: settings)
+    } else {
+      let local = try SQLiteQueueStore(directory: configuration.state, exclusive: true)
+      // One process per state folder (the store holds its lock), so the leases of a previous process
+      // (killed mid-delivery) end now.
+      try local.releaseLeases()
+      store = local
+    }
+    let ruleSet = try await store.recordRuleSet(RuleSnapshot.text(of: program))
+    let depth = (try? await store.depth()) ?? -1
+    return try CollectorServer(
+      configuration: configuration, rulesPath: rulesPath, program: program, keys: keys, store: store, ruleSet: ruleSet, depth: depth)
+  }
+
+  init(
+    configuration: Configuration, rulesPath: String, program: CheckedProgram, keys: [String: String], store: any QueueStore, ruleSet: Int64,
+    depth: Int
+  ) throws {
     self.configuration = configuration
     self.rulesPath = rulesPath
     budget = BodyBudget(total: configuration.bodyMemory)
@@ -80,22 +110,17 @@ public final class CollectorServer: @unchecked Sendable {
     self.logger = logger
     metrics = ServeMetrics(bootstrap: true)
     metrics.logger = logger
-    let store = try SQLiteQueueStore(directory: configuration.state, exclusive: true)
     self.store = store
-    // One process per state folder (the store holds its lock), so the leases of a previous process
-    // (killed mid-delivery) end now.
-    try store.releaseLeases()
-    let ruleSet = try store.recordRuleSet(RuleSnapshot.text(of: program))
     logger.info(
-      "queue opened",
-      metadata: ["state": "\(configuration.state)", "journal": "\((try? store.journalMode()) ?? "?")", "depth": "\((try? store.depth()) ?? -1)", "rule_set": "\(ruleSet)"])
+      "queue opened", metadata: ["queue": "\(store.location)", "shared": "\(store.isShared)", "depth": "\(depth)", "rule_set": "\(ruleSet)"])
     holder = PipelineHolder(try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics))
     client = Forwarder.makeClient()
     forwarder = Forwarder(store: store, client: client, apiBase: configuration.apiBase, keys: keys)
+    forwarder.lease = configuration.lease
     let gates = GateSet(store: store, metrics: metrics)
     try gates.install(ruleSet, program)
     self.gates = gates
-    forwarder.admit = { gates.admit($0) }
+    forwarder.admit = { await gates.admit($0) }
     let latency = metrics.forwardLatency
     forwarder.onRequest = { latency.recordNanoseconds($0) }
     forwarder.onProblem = { [metrics, logger] kind, cause, isNew in
@@ -142,7 +167,7 @@ public final class CollectorServer: @unchecked Sendable {
     }
     do {
       let keys = try KeyReferences.read(program)
-      let version = try store.recordRuleSet(RuleSnapshot.text(of: program))
+      let version = try await store.recordRuleSet(RuleSnapshot.text(of: program))
       let pipeline = try IngestPipeline(program: program, store: store, ruleSet: version, metrics: metrics)
       try gates.install(version, program)
       await holder.swap(pipeline)
@@ -247,9 +272,10 @@ public final class CollectorServer: @unchecked Sendable {
     let metrics = self.metrics
     let store = self.store
     router.get("metrics") { _, _ -> Response in
-      Response(
+      let depth = try? await store.depth()
+      return Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-        body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: try? store.depth()))))
+        body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: depth))))
     }
     let budget = self.budget
     router.post("v1/events") { request, _ -> Response in
@@ -294,7 +320,11 @@ public final class CollectorServer: @unchecked Sendable {
         JSONEscape.append(e.reason, to: &reason)
         return Self.json(.badRequest, #"{"error":"malformed event","line":\#(e.line),"reason":\#(reason)}"#)
       } catch {
-        return Self.json(.serviceUnavailable, #"{"error":"the queue could not be written"}"#)
+        // The request's items go in one statement, so none of them or (when the answer was lost) all
+        // are queued: sending the body again, here or to another process, is safe.
+        var response = Self.json(.serviceUnavailable, #"{"error":"the queue could not be written"}"#)
+        response.headers[.retryAfter] = "1"
+        return response
       }
     }
     let forwarder = self.forwarder
@@ -310,7 +340,7 @@ public final class CollectorServer: @unchecked Sendable {
           leased = 0
         }
         let stats = forwarder.stats
-        metrics.forwarded(stats, droppedAtDequeue: forwarder.droppedAtDequeue, queueDepth: (try? store.depth()) ?? 0)
+        metrics.forwarded(stats, droppedAtDequeue: forwarder.droppedAtDequeue, queueDepth: (try? await store.depth()) ?? 0)
         for (collector, reason) in stats.paused where !paused.contains(collector) {
           paused.insert(collector)
           logger.warning("collector paused; its items are kept until its key is fixed", metadata: ["collector": "\(collector)", "reason": "\(reason)"])
@@ -343,9 +373,10 @@ public final class CollectorServer: @unchecked Sendable {
       let responder = CallbackResponder<BasicRequestContext> { request, _ in
         if request.method == .get && request.uri.path == "/healthz" { return Self.json(.ok, #"{"status":"ok"}"#) }
         if request.method == .get && request.uri.path == "/metrics" {
+          let depth = try? await store.depth()
           return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: try? store.depth()))))
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(queueDepth: depth))))
         }
         return await proxy.respond(request)
       }
@@ -362,7 +393,9 @@ public final class CollectorServer: @unchecked Sendable {
     loop.cancel()
     _ = await loop.result
     try await client.shutdown()
-    logger.info("stopped", metadata: ["depth": "\((try? store.depth()) ?? -1)"])
+    let depth = (try? await store.depth()) ?? -1
+    if let shared = store as? PostgresQueueStore { await shared.close() }
+    logger.info("stopped", metadata: ["depth": "\(depth)"])
   }
 }
 

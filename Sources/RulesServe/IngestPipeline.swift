@@ -45,7 +45,7 @@ public actor IngestPipeline {
 
   /// JSON Lines from a stream (`rulec serve --events -`): bad lines are reported and skipped, the
   /// others evaluated and queued together.
-  public func ingestLines(_ lines: [[UInt8]], firstLine: Int) throws -> (IngestResult, [IngestError]) {
+  public func ingestLines(_ lines: [[UInt8]], firstLine: Int) async throws -> (IngestResult, [IngestError]) {
     var good: [UInt8] = []
     var bad: [IngestError] = []
     for (k, line) in lines.enumerated() {
@@ -65,12 +65,12 @@ public actor IngestPipeline {
         good.append(10)
       }
     }
-    return (try ingest(good), bad)
+    return (try await ingest(good), bad)
   }
 
   /// Decodes the whole body first (a bad line refuses the request), then evaluates and queues.
-  public func ingest(_ body: [UInt8]) throws -> IngestResult {
-    try evaluate(decode(body), body: body)
+  public func ingest(_ body: [UInt8]) async throws -> IngestResult {
+    try await evaluate(decode(body), body: body)
   }
 
   /// Decodes a body (`IngestBody`): pure, so request handlers run it concurrently, outside the actor.
@@ -79,7 +79,7 @@ public actor IngestPipeline {
   }
 
   /// Runs the pre-queue stages over decoded events (in order) and queues what they accept.
-  public func evaluate(_ events: [(Event, Range<Int>)], body: [UInt8]) throws -> IngestResult {
+  public func evaluate(_ events: [(Event, Range<Int>)], body: [UInt8]) async throws -> IngestResult {
     var result = IngestResult()
     var items: [QueuedItem] = []
     let collectors = engine.collectors
@@ -120,7 +120,7 @@ public actor IngestPipeline {
         engine.output.removeAll(keepingCapacity: true)
       }
     }
-    let added = try store.enqueueEach(items, now: Date().timeIntervalSince1970)
+    let added = try await store.enqueueEach(items, now: Date().timeIntervalSince1970)
     for (item, new) in zip(items, added) { metrics?.accepted(collector: item.collector, queued: new) }
     result.alreadyQueued = added.reduce(0) { $0 + ($1 ? 0 : 1) }
     totals.events += result.events

@@ -82,12 +82,12 @@ public final class GateSet: @unchecked Sendable {
     }
   }
 
-  public func admit(_ item: QueuedItem) -> Forwarder.Admission {
+  public func admit(_ item: QueuedItem) async -> Forwarder.Admission {
     let (gate, known) = lock.withLock { (gates[item.ruleSet], current.contains(item.collector)) }
     guard known else { return .deadLetter(reason: "collector '\(item.collector)' was removed from the rules") }
     if item.isAnnotations { return .send }
     if let gate { return gate.admit(item) }
-    guard let text = try? store.ruleSet(item.ruleSet), let program = RuleSnapshot.program(from: text),
+    guard let text = try? await store.ruleSet(item.ruleSet), let program = RuleSnapshot.program(from: text),
       let built = try? PostQueueGate(program: program, metrics: metrics)
     else { return .deadLetter(reason: "rule set \(item.ruleSet) cannot be read back") }
     lock.withLock { gates[item.ruleSet] = built }
