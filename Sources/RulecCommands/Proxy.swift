@@ -47,6 +47,9 @@ public struct Proxy: AsyncParsableCommand {
   @Option(help: "Seconds to wait for the upstream's answer.")
   var upstreamTimeout = 600
 
+  @OptionGroup(title: "Queue")
+  var queueOptions: QueueOptions
+
   @OptionGroup(title: "Connections")
   var connections: ConnectionOptions
 
@@ -74,6 +77,7 @@ public struct Proxy: AsyncParsableCommand {
     configuration.host = String(parts[0])
     configuration.port = port
     configuration.state = state
+    try queueOptions.apply(to: &configuration, err: &err)
     configuration.apiBase = apiBase ?? base
     configuration.maxBody = maxBody
     configuration.upstream = base

@@ -2,7 +2,6 @@ import RulesLoader
 import ArgumentParser
 import Foundation
 import RulesSema
-import RulesQueue
 import RulesServe
 
 /// `rulec serve`: the live collector.
@@ -27,15 +26,8 @@ public struct Serve: AsyncParsableCommand {
   @Option(help: "The state folder: the queue and the dead letters.")
   var state = "./rulec-state"
 
-  @Option(
-    help: ArgumentHelp(
-      "A PostgreSQL queue shared by several serve processes, instead of the state folder's SQLite file.",
-      discussion: "postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]; the password comes from PGPASSWORD.",
-      valueName: "postgres-url"))
-  var queue: String?
-
-  @Option(help: "Seconds a leased item belongs to this process before another may send it (a killed process's items wait this long).")
-  var lease: Double = 60
+  @OptionGroup(title: "Queue")
+  var queueOptions: QueueOptions
 
   @Option(help: "Clarifai's API base URL.")
   var apiBase = "https://api.clarifai.com"
@@ -69,16 +61,7 @@ public struct Serve: AsyncParsableCommand {
     configuration.host = String(parts[0])
     configuration.port = port
     configuration.state = state
-    guard lease >= 1, lease <= 86400 else { throw ValidationError("--lease takes 1 to 86400 seconds") }
-    configuration.lease = lease
-    if let queue {
-      do {
-        configuration.queue = try PostgresQueueStore.Settings(url: queue)
-      } catch {
-        err.write("rulec: \(error)\n")
-        throw ExitCode(2)
-      }
-    }
+    try queueOptions.apply(to: &configuration, err: &err)
     configuration.apiBase = apiBase
     configuration.maxBody = maxBody
     if let name = ingestTokenEnv {

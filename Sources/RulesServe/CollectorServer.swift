@@ -113,6 +113,17 @@ public final class CollectorServer: @unchecked Sendable {
     self.store = store
     logger.info(
       "queue opened", metadata: ["queue": "\(store.location)", "shared": "\(store.isShared)", "depth": "\(depth)", "rule_set": "\(ruleSet)"])
+    if store.isShared {
+      // Each process's engine keeps its own event time and limit budgets (Grammar.md §9).
+      let limited = program.collectors.filter { c in
+        ((c.preQueue ?? []) + (c.postQueue ?? [])).contains { if case .limit = $0.kind { true } else { false } }
+      }
+      if !limited.isEmpty {
+        logger.warning(
+          "limit statements count per process on a shared queue: with several processes a collector may accept up to that many times its limit",
+          metadata: ["collectors": "\(limited.map(\.id).joined(separator: ","))"])
+      }
+    }
     holder = PipelineHolder(try IngestPipeline(program: program, store: store, ruleSet: ruleSet, metrics: metrics))
     client = Forwarder.makeClient()
     forwarder = Forwarder(store: store, client: client, apiBase: configuration.apiBase, keys: keys)
