@@ -115,9 +115,10 @@ struct ProxyService: Sendable {
 
 /// The collection side of the proxy: answers waiting to be collected, in a bounded buffer (when it is
 /// full, an answer is not collected and `rulec_proxy_collection_failures_total{stage="overflow"}`
-/// counts it), read by one task that resolves the caller, records the outputs, and runs them through
-/// the serve pipeline (pre-queue stage, durable queue).
-final class ProxyCollector: Sendable {
+/// counts it), read by one task that takes every waiting answer at once, resolves the callers,
+/// records the outputs, and runs them through the serve pipeline (pre-queue stage, durable queue) as
+/// one body. `lock` guards `waiting`, `waiter` and `finished`.
+final class ProxyCollector: @unchecked Sendable {
   struct Exchange: Sendable {
     var call: PredictCall
     var request: ByteBuffer
@@ -126,20 +127,62 @@ final class ProxyCollector: Sendable {
     var encoding: String?
   }
 
-  let stream: AsyncStream<Exchange>
-  let continuation: AsyncStream<Exchange>.Continuation
+  /// Answers waiting, taken by the collecting task all at once.
+  private let lock = NSLock()
+  private var waiting: [Exchange] = []
+  private var waiter: CheckedContinuation<[Exchange]?, Never>?
+  private var finished = false
+  let limit: Int
 
   init(limit: Int = 10_000) {
-    (stream, continuation) = AsyncStream.makeStream(of: Exchange.self, bufferingPolicy: .bufferingOldest(limit))
+    self.limit = limit
   }
 
   /// Queues an answer for collection; false when the buffer is full.
   func offer(_ exchange: Exchange) -> Bool {
-    if case .enqueued = continuation.yield(exchange) { return true }
-    return false
+    lock.lock()
+    if finished || waiting.count >= limit {
+      lock.unlock()
+      return false
+    }
+    if let waiter {
+      self.waiter = nil
+      lock.unlock()
+      waiter.resume(returning: [exchange])
+      return true
+    }
+    waiting.append(exchange)
+    lock.unlock()
+    return true
   }
 
-  func finish() { continuation.finish() }
+  func finish() {
+    lock.lock()
+    finished = true
+    let waiter = self.waiter
+    self.waiter = nil
+    lock.unlock()
+    waiter?.resume(returning: nil)
+  }
+
+  /// Every answer waiting, or the next one to come; nil once finished and empty.
+  func next() async -> [Exchange]? {
+    await withCheckedContinuation { continuation in
+      lock.lock()
+      if !waiting.isEmpty {
+        let batch = waiting
+        waiting = []
+        lock.unlock()
+        continuation.resume(returning: batch)
+      } else if finished {
+        lock.unlock()
+        continuation.resume(returning: nil)
+      } else {
+        waiter = continuation
+        lock.unlock()
+      }
+    }
+  }
 
   /// Collects until `finish`: every failure is counted by stage and logged (at most once a minute
   /// per stage), and the call it came from has long been answered.
@@ -153,42 +196,58 @@ final class ProxyCollector: Sendable {
         logger.error("\(message); the call was answered, its outputs are not collected", metadata: ["stage": "\(stage)", "error": "\(error)"])
       }
     }
-    for await exchange in stream {
-      var response = exchange.response
-      if let encoding = exchange.encoding, encoding == "gzip" || encoding == "deflate" {
-        do {
-          response = try response.decompress(with: encoding == "gzip" ? .gzip : .zlib, maxSize: 1 << 30)
-        } catch {
-          fail("read", "a PostModelOutputs answer could not be decompressed", error)
-          continue
-        }
+    func report(_ error: Error) {
+      if let error = error as? IngestError {
+        fail("rules", "outputs could not be read by the rules", error.reason)
+      } else {
+        fail("queue", "the queue could not be written", error)
       }
-      let caller = await resolver.caller(authorization: exchange.authorization)
-      let lines: [[UInt8]]
-      do {
-        lines = try exchange.request.withUnsafeReadableBytes { q in
-          try response.withUnsafeReadableBytes { r in
-            try PredictExchange.outputLines(
-              call: exchange.call, request: q.bindMemory(to: UInt8.self), response: r.bindMemory(to: UInt8.self), caller: caller)
+    }
+    // The answers that arrived while the previous batch was being queued go together: one queue
+    // transaction (one fsync) for all of them instead of one per call.
+    while let batch = await next() {
+      var collected: [[[UInt8]]] = []
+      for exchange in batch {
+        var response = exchange.response
+        if let encoding = exchange.encoding, encoding == "gzip" || encoding == "deflate" {
+          do {
+            response = try response.decompress(with: encoding == "gzip" ? .gzip : .zlib, maxSize: 1 << 30)
+          } catch {
+            fail("read", "a PostModelOutputs answer could not be decompressed", error)
+            continue
           }
         }
-      } catch {
-        fail("read", "a PostModelOutputs answer could not be read", error)
-        continue
+        let caller = await resolver.caller(authorization: exchange.authorization)
+        let lines: [[UInt8]]
+        do {
+          lines = try exchange.request.withUnsafeReadableBytes { q in
+            try response.withUnsafeReadableBytes { r in
+              try PredictExchange.outputLines(
+                call: exchange.call, request: q.bindMemory(to: UInt8.self), response: r.bindMemory(to: UInt8.self), caller: caller)
+            }
+          }
+        } catch {
+          fail("read", "a PostModelOutputs answer could not be read", error)
+          continue
+        }
+        guard !lines.isEmpty else { continue }
+        metrics.proxyOutputs(lines.count)
+        if let recorder {
+          do { try recorder.append(lines) } catch { fail("record", "outputs could not be recorded", error) }
+        }
+        collected.append(lines)
       }
-      guard !lines.isEmpty else { continue }
-      metrics.proxyOutputs(lines.count)
-      if let recorder {
-        do { try recorder.append(lines) } catch { fail("record", "outputs could not be recorded", error) }
-      }
+      guard !collected.isEmpty else { continue }
       do {
-        var body: [UInt8] = []
-        for line in lines { body += line }
-        _ = try await holder.ingest(body)
-      } catch let error as IngestError {
-        fail("rules", "outputs could not be read by the rules", error.reason)
+        _ = try await holder.ingest(collected.joined().flatMap { $0 })
+      } catch is IngestError where collected.count > 1 {
+        // A line the rules cannot read refuses the whole body: each answer goes alone, so one bad
+        // answer does not cost the others.
+        for lines in collected {
+          do { _ = try await holder.ingest(lines.flatMap { $0 }) } catch { report(error) }
+        }
       } catch {
-        fail("queue", "the queue could not be written", error)
+        report(error)
       }
     }
   }
