@@ -342,16 +342,27 @@ public final class CollectorServer: @unchecked Sendable {
     let logger = self.logger
     let loop = Task {
       var paused = Set<String>()
+      var depth = 0
+      var depthRead = ContinuousClock.now - .seconds(60)
       while !Task.isCancelled {
         let leased: Int
         do {
           leased = try await forwarder.pass()
+        } catch let error as PostgresQueueStore.Unavailable {
+          logger.error("forwarding pass failed", metadata: ["error": "\(error)"])
+          leased = 0
         } catch {
           logger.error("forwarding pass failed", metadata: ["error": "\(type(of: error))"])
           leased = 0
         }
         let stats = forwarder.stats
-        metrics.forwarded(stats, droppedAtDequeue: forwarder.droppedAtDequeue, queueDepth: (try? await store.depth()) ?? 0)
+        // Counting the queue reads all of it (PostgreSQL has no cheap exact count): once a second,
+        // not once a pass.
+        if ContinuousClock.now - depthRead >= .seconds(1) {
+          depth = (try? await store.depth()) ?? depth
+          depthRead = ContinuousClock.now
+        }
+        metrics.forwarded(stats, droppedAtDequeue: forwarder.droppedAtDequeue, queueDepth: depth)
         for (collector, reason) in stats.paused where !paused.contains(collector) {
           paused.insert(collector)
           logger.warning("collector paused; its items are kept until its key is fixed", metadata: ["collector": "\(collector)", "reason": "\(reason)"])
