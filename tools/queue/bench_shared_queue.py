@@ -22,6 +22,32 @@ import shared_queue as q  # noqa: E402
 RULES = os.path.join(q.ROOT, "rules", "bench", "R2.rule")
 
 
+def cpu_seconds(pids):
+    """User and system CPU seconds the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids():
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/comm" % entry) as f:
+                    if f.read().strip() in ("postgres", "postmaster"):
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
 def one_round(args, processes_count, events, work, sqlite=False):
     destination = q.Destination()
     ports = q.free_ports(processes_count)
@@ -54,6 +80,9 @@ def one_round(args, processes_count, events, work, sqlite=False):
             while q.post(port, body)[0] != 202:
                 time.sleep(0.05)
 
+    server_pids = [s.process.pid for s in servers]
+    pg_pids = postgres_pids()
+    cpu_before = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
     for t in threads:
@@ -61,9 +90,10 @@ def one_round(args, processes_count, events, work, sqlite=False):
     for t in threads:
         t.join()
     ingest = time.perf_counter() - started
+    cpu = (cpu_seconds(server_pids) - cpu_before[0], cpu_seconds(pg_pids) - cpu_before[1], time.process_time() - cpu_before[2])
     for s in servers:
         s.stop()
-    return ingest
+    return ingest, cpu
 
 
 def start_sqlite(serve, state):
@@ -95,16 +125,22 @@ def main():
     setups = [("sqlite, 1 process", 1, True), ("postgres, 1 process", 1, False), ("postgres, 2 processes", 2, False),
               ("postgres, 3 processes", 3, False)]
     times = {name: [] for name, _, _ in setups}
+    cpus = {name: [] for name, _, _ in setups}
     for r in range(args.rounds):
         for name, n, sqlite in setups:
-            t = one_round(args, n, events, work, sqlite)
+            t, cpu = one_round(args, n, events, work, sqlite)
             times[name].append(t)
-            print("round %d  %-22s %6.2f s  %8.0f events/s" % (r + 1, name, t, args.events / t), flush=True)
+            cpus[name].append(cpu)
+            print("round %d  %-22s %6.2f s  %8.0f events/s   CPU s: rulec %.2f, postgres %.2f, client %.2f"
+                  % (r + 1, name, t, args.events / t, *cpu), flush=True)
     print()
     base = statistics.median(times["postgres, 1 process"])
     for name, _, _ in setups:
         m = statistics.median(times[name])
-        print("%-22s median %6.2f s  %8.0f events/s  (%.2fx postgres, 1 process)" % (name, m, args.events / m, base / m))
+        rulec_cpu = statistics.median(c[0] for c in cpus[name])
+        pg_cpu = statistics.median(c[1] for c in cpus[name])
+        print("%-22s median %6.2f s  %8.0f events/s  (%.2fx postgres, 1 process)  %8.0f events per rulec CPU-second, %8.0f per postgres CPU-second"
+              % (name, m, args.events / m, base / m, args.events / rulec_cpu, args.events / pg_cpu if pg_cpu else float("nan")))
 
 
 if __name__ == "__main__":
