@@ -189,6 +189,46 @@ import Testing
     #expect(Date().timeIntervalSince(started) < 150)
   }
 
+  /// `rulec dlq` on the shared queue: list (JSON), retry and drop, and a password never printed.
+  @Test func dlqCommandsOnTheSharedQueue() async throws {
+    guard let url = try await Self.freshDatabase() else { return }
+    let store = try await PostgresQueueStore(settings: .init(url: url))
+    let rules = try await store.recordRuleSet("r")
+    try await store.enqueue([Self.item("p", rules), Self.item("q", rules)], now: 0)
+    try await store.deadLetter("p", reason: "30106 INVALID_URL", now: 1_700_000_000)
+    try await store.deadLetter("q", reason: "30104 INVALID_ARGUMENT", now: 1_700_000_001)
+    func dlq(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: ServeTests.binary)
+      process.arguments = ["dlq"] + arguments
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      let out = Pipe()
+      process.standardOutput = out
+      process.standardError = out
+      try process.run()
+      let data = out.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+    let (status, listed) = try dlq(["list", "--queue", url, "--format", "json"])
+    #expect(status == 0)
+    let letters = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]]
+    #expect(letters?.map { $0["id"] as? String } == ["p", "q"])
+    #expect(letters?.first?["reason"] as? String == "30106 INVALID_URL")
+    #expect(try dlq(["retry", "--queue", url, "p"]) == (0, "1 dead letter queued again\n"))
+    #expect(try dlq(["drop", "--queue", url, "--all"]) == (0, "1 dead letter dropped\n"))
+    #expect(try await store.deadLetters(limit: 10).isEmpty)
+    #expect(try await store.lease(limit: 10, now: Date().timeIntervalSince1970 + 1, lease: 5).map(\.id) == ["p"])
+    // A wrong password is refused by the server; the error says where, never the password.
+    var wrong = URLComponents(string: url)!
+    wrong.user = "nobody"
+    wrong.password = "pa55word"
+    let (refused, said) = try dlq(["list", "--queue", wrong.string!])
+    #expect(refused != 0)
+    #expect(said.contains("postgres://nobody@") && !said.contains("pa55word"), "\(said)")
+    await store.close()
+  }
+
   @Test func addresses() throws {
     let s = try PostgresQueueStore.Settings(url: "postgres://rulec:p%40ss@db.internal:6543/queue?sslmode=require", environment: [:])
     #expect(try s == .init(url: "postgresql://rulec@db.internal:6543/queue?sslmode=require", environment: ["PGPASSWORD": "p@ss"]))
