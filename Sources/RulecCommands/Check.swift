@@ -29,6 +29,9 @@ public struct Check: ParsableCommand {
   @Option(help: "Colour: auto, always or never.")
   var color: ColorChoice = .auto
 
+  @Option(help: "Show at most this many diagnostics in human output (0: all); json and sarif list every one.")
+  var maxDiagnostics = 200
+
   @Argument(help: "Rule files (.rule, .yaml, .yml) or folders.")
   var paths: [String]
 
@@ -38,14 +41,14 @@ public struct Check: ParsableCommand {
     var out = StandardOutput()
     let code = Check.execute(
       paths: paths, format: format, strict: strict, conceptsPath: concepts, colored: color.enabled(),
-      out: &out, keepTreesUntilExit: true)
+      out: &out, keepTreesUntilExit: true, maxDiagnostics: maxDiagnostics)
     if code != 0 { throw ExitCode(code) }
   }
 
   /// Runs the check and writes its report; returns the exit status. Used in-process by tests.
   public static func execute(
     paths: [String], format: OutputFormat, strict: Bool, conceptsPath: String?, colored: Bool,
-    out: inout some TextOutputStream, keepTreesUntilExit: Bool = false
+    out: inout some TextOutputStream, keepTreesUntilExit: Bool = false, maxDiagnostics: Int = 0
   ) -> Int32 {
     var options = CheckOptions()
     if let conceptsPath {
@@ -81,8 +84,15 @@ public struct Check: ParsableCommand {
     let diagnostics = sink.sorted
     switch format {
     case .human:
+      // A garbled file can make thousands (a fuzzed 3.7 KB file: 3,344, 4 MB of text); the first
+      // ones are what a person fixes first, and the summary still counts them all.
       let renderer = DiagnosticRenderer(colored: colored)
-      for d in diagnostics { out.write(renderer.render(d) + "\n") }
+      let shown = maxDiagnostics > 0 ? min(maxDiagnostics, diagnostics.count) : diagnostics.count
+      for d in diagnostics.prefix(shown) { out.write(renderer.render(d) + "\n") }
+      if shown < diagnostics.count {
+        out.write(
+          "… \(diagnostics.count - shown) more diagnostics not shown (--max-diagnostics 0 shows them all; --format json lists every one)\n\n")
+      }
       out.write(
         DiagnosticRenderer.summary(errors: sink.errorCount, warnings: sink.warningCount, files: files.count) + "\n")
     case .json:

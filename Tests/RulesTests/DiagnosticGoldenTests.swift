@@ -140,4 +140,30 @@ import Testing
       #expect(!code.summary.hasSuffix("."))
     }
   }
+
+  /// A file with thousands of problems: human output shows the first `--max-diagnostics` and says
+  /// how many more there are; the summary and JSON count every one.
+  @Test func aFloodOfDiagnosticsIsCut() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-flood-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("flood.rule").path
+    let statements = (0..<300).map { "    require max(concepts) < \"x\($0)\"\n" }.joined()
+    try "collector c {\n  source a/b/c\n  destination d/e\n  key env K\n  pre_queue {\n\(statements)  }\n}\n"
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    var json = Capture()
+    _ = Check.execute(paths: [path], format: .json, strict: false, conceptsPath: nil, colored: false, out: &json)
+    let all = try #require(try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [[String: Any]])
+    #expect(all.count >= 300)
+    var human = Capture()
+    let status = Check.execute(
+      paths: [path], format: .human, strict: false, conceptsPath: nil, colored: false, out: &human, maxDiagnostics: 25)
+    #expect(status == 1)
+    #expect(human.text.components(separatedBy: "error[").count - 1 == 25)
+    #expect(human.text.contains("… \(all.count - 25) more diagnostics not shown (--max-diagnostics 0 shows them all"))
+    #expect(human.text.contains("\(all.count) errors"), "\(human.text.suffix(200))")
+    var everything = Capture()
+    _ = Check.execute(paths: [path], format: .human, strict: false, conceptsPath: nil, colored: false, out: &everything)
+    #expect(everything.text.components(separatedBy: "error[").count - 1 == all.count)
+  }
 }
