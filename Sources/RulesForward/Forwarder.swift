@@ -116,6 +116,9 @@ public final class Forwarder: @unchecked Sendable {
       stats.paused = [:]
       try await store.resume(collectors: paused)
     }
+    // On a shared queue a collector paused by any process is paused here too, and a reload in any
+    // process resumes it everywhere.
+    if let shared = try await store.pausedCollectors() { stats.paused = shared }
     let now = Self.now()
     let items = try await store.lease(limit: 512, now: now, lease: lease)
     var groups: [String: [QueuedItem]] = [:]
@@ -183,7 +186,9 @@ public final class Forwarder: @unchecked Sendable {
   func send(_ batch: [QueuedItem]) async throws {
     guard let first = batch.first else { return }
     guard let key = keys[first.collector] else {
-      stats.paused[first.collector] = "no PostInputs key for collector '\(first.collector)'"
+      let reason = "no PostInputs key for collector '\(first.collector)'"
+      stats.paused[first.collector] = reason
+      try await store.pause(collector: first.collector, reason: reason, now: Self.now())
       for item in batch { try await store.reschedule(item.id, notBefore: Self.now() + 3600, error: "no key") }
       return
     }
@@ -280,6 +285,7 @@ public final class Forwarder: @unchecked Sendable {
         let delay = DeliveryPolicy.backoff(attempts: item.attempts, retryAfter: after, random: random())
         try await store.reschedule(item.id, notBefore: Self.now() + delay, error: reason)
       case .pause(let reason):
+        if stats.paused[item.collector] == nil { try await store.pause(collector: item.collector, reason: reason, now: Self.now()) }
         stats.paused[item.collector] = reason
         try await store.reschedule(item.id, notBefore: Self.now() + 3600, error: "collector paused: \(reason)")
       case .deadLetter(let reason):

@@ -168,6 +168,7 @@ public final class PostgresQueueStore: QueueStore {
     """,
     "CREATE INDEX IF NOT EXISTS rulec_delivered_at ON rulec_delivered (delivered_at)",
     "CREATE TABLE IF NOT EXISTS rulec_rate (destination TEXT PRIMARY KEY, next_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rulec_paused (collector TEXT PRIMARY KEY, reason TEXT NOT NULL, paused_at DOUBLE PRECISION NOT NULL)",
   ]
 
   func migrate() async throws {
@@ -370,14 +371,23 @@ public final class PostgresQueueStore: QueueStore {
   }
 
   public func resumeAll() async throws {
-    try await call { client, logger in try await client.query("UPDATE rulec_items SET not_before = 0 WHERE not_before > 0", logger: logger) }
+    try await call { client, logger in
+      try await client.withTransaction(logger: logger) { connection in
+        try await connection.query("DELETE FROM rulec_paused", logger: logger)
+        try await connection.query("UPDATE rulec_items SET not_before = 0 WHERE not_before > 0", logger: logger)
+      }
+    }
   }
 
   public func resume(collectors: Set<String>) async throws {
     guard !collectors.isEmpty else { return }
     let names = Array(collectors)
     try await call { client, logger in
-      try await client.query("UPDATE rulec_items SET not_before = 0 WHERE collector = ANY(\(names)) AND not_before > 0", logger: logger)
+      try await client.withTransaction(logger: logger) { connection in
+        try await connection.query("DELETE FROM rulec_paused WHERE collector = ANY(\(names))", logger: logger)
+        try await connection.query(
+          "UPDATE rulec_items SET not_before = 0 WHERE collector = ANY(\(names)) AND not_before > 0", logger: logger)
+      }
     }
   }
 
@@ -460,6 +470,30 @@ public final class PostgresQueueStore: QueueStore {
         """, logger: logger)
       for try await n in rows.decode(Int64.self) { dropped = Int(n) }
       return dropped
+    }
+  }
+
+  // MARK: Paused collectors
+
+  public func pausedCollectors() async throws -> [String: String]? {
+    try await call { client, logger in
+      var out: [String: String] = [:]
+      for try await (collector, reason) in try await client.query("SELECT collector, reason FROM rulec_paused", logger: logger)
+        .decode((String, String).self)
+      {
+        out[collector] = reason
+      }
+      return out
+    }
+  }
+
+  public func pause(collector: String, reason: String, now: Double) async throws {
+    try await call { client, logger in
+      try await client.query(
+        """
+        INSERT INTO rulec_paused (collector, reason, paused_at) VALUES (\(collector), \(reason), \(now))
+        ON CONFLICT (collector) DO UPDATE SET reason = EXCLUDED.reason, paused_at = EXCLUDED.paused_at
+        """, logger: logger)
     }
   }
 

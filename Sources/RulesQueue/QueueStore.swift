@@ -72,6 +72,12 @@ public protocol QueueStore: Sendable {
   /// over every process sharing the store, reserved now; nil when the store is not shared (the
   /// forwarder keeps its own schedule).
   func reserveRequest(destination: String, now: Double, interval: Double) async throws -> Double?
+  /// The collectors paused (their key cannot post) in any process sharing the store, with the
+  /// reason; nil when the store is not shared (the forwarder keeps its own).
+  func pausedCollectors() async throws -> [String: String]?
+  /// Records that a collector is paused, for every process sharing the store (`resume(collectors:)`
+  /// ends it); nothing for a store that is not shared.
+  func pause(collector: String, reason: String, now: Double) async throws
   /// Records the text of a rule set and returns its version; the same text gets the same version.
   func recordRuleSet(_ source: String) async throws -> Int64
   /// The text of a recorded rule set.
@@ -101,7 +107,7 @@ public protocol QueueStore: Sendable {
   /// Makes every queued item due now.
   func resumeAll() async throws
   /// Makes the items of these collectors due now (after a reload, the items held back for a paused
-  /// collector go); the others keep their backoff.
+  /// collector go), and ends their pause; the others keep their backoff.
   func resume(collectors: Set<String>) async throws
   /// Makes the items waiting to retry a delivery to this destination due now (it answered again);
   /// items of a paused collector stay held.
@@ -120,4 +126,6 @@ public protocol QueueStore: Sendable {
 extension QueueStore {
   public var isShared: Bool { false }
   public func reserveRequest(destination: String, now: Double, interval: Double) async throws -> Double? { nil }
+  public func pausedCollectors() async throws -> [String: String]? { nil }
+  public func pause(collector: String, reason: String, now: Double) async throws {}
 }

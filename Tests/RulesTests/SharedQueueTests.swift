@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import PostgresNIO
+import RulesForward
 @testable import RulesQueue
 import Testing
 
@@ -187,6 +189,48 @@ import Testing
     // 2 s alone; the bound is loose because the whole suite shares two cooperative threads with
     // tests that block them (the crash tests wait for processes).
     #expect(Date().timeIntervalSince(started) < 150)
+  }
+
+  /// A collector paused by one process (its key cannot post) is paused in the others too, and a
+  /// reload in any process resumes it everywhere.
+  @Test func aPausedCollectorIsPausedForEveryProcess() async throws {
+    guard let url = try await Self.freshDatabase() else { return }
+    let a = try await PostgresQueueStore(settings: .init(url: url))
+    let b = try await PostgresQueueStore(settings: .init(url: url))
+    #expect(try await a.pausedCollectors() == [:])
+    let dir = QueueTests.folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    #expect(try await SQLiteQueueStore(directory: dir).pausedCollectors() == nil)
+    _ = try await a.recordRuleSet("rules")
+    let server = FakeDestination(keys: ["good": true, "unscoped": false])
+    let base = try server.start()
+    defer { server.stop() }
+    let client = Forwarder.makeClient()
+    let first = Forwarder(store: a, client: client, apiBase: base, keys: ["pets": "unscoped"], requestsPerSecond: 1000, random: { 0 })
+    let second = Forwarder(store: b, client: client, apiBase: base, keys: ["pets": "unscoped"], requestsPerSecond: 1000, random: { 0 })
+    do {
+      try await a.enqueue([ForwarderTests.item("p1")], now: 0)
+      _ = try await first.pass()  // 11007: paused, for both
+      #expect(try await b.pausedCollectors() == ["pets": "11007 Insufficient scopes"])
+      try await b.enqueue([ForwarderTests.item("p2")], now: 0)
+      _ = try await second.pass()  // not sent: the collector is paused
+      #expect(first.stats.requests == 1 && second.stats.requests == 0)
+      #expect(second.stats.paused["pets"] != nil)
+      // The key is fixed and the second process reloads: the pause ends for both, every item goes.
+      second.requestKeys(["pets": "good"])
+      first.requestKeys(["pets": "good"])
+      _ = try await second.pass()
+      #expect(try await a.pausedCollectors() == [:])
+      try await first.drain(deadline: Date().timeIntervalSince1970 + 10)
+      try await second.drain(deadline: Date().timeIntervalSince1970 + 10)
+      #expect(Set(server.received.keys) == ["p1", "p2"])
+    } catch {
+      try await client.shutdown()
+      throw error
+    }
+    try await client.shutdown()
+    await a.close()
+    await b.close()
   }
 
   /// `rulec dlq` on the shared queue: list (JSON), retry and drop, and a password never printed.
