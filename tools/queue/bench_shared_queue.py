@@ -56,13 +56,7 @@ def one_round(args, processes_count, events, work, sqlite=False):
     else:
         database = q.fresh_database(args.pg_port)
         queue = "postgres://postgres@127.0.0.1:%d/%s" % (args.pg_port, database)
-    servers = []
-    for port in ports:
-        s = q.Serve(args.binary, RULES, queue or "", port, "http://127.0.0.1:%d" % destination.port, lease=30)
-        if sqlite:
-            state = tempfile.mkdtemp(prefix="rulec-bench-state-")
-            s.start = lambda s=s, state=state: start_sqlite(s, state)
-        servers.append(s.start())
+    servers = [q.Serve(args.binary, RULES, queue, port, "http://127.0.0.1:%d" % destination.port, lease=30).start() for port in ports]
     batches = q.batches_of(events, 200)
     next_batch = [0]
     lock = threading.Lock()
@@ -94,22 +88,6 @@ def one_round(args, processes_count, events, work, sqlite=False):
     for s in servers:
         s.stop()
     return ingest, cpu
-
-
-def start_sqlite(serve, state):
-    import subprocess
-    import urllib.request
-    env = dict(os.environ, RULEC_BENCH_KEY="key")
-    serve.process = subprocess.Popen(
-        [serve.binary, "serve", serve.rules, "--listen", "127.0.0.1:%d" % serve.port, "--state", state,
-         "--api-base", serve.api_base], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    for _ in range(600):
-        try:
-            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % serve.port, timeout=1).read()
-            return serve
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("serve did not start")
 
 
 def main():

@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -124,19 +125,22 @@ class Destination:
 
 
 class Serve:
-    """One `rulec serve --queue` process on a fixed port, restartable."""
+    """One `rulec serve` process on a fixed port, restartable: on the PostgreSQL queue `queue`, or
+    (queue None) on the SQLite file of a state folder of its own."""
 
     def __init__(self, binary, rules, queue, port, api_base, lease=3, log=None):
         self.binary, self.rules, self.queue, self.port, self.api_base, self.lease = binary, rules, queue, port, api_base, lease
         self.log = log
         self.process = None
+        self.state = None if queue else tempfile.mkdtemp(prefix="rulec-serve-state-")
 
     def start(self):
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         env = dict(os.environ, RULEC_BENCH_KEY="key")
+        where = ["--queue", self.queue, "--state", "/nonexistent-state-unused"] if self.queue else ["--state", self.state]
         self.process = subprocess.Popen(
-            [self.binary, "serve", self.rules, "--listen", "127.0.0.1:%d" % self.port, "--queue", self.queue,
-             "--api-base", self.api_base, "--lease", str(self.lease), "--state", "/nonexistent-state-unused"],
+            [self.binary, "serve", self.rules, "--listen", "127.0.0.1:%d" % self.port, "--api-base", self.api_base,
+             "--lease", str(self.lease), *where],
             stdout=out, stderr=out, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
