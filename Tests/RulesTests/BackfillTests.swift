@@ -95,7 +95,7 @@ import Testing
 /// forwarding) and a run again from the same state each time; in the end the destination has every
 /// accepted input, and nothing else.
 @Suite(.serialized) struct BackfillCrashTests {
-  @Test func killNineAtRandomMomentsLosesNothing() throws {
+  @Test func killNineAtRandomMomentsLosesNothing() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rulec-backfill-crash-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let server = FakeDestination(keys: ["test-key": true])
@@ -131,15 +131,15 @@ import Testing
       for _ in 0..<3 { server.queue(.slow(seconds: 0.1)) }
       let process = try start()
       // A run reads the recording in about a tenth of a second, then queues and forwards.
-      Thread.sleep(forTimeInterval: Double(10 + generator.next() % 140) / 1000)
+      try await Task.sleep(nanoseconds: UInt64(10 + generator.next() % 140) * 1_000_000)
       kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
+      await process.exited()
       if process.terminationReason == .uncaughtSignal { killed += 1 }
     }
     // Most runs were cut short, not already done (else the test would prove nothing).
     #expect(killed >= rounds / 2, "\(killed) of \(rounds) runs were still going when killed")
     let last = try start()
-    last.waitUntilExit()
+    await last.exited()
     #expect(last.terminationStatus == 0)
     #expect(Set(server.received.keys) == expected)
   }

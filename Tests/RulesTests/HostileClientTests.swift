@@ -55,7 +55,7 @@ import Testing
 
   @Test func misbehavingClientsAreCutOffAndAnswered() async throws {
     try await ServeHarness.with("hostile", keys: ["good": true]) { harness in
-      let (process, port, _) = try harness.start(extra: [
+      let (process, port, _) = try await harness.start(extra: [
         "--header-timeout", "1", "--idle-timeout", "2", "--body-timeout", "2", "--max-body", "1000", "--max-body-memory", "1500",
       ])
       defer {

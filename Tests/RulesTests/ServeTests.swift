@@ -18,14 +18,15 @@ import Testing
     func append(_ data: Data) { lock.withLock { text += String(decoding: data, as: UTF8.self) } }
     var value: String { lock.withLock { text } }
 
-    /// Waits until `needle` appears (or the time is up).
-    func wait(for needle: String, seconds: Double = 15) -> Bool {
+    /// Waits until `needle` appears (or the time is up), suspending rather than blocking: the tests
+    /// share two cooperative threads, and a blocked one starves the others' timeouts.
+    func wait(for needle: String, seconds: Double = 15) async -> Bool {
       let deadline = Date().addingTimeInterval(seconds)
       while Date() < deadline {
         if value.contains(needle) { return true }
-        Thread.sleep(forTimeInterval: 0.05)
+        try? await Task.sleep(nanoseconds: 50_000_000)
       }
-      return false
+      return value.contains(needle)
     }
   }
 
@@ -33,7 +34,7 @@ import Testing
   static func start(
     state: String, apiBase: String, rules: String = TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"),
     extra: [String] = [], standardInput: Pipe? = nil, token: Bool = true
-  ) throws -> (Process, Int, Output) {
+  ) async throws -> (Process, Int, Output) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments =
@@ -50,11 +51,11 @@ import Testing
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
-    guard output.wait(for: "listening on 127.0.0.1:", seconds: 20) else {
+    guard await output.wait(for: "listening on 127.0.0.1:", seconds: 20) else {
       process.terminate()
       throw ServeFailure(output: output.value)
     }
-    _ = output.wait(for: "\n", seconds: 1)
+    _ = await output.wait(for: "\n", seconds: 1)
     let text = output.value
     let range = text.range(of: "listening on 127.0.0.1:")!
     let digits = text[range.upperBound...].prefix { $0.isNumber }
@@ -110,7 +111,7 @@ import Testing
   @Test func eventsInInputsOutCleanExit() async throws {
     try await ServeHarness.with("serve", keys: ["good": true]) { harness in
       let (destination, client) = (harness.destination, harness.client)
-      let (process, port, _) = try harness.start(extra: ["--max-body", "100000"])
+      let (process, port, _) = try await harness.start(extra: ["--max-body", "100000"])
       let recording = read("Tests/RulesTests/Golden/run/recording.jsonl")
       let lines = recording.split(separator: "\n")
       let (status, reply) = try await Self.post(client, port, lines.prefix(30).joined(separator: "\n"))
@@ -156,7 +157,7 @@ import Testing
       try Self.promtoolAccepts(text)
       #expect(!text.contains("good") && !text.contains("sesame"))  // no key or token in metrics
       process.terminate()  // SIGTERM
-      process.waitUntilExit()
+      await process.exited()
       #expect(process.terminationStatus == 0)
     }
   }
@@ -171,7 +172,7 @@ import Testing
   /// and delivered, each input once.
   @Test func aQueueThatRefusesWritesAcknowledgesNothing() async throws {
     try await ServeHarness.with("serve-diskfull", keys: ["good": true]) { harness in
-      let (_, port, _) = try harness.start()
+      let (_, port, _) = try await harness.start()
       let body = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").prefix(40).joined(separator: "\n")
       let database = try DatabaseQueue(path: harness.state + "/queue.sqlite")
       try await database.write { db in
@@ -206,7 +207,7 @@ import Testing
           }
         }
         """.write(toFile: rules, atomically: true, encoding: .utf8)
-      let (_, port, output) = try harness.start(rules: rules)
+      let (_, port, output) = try await harness.start(rules: rules)
       let lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n")
       for _ in 0..<2 {
         let (status, reply) = try await ServeTests.post(harness.client, port, lines.prefix(3).joined(separator: "\n"))
@@ -222,7 +223,7 @@ import Testing
       let metrics = try await harness.client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
       let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
       #expect(ServeTests.counter("rulec_unrouted_events_total", in: text) == 6)
-      #expect(output.wait(for: "outputs of a model no collector watches"))
+      #expect(await output.wait(for: "outputs of a model no collector watches"))
       // Once per model (two here), not once per request.
       #expect(output.value.components(separatedBy: "outputs of a model no collector watches").count == 3)
       #expect(output.value.contains("model=clarifai/main/general-image-recognition"))
@@ -269,8 +270,8 @@ final class ServeHarness: @unchecked Sendable {
   func start(
     rules: String = TestPaths.path("Tests/RulesTests/Golden/run/forward.rule"), extra: [String] = [],
     standardInput: Pipe? = nil, token: Bool = true
-  ) throws -> (Process, Int, ServeTests.Output) {
-    let started = try ServeTests.start(
+  ) async throws -> (Process, Int, ServeTests.Output) {
+    let started = try await ServeTests.start(
       state: state, apiBase: apiBase, rules: rules, extra: extra, standardInput: standardInput, token: token)
     processes.append(started.0)
     return started
@@ -279,7 +280,7 @@ final class ServeHarness: @unchecked Sendable {
   private func tearDown() async {
     for process in processes where process.isRunning {
       process.terminate()
-      process.waitUntilExit()
+      await process.exited()
     }
     try? await client.shutdown()
     destination.stop()
@@ -301,7 +302,7 @@ final class ServeHarness: @unchecked Sendable {
       for round in 0..<rounds {
         // Slow replies keep deliveries in flight when the kill comes.
         destination.queue(.slow(seconds: 0.02))
-        let (process, port, _) = try harness.start()
+        let (process, port, _) = try await harness.start()
         for _ in 0..<3 {
           let chunk = lines[offset..<min(lines.count, offset + 25)]
           offset = (offset + 25) % lines.count
@@ -316,11 +317,11 @@ final class ServeHarness: @unchecked Sendable {
         }
         try await Task.sleep(nanoseconds: UInt64(generator.next() % 80_000_000))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.exited()
         _ = round
       }
       // A last run drains the queue.
-      let (process, _, _) = try harness.start()
+      let (process, _, _) = try await harness.start()
       let deadline = Date().addingTimeInterval(30)
       var queueEmpty = false
       while Date() < deadline && !queueEmpty {
@@ -331,11 +332,11 @@ final class ServeHarness: @unchecked Sendable {
         let out = Pipe()
         sqlite.standardOutput = out
         try sqlite.run()
-        sqlite.waitUntilExit()
+        await sqlite.exited()
         queueEmpty = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "0"
       }
       process.terminate()
-      process.waitUntilExit()
+      await process.exited()
       #expect(queueEmpty)
       // Every acknowledged input that the rule accepts was delivered; ids are unique by construction.
       let sources = destination.received.values.compactMap { item -> String? in
@@ -387,30 +388,30 @@ final class ServeHarness: @unchecked Sendable {
       let keyFile = harness.folder + "/key"
       try "unscoped\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
       try Self.rule(threshold: "0.5", keyFile: keyFile).write(toFile: rules, atomically: true, encoding: .utf8)
-      let (process, port, output) = try harness.start(rules: rules)
+      let (process, port, output) = try await harness.start(rules: rules)
       let lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n")
       let (status, reply) = try await ServeTests.post(client, port, lines.prefix(20).joined(separator: "\n"))
       #expect(status == 202)
       let accepted = (try JSONSerialization.jsonObject(with: Data(reply.utf8)) as! [String: Int])["accepted"]!
       #expect(accepted > 0)
       // The key lacks the PostInputs scope: the collector pauses and keeps its items.
-      #expect(output.wait(for: "collector paused"))
+      #expect(await output.wait(for: "collector paused"))
       #expect(destination.received.isEmpty)
       // A broken edit is refused and the old rules keep serving.
       try "collector backfill {\n  require (\n".write(toFile: rules, atomically: true, encoding: .utf8)
-      #expect(output.wait(for: "reload refused"))
+      #expect(await output.wait(for: "reload refused"))
       #expect(try await ServeTests.post(client, port, String(lines[25])).0 == 202)
       // The key fixed and the rules restored: a reload (SIGHUP) resumes delivery of the kept items.
       try "good\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
       try Self.rule(threshold: "0.5", keyFile: keyFile).write(toFile: rules, atomically: true, encoding: .utf8)
       kill(process.processIdentifier, SIGHUP)
-      #expect(output.wait(for: "rules reloaded"))
+      #expect(await output.wait(for: "rules reloaded"))
       let deadline = Date().addingTimeInterval(15)
       while destination.received.count < accepted && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
       #expect(destination.received.count >= accepted)
       #expect(!output.value.contains("good") && !output.value.contains("unscoped"))  // keys never logged
       process.terminate()
-      process.waitUntilExit()
+      await process.exited()
       #expect(process.terminationStatus == 0)
     }
   }
@@ -430,18 +431,18 @@ final class ServeHarness: @unchecked Sendable {
         out: nil, report: nil, strict: false, explain: nil, err: &err, stdout: { items += $0 })
       let expected = items.split(separator: "\n").count
       let input = Pipe()
-      let (process, _, output) = try harness.start(extra: ["--events", "-"], standardInput: input, token: false)
+      let (process, _, output) = try await harness.start(extra: ["--events", "-"], standardInput: input, token: false)
       var lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n").map(String.init)
       lines.insert("{\"id\": truncated", at: 3)  // line 4
       input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
       try input.fileHandleForWriting.close()
-      #expect(output.wait(for: "end of standard input"))
+      #expect(await output.wait(for: "end of standard input"))
       #expect(output.value.contains("line=4"))
       let deadline = Date().addingTimeInterval(15)
       while destination.received.count < expected && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
       #expect(destination.received.count == expected)
       process.terminate()
-      process.waitUntilExit()
+      await process.exited()
       #expect(process.terminationStatus == 0)
     }
   }

@@ -37,13 +37,19 @@ import Testing
     return parts.string!
   }
 
+  /// A store on `url` with a generous timeout: the 5 s a server gets in production is about the
+  /// network, and here the calls share two cooperative threads with tests that keep them busy.
+  static func open(_ url: String) async throws -> PostgresQueueStore {
+    try await PostgresQueueStore(settings: .init(url: url), timeout: .seconds(60))
+  }
+
   /// Runs `body` on a fresh SQLite store and, when a server is there, a fresh PostgreSQL store.
   static func eachStore(_ body: (any QueueStore) async throws -> Void) async throws {
     let dir = QueueTests.folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try await body(try SQLiteQueueStore(directory: dir))
     if let url = try await freshDatabase() {
-      let store = try await PostgresQueueStore(settings: .init(url: url))
+      let store = try await Self.open(url)
       try await body(store)
       await store.close()
     }
@@ -127,8 +133,8 @@ import Testing
   /// leases interleave (`FOR UPDATE SKIP LOCKED`), and a lease that ends hands the item to the other.
   @Test func twoProcessesNeverLeaseTheSameItem() async throws {
     guard let url = try await Self.freshDatabase() else { return }
-    let a = try await PostgresQueueStore(settings: .init(url: url))
-    let b = try await PostgresQueueStore(settings: .init(url: url))
+    let a = try await Self.open(url)
+    let b = try await Self.open(url)
     let rules = try await a.recordRuleSet("r")
     #expect(try await b.recordRuleSet("r") == rules)
     let ids = (0..<3000).map { String(format: "i%05d", $0) }
@@ -157,8 +163,8 @@ import Testing
   /// The rate limit per destination holds over every process sharing the queue.
   @Test func requestSlotsAreSharedByProcesses() async throws {
     guard let url = try await Self.freshDatabase() else { return }
-    let a = try await PostgresQueueStore(settings: .init(url: url))
-    let b = try await PostgresQueueStore(settings: .init(url: url))
+    let a = try await Self.open(url)
+    let b = try await Self.open(url)
     var slots: [Double] = []
     for k in 0..<30 {
       let store = k % 2 == 0 ? a : b
@@ -195,8 +201,8 @@ import Testing
   /// reload in any process resumes it everywhere.
   @Test func aPausedCollectorIsPausedForEveryProcess() async throws {
     guard let url = try await Self.freshDatabase() else { return }
-    let a = try await PostgresQueueStore(settings: .init(url: url))
-    let b = try await PostgresQueueStore(settings: .init(url: url))
+    let a = try await Self.open(url)
+    let b = try await Self.open(url)
     #expect(try await a.pausedCollectors() == [:])
     let dir = QueueTests.folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -236,7 +242,7 @@ import Testing
   /// `rulec dlq` on the shared queue: list (JSON), retry and drop, and a password never printed.
   @Test func dlqCommandsOnTheSharedQueue() async throws {
     guard let url = try await Self.freshDatabase() else { return }
-    let store = try await PostgresQueueStore(settings: .init(url: url))
+    let store = try await Self.open(url)
     let rules = try await store.recordRuleSet("r")
     try await store.enqueue([Self.item("p", rules), Self.item("q", rules)], now: 0)
     try await store.deadLetter("p", reason: "30106 INVALID_URL", now: 1_700_000_000)

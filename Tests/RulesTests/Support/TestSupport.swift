@@ -24,6 +24,21 @@ enum TestPaths {
   }
 }
 
+extension Process {
+  /// Waits for the process to end on a dispatch thread, not a cooperative one: the test suite runs
+  /// on two cooperative threads, and a test blocked in `waitUntilExit` there stalls every other
+  /// test's timers (a PostgreSQL call's 5 s timeout fired in CI that way).
+  func exited() async {
+    nonisolated(unsafe) let process = self
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+      DispatchQueue.global().async {
+        process.waitUntilExit()
+        done.resume()
+      }
+    }
+  }
+}
+
 /// A `TextOutputStream` that collects text.
 struct Capture: TextOutputStream {
   var text = ""
