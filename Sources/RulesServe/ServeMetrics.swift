@@ -56,15 +56,13 @@ public final class ServeMetrics: @unchecked Sendable {
   /// Makes the registry the process's swift-metrics backend too (once per process).
   public init(bootstrap: Bool) {
     if bootstrap { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-    depth = registry.makeGauge(name: "rulec_queue_depth", help: Self.help("rulec_queue_depth"))
-    paused = registry.makeGauge(name: "rulec_paused_collectors", help: Self.help("rulec_paused_collectors"))
+    depth = registry.makeGauge(descriptor: Self.descriptor("rulec_queue_depth"))
+    paused = registry.makeGauge(descriptor: Self.descriptor("rulec_paused_collectors"))
     let buckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
       .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
       .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
-    forwardLatency = registry.makeDurationHistogram(
-      name: "rulec_forward_request_seconds", buckets: buckets, help: Self.help("rulec_forward_request_seconds"))
-    proxyAddedTime = registry.makeDurationHistogram(
-      name: "rulec_proxy_added_seconds", buckets: buckets, help: Self.help("rulec_proxy_added_seconds"))
+    forwardLatency = registry.makeDurationHistogram(descriptor: Self.descriptor("rulec_forward_request_seconds"), buckets: buckets)
+    proxyAddedTime = registry.makeDurationHistogram(descriptor: Self.descriptor("rulec_proxy_added_seconds"), buckets: buckets)
     // The unlabelled counters exist from the start, at 0.
     for name in [
       "rulec_forward_requests_total", "rulec_forward_retries_total", "rulec_dead_letters_total", "rulec_delivered_total",
@@ -72,6 +70,12 @@ public final class ServeMetrics: @unchecked Sendable {
     ] {
       _ = counter(name)
     }
+  }
+
+  /// A family's full name with its help text (no namespace or unit parts: the names are whole
+  /// already, and an empty part is left out of the joined name).
+  static func descriptor(_ name: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help(name))
   }
 
   /// Counters made so far, by name and labels: the registry validates the name, the labels and the
@@ -85,8 +89,8 @@ public final class ServeMetrics: @unchecked Sendable {
       if let made = counters[key] { return made }
       let made =
         labels.isEmpty
-        ? registry.makeCounter(name: name, help: Self.help(name))
-        : registry.makeCounter(name: name, labels: labels, help: Self.help(name))
+        ? registry.makeCounter(descriptor: Self.descriptor(name))
+        : registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
       counters[key] = made
       return made
     }
