@@ -99,6 +99,7 @@ let package = Package(
         "RulesSource", "RulesDiagnostics", "RulesSema", "RulesLoader", "RulesEvents", "RulesEngine", "RulesQueue", "RulesForward",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

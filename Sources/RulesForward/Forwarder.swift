@@ -235,6 +235,10 @@ public final class Forwarder: @unchecked Sendable {
         }
       }
     } catch {
+      // Stopping (`serve` gave the pass its grace period and cut it): not the destination's fault,
+      // so nothing is counted or rescheduled. The batch stays leased, as after a crash, until the
+      // next start (SQLite) or the end of its lease (a shared queue); sending it again is safe.
+      if Task.isCancelled { throw CancellationError() }
       // Timeouts, refused and dropped connections: the request may or may not have arrived, and the
       // destination id makes sending it again safe.
       let reason = "request failed: \(Self.describe(error))"

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RulesForward
 import RulesDiagnostics
@@ -56,6 +57,9 @@ public final class CollectorServer: @unchecked Sendable {
     public var maxConnections = 4096
     /// Bytes of request bodies held in memory at once.
     public var bodyMemory = 256 << 20
+    /// At shutdown, how long the forwarding pass in flight may take to finish its requests before
+    /// it is cut (its items then stay queued for the next start).
+    public var shutdownGrace: Duration = .seconds(10)
     /// A request's whole body must have arrived this long after its head (else the connection is closed).
     public var bodyTimeout: TimeAmount = .seconds(300)
     public init() {}
@@ -340,11 +344,14 @@ public final class CollectorServer: @unchecked Sendable {
     }
     let forwarder = self.forwarder
     let logger = self.logger
+    // Set at shutdown: the loop ends after the pass in flight, whose requests finish (cancelling
+    // them counted a stop as an unreachable destination and logged an error).
+    let stopping = NIOLockedValueBox(false)
     let loop = Task {
       var paused = Set<String>()
       var depth = 0
       var depthRead = ContinuousClock.now - .seconds(60)
-      while !Task.isCancelled {
+      while !stopping.withLockedValue({ $0 }) && !Task.isCancelled {
         let leased: Int
         do {
           leased = try await forwarder.pass()
@@ -352,6 +359,7 @@ public final class CollectorServer: @unchecked Sendable {
           logger.error("forwarding pass failed", metadata: ["error": "\(error)"])
           leased = 0
         } catch {
+          if Task.isCancelled { break }
           logger.error("forwarding pass failed", metadata: ["error": "\(type(of: error))"])
           leased = 0
         }
@@ -412,12 +420,38 @@ public final class CollectorServer: @unchecked Sendable {
     }
     watcher.cancel()
     logger.info("shutting down: ingest stopped, finishing the current forwarding pass")
-    loop.cancel()
-    _ = await loop.result
+    stopping.withLockedValue { $0 = true }
+    if !(await Self.finish(loop, within: configuration.shutdownGrace)) {
+      logger.warning(
+        "the forwarding pass did not finish in time and was cut short; its items stay queued for the next start",
+        metadata: ["grace_seconds": "\(configuration.shutdownGrace.components.seconds)"])
+    }
     try await client.shutdown()
     let depth = (try? await store.depth()) ?? -1
     if let shared = store as? PostgresQueueStore { await shared.close() }
     logger.info("stopped", metadata: ["depth": "\(depth)"])
+  }
+}
+
+extension CollectorServer {
+  /// Waits for `loop` to end by itself for at most `grace`, then cancels it and waits for that.
+  /// Returns whether it ended in time.
+  static func finish(_ loop: Task<Void, Never>, within grace: Duration) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        _ = await loop.result
+        return true
+      }
+      group.addTask {
+        try? await Task.sleep(for: grace)
+        return false
+      }
+      let inTime = await group.next() ?? true
+      // The group waits for both children: the loop must end for the first one to return.
+      if !inTime { loop.cancel() }
+      group.cancelAll()
+      return inTime
+    }
   }
 }
 

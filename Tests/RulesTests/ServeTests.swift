@@ -163,6 +163,57 @@ import Testing
   }
 }
 
+/// Stopping `rulec serve`: the forwarding request in flight finishes (within `--shutdown-grace`) and
+/// is not reported as a failure; one that takes longer is cut, and its items go at the next start.
+@Suite(.serialized) struct ShutdownTests {
+  /// Posts 30 lines, waits until the forwarder's request is at the destination (which answers
+  /// after `slow` seconds), then sends SIGTERM. Returns the accepted count and the log.
+  static func stopDuringARequest(_ harness: ServeHarness, slow: Double, extra: [String]) async throws -> (Int, String, Int32) {
+    harness.destination.queue(.slow(seconds: slow))
+    let (process, port, output) = try await harness.start(extra: extra)
+    let lines = read("Tests/RulesTests/Golden/run/recording.jsonl").split(separator: "\n")
+    let (status, reply) = try await ServeTests.post(harness.client, port, lines.prefix(30).joined(separator: "\n"))
+    #expect(status == 202)
+    let accepted = (try JSONSerialization.jsonObject(with: Data(reply.utf8)) as! [String: Int])["accepted"]!
+    #expect(accepted > 0)
+    let deadline = Date().addingTimeInterval(15)
+    while !harness.destination.paths.contains(where: { $0.hasSuffix("/inputs") }) && Date() < deadline {
+      try await Task.sleep(nanoseconds: 20_000_000)
+    }
+    process.terminate()
+    await process.exited()
+    return (accepted, output.value, process.terminationStatus)
+  }
+
+  @Test func theRequestInFlightFinishes() async throws {
+    try await ServeHarness.with("stop", keys: ["good": true]) { harness in
+      let (accepted, log, status) = try await Self.stopDuringARequest(harness, slow: 1.5, extra: [])
+      #expect(status == 0)
+      #expect(harness.destination.received.count == accepted, "\(log)")
+      #expect(log.contains("depth=0 [RulesServe] stopped"), "\(log)")
+      #expect(!log.contains("forwarding pass failed") && !log.contains("forwarding problem") && !log.contains("Cancellation"), "\(log)")
+    }
+  }
+
+  @Test func aRequestPastTheGraceIsCutAndItsItemsGoNextTime() async throws {
+    try await ServeHarness.with("stop-cut", keys: ["good": true]) { harness in
+      let (accepted, log, status) = try await Self.stopDuringARequest(harness, slow: 4, extra: ["--shutdown-grace", "0.3"])
+      #expect(status == 0)
+      #expect(log.contains("cut short"), "\(log)")
+      #expect(!log.contains("forwarding pass failed") && !log.contains("forwarding problem"), "\(log)")
+      // The next start sends them (the destination may have kept the cut request's inputs: a
+      // second copy of an id is answered as a duplicate and counts as delivered).
+      let (process, _, output) = try await harness.start()
+      let deadline = Date().addingTimeInterval(20)
+      while harness.destination.received.count < accepted && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+      #expect(harness.destination.received.count == accepted)
+      process.terminate()
+      await process.exited()
+      #expect(output.value.contains("depth=0 [RulesServe] stopped"), "\(output.value)")
+    }
+  }
+}
+
 /// A zero is never silent in `rulec serve` either: outputs of a model no collector watches are read
 /// and answered 202, but the answer carries a warning naming the model and the collectors' sources,
 /// `/metrics` counts them, and the log names the model once.
