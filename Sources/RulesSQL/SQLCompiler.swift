@@ -80,6 +80,7 @@ public struct SQLCompiler {
         : "-- The items `rulec run` accepts from the same outputs: item_id, collector, source_input_id and\n-- inclusion_probability, in the order rulec writes them (line, output in the line, collector).")
       -- It reads Clarifai outputs or PostModelOutputs responses, one JSON object per line, in
       -- either spelling of Clarifai's JSON (proto names such as model_version, or lowerCamelCase).
+      \(watched(program, report: report))
       \(dialect == .spark ? sparkSettings : "")
       WITH
       \(lines(source)),
@@ -94,6 +95,26 @@ public struct SQLCompiler {
         + "CAST(NULL AS DOUBLE) AS inclusion_probability, 0 AS line_number, 0 AS output_index, 0 AS collector_index WHERE false"
     }
     text += report ? "\nORDER BY collector_index, statement;\n" : "\nORDER BY line_number, output_index, collector_index;\n"
+    return text
+  }
+
+  /// The header lines naming the models the collectors watch: a query that returns nothing says
+  /// nothing itself, and outputs of another model are the usual reason (`rulec run` warns then).
+  func watched(_ program: CheckedProgram, report: Bool) -> String {
+    var sources: [String] = []
+    for c in program.collectors {
+      let source =
+        "\(c.source.user ?? "*")/\(c.source.app ?? "*")/\(c.source.model ?? "*")"
+        + (c.source.version.map { " version \($0)" } ?? "") + (c.source.caller.map { " caller \($0)" } ?? "")
+      if !sources.contains(source) { sources.append(source) }
+    }
+    guard !sources.isEmpty else { return "-- No collector: the query returns no rows." }
+    var text =
+      report
+      ? "-- Only successful outputs of these models count (a collector whose events are 0 saw none of\n-- them: look at the model ids the data holds):"
+      : "-- Only successful outputs of these models are read (no rows can mean the data holds none of\n-- them; the --report query counts each collector's events):"
+    for source in sources.prefix(10) { text += "\n--   " + source }
+    if sources.count > 10 { text += "\n--   and \(sources.count - 10) more" }
     return text
   }
 

@@ -3,6 +3,9 @@
 -- inclusion_probability, in the order rulec writes them (line, output in the line, collector).
 -- It reads Clarifai outputs or PostModelOutputs responses, one JSON object per line, in
 -- either spelling of Clarifai's JSON (proto names such as model_version, or lowerCamelCase).
+-- Only successful outputs of these models are read (no rows can mean the data holds none of
+-- them; the --report query counts each collector's events):
+--   clarifai/main/general-image-recognition
 
 WITH
 -- Each line of the file, numbered from 1.
