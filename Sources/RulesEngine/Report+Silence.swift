@@ -70,13 +70,3 @@ extension RunReport {
     collectors.isEmpty ? "nothing (no collector)" : collectors.map { "\($0.source) (\($0.id))" }.joined(separator: ", ")
   }
 }
-
-extension SourcePattern {
-  /// The source as a rule file writes it, `*` for what it leaves open.
-  public var text: String {
-    var path = "\(user ?? "*")/\(app ?? "*")/\(model ?? "*")"
-    if let version { path += " version \(version)" }
-    if let caller { path += " caller \(caller)" }
-    return path
-  }
-}

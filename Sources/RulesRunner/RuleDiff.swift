@@ -82,13 +82,7 @@ public struct RuleDiff {
   public func clauseChanges(_ pair: Pair) -> [String] {
     guard let o = pair.old.map(collector), let n = pair.new.map(collector) else { return [] }
     var out: [String] = []
-    func source(_ s: SourcePattern) -> String {
-      var text = "\(s.user ?? "*")/\(s.app ?? "*")/\(s.model ?? "*")"
-      if let v = s.version { text += " version \(v)" }
-      if let c = s.caller { text += " caller \(c)" }
-      return text
-    }
-    if o.source != n.source { out.append("source: \(source(o.source)) → \(source(n.source))") }
+    if o.source != n.source { out.append("source: \(o.source.text) → \(n.source.text)") }
     if (o.destinationUser, o.destinationApp) != (n.destinationUser, n.destinationApp) {
       out.append("destination: \(o.destinationUser)/\(o.destinationApp) → \(n.destinationUser)/\(n.destinationApp)")
     }

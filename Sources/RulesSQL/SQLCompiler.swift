@@ -102,12 +102,7 @@ public struct SQLCompiler {
   /// nothing itself, and outputs of another model are the usual reason (`rulec run` warns then).
   func watched(_ program: CheckedProgram, report: Bool) -> String {
     var sources: [String] = []
-    for c in program.collectors {
-      let source =
-        "\(c.source.user ?? "*")/\(c.source.app ?? "*")/\(c.source.model ?? "*")"
-        + (c.source.version.map { " version \($0)" } ?? "") + (c.source.caller.map { " caller \($0)" } ?? "")
-      if !sources.contains(source) { sources.append(source) }
-    }
+    for c in program.collectors where !sources.contains(c.source.text) { sources.append(c.source.text) }
     guard !sources.isEmpty else { return "-- No collector: the query returns no rows." }
     var text =
       report
@@ -527,7 +522,7 @@ public struct SQLCompiler {
     let prefix = Self.idPrefix(c.id)
     let n = "collector_\(index)"
     var text = """
-      -- collector \(c.id) (\(location(c, c.range))): \(c.source.user ?? "*")/\(c.source.app ?? "*")/\(c.source.model ?? "*")\(c.source.version.map { " version \($0)" } ?? "")
+      -- collector \(c.id) (\(location(c, c.range))): \(c.source.text)
       \(n)_seen AS (
         SELECT line_number, output_index, input_id, input_key, input_key_bytes, input_kind, input_text, input_url, metadata,
           model_id, model_user, model_app, model_version\(limit == nil ? "" : ", event_time"),

@@ -62,6 +62,14 @@ public struct SourcePattern: Sendable, Hashable {
     self.caller = caller
   }
 
+  /// The source as a rule file writes it, `*` for what it leaves open.
+  public var text: String {
+    var path = "\(user ?? "*")/\(app ?? "*")/\(model ?? "*")"
+    if let version { path += " version \(version)" }
+    if let caller { path += " caller \(caller)" }
+    return path
+  }
+
   /// Whether an output of this model matches.
   public func matches(user u: String, app a: String, model m: String, version v: String?) -> Bool {
     (user == nil || user == u) && (app == nil || app == a) && (model == nil || model == m)

@@ -437,21 +437,13 @@ extension CollectorServer {
   /// Waits for `loop` to end by itself for at most `grace`, then cancels it and waits for that.
   /// Returns whether it ended in time.
   static func finish(_ loop: Task<Void, Never>, within grace: Duration) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-      group.addTask {
-        _ = await loop.result
-        return true
-      }
-      group.addTask {
-        try? await Task.sleep(for: grace)
-        return false
-      }
-      let inTime = await group.next() ?? true
-      // The group waits for both children: the loop must end for the first one to return.
-      if !inTime { loop.cancel() }
-      group.cancelAll()
-      return inTime
+    let watchdog = Task {
+      try? await Task.sleep(for: grace)
+      if !Task.isCancelled { loop.cancel() }
     }
+    _ = await loop.result
+    watchdog.cancel()
+    return !loop.isCancelled
   }
 }
 
